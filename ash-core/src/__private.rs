@@ -1,0 +1,46 @@
+//! Items only generated code uses. Not part of the public API.
+
+pub use serde;
+pub use serde_json;
+pub use smallvec;
+pub use uuid;
+
+/// Resource `Self` has an attribute whose name hashes to `K`; used by the code interface
+/// to name the attribute's type from the domain's scope.
+pub trait HasAttribute<const K: u128>: crate::resource::Resource {
+    /// The attribute's type.
+    type Type;
+    /// The typed value of this attribute.
+    fn value(value: Self::Type) -> Self::Value;
+}
+
+/// Resource `Self` has an action whose name hashes to `K`.
+pub trait HasAction<const K: u128> {
+    /// The action's input type.
+    type Input;
+}
+
+/// Checks, at the user's token, that a lock or increment attribute is an integer.
+pub const fn assert_counter<T: crate::attribute::Counter>() {}
+
+/// Checks, at the user's token, that a field type is an attribute type.
+pub const fn assert_attribute<T: crate::attribute::AttributeValue>() {}
+
+/// Checks, at the user's token, that a timestamp field has a timestamp type.
+pub const fn assert_timestamp<T: crate::attribute::Timestamp>() {}
+
+/// Checks that a resource declaring `domain = D` is listed in `D`.
+pub const fn assert_listed<D: crate::domain::HasResource<R>, R: crate::resource::Resource>() {}
+
+/// Checks that a resource listed in domain `D` declares `domain = D`.
+pub const fn assert_in_domain<R: crate::domain::InDomain<D>, D>() {}
+
+/// `deserialize_with` for nilable inputs: a present `null` is `Some(None)` (set to nil),
+/// an absent key stays `None` (not given).
+pub fn deserialize_some<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}

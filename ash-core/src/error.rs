@@ -1,0 +1,407 @@
+//! Errors, in Ash's classes.
+//!
+//! Every action returns `Result<T, Error>`. [`Error`] is one of Ash's four classes, each
+//! holding *every* error the action produced; the class is the highest one present
+//! (Forbidden > Invalid > Framework > Unknown). The errors inside are [`ErrorKind`]s.
+//!
+//! Matching the seed's `{:error, %Ash.Error.Invalid{errors: [%StaleRecord{}]}}` is one arm:
+//!
+//! ```
+//! use ash_core::error::{Error, ErrorKind, StaleRecord};
+//! # fn handle(result: Result<(), Error>) {
+//! match result {
+//!     Err(Error::Invalid { errors }) if matches!(errors[..], [ErrorKind::StaleRecord(_)]) => {
+//!         // refetch and retry
+//!     }
+//!     Err(other) => eprintln!("{other}"),
+//!     Ok(()) => {}
+//! }
+//! # }
+//! ```
+//!
+//! or, shorter, `err.is_stale()`.
+
+use crate::filter::DynFilter;
+use crate::value::Value;
+use serde::Serialize;
+use std::fmt;
+
+/// Ash's error classes, in priority order (the first is the highest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The actor may not do this.
+    Forbidden,
+    /// The input or the stored state makes the action invalid.
+    Invalid,
+    /// A misuse of the framework or a data-layer failure.
+    Framework,
+    /// Anything else.
+    Unknown,
+}
+
+/// The error an action returns: one of Ash's classes, holding every error of the action.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "class", rename_all = "snake_case")]
+pub enum Error {
+    /// At least one error is of class forbidden.
+    #[error("Forbidden Error{}", Bullets(errors))]
+    Forbidden {
+        /// All errors of the action.
+        errors: Vec<ErrorKind>,
+    },
+    /// The highest class present is invalid.
+    #[error("Invalid Error{}", Bullets(errors))]
+    Invalid {
+        /// All errors of the action.
+        errors: Vec<ErrorKind>,
+    },
+    /// The highest class present is framework.
+    #[error("Framework Error{}", Bullets(errors))]
+    Framework {
+        /// All errors of the action.
+        errors: Vec<ErrorKind>,
+    },
+    /// Only unknown errors are present.
+    #[error("Unknown Error{}", Bullets(errors))]
+    Unknown {
+        /// All errors of the action.
+        errors: Vec<ErrorKind>,
+    },
+}
+
+struct Bullets<'a>(&'a [ErrorKind]);
+
+impl fmt::Display for Bullets<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in self.0 {
+            write!(f, "\n\n* {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// Groups errors into the class of the highest-priority error present.
+    ///
+    /// An empty list gives an `Unknown` error saying so, rather than a panic.
+    pub fn from_errors(mut errors: Vec<ErrorKind>) -> Error {
+        if errors.is_empty() {
+            errors.push(ErrorKind::Unknown(UnknownError {
+                message: "an action failed without reporting an error".into(),
+            }));
+        }
+        errors.dedup();
+        // Ash drops a `Required` error when another error concerns the same field.
+        let fields_with_other_errors: Vec<String> = errors
+            .iter()
+            .filter(|e| !matches!(e, ErrorKind::Required(_)))
+            .filter_map(|e| e.field().map(str::to_owned))
+            .collect();
+        errors.retain(|e| match e {
+            ErrorKind::Required(r) => !fields_with_other_errors.contains(&r.field),
+            _ => true,
+        });
+        let class = errors
+            .iter()
+            .map(ErrorKind::class)
+            .min()
+            .unwrap_or(ErrorClass::Unknown);
+        match class {
+            ErrorClass::Forbidden => Error::Forbidden { errors },
+            ErrorClass::Invalid => Error::Invalid { errors },
+            ErrorClass::Framework => Error::Framework { errors },
+            ErrorClass::Unknown => Error::Unknown { errors },
+        }
+    }
+
+    /// The class of this error.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Forbidden { .. } => ErrorClass::Forbidden,
+            Error::Invalid { .. } => ErrorClass::Invalid,
+            Error::Framework { .. } => ErrorClass::Framework,
+            Error::Unknown { .. } => ErrorClass::Unknown,
+        }
+    }
+
+    /// Every error inside, in the order they were produced.
+    pub fn errors(&self) -> &[ErrorKind] {
+        match self {
+            Error::Forbidden { errors }
+            | Error::Invalid { errors }
+            | Error::Framework { errors }
+            | Error::Unknown { errors } => errors,
+        }
+    }
+
+    /// Consumes the error, returning the errors inside.
+    pub fn into_errors(self) -> Vec<ErrorKind> {
+        match self {
+            Error::Forbidden { errors }
+            | Error::Invalid { errors }
+            | Error::Framework { errors }
+            | Error::Unknown { errors } => errors,
+        }
+    }
+
+    /// The [`StaleRecord`] inside, if the action failed on an optimistic lock.
+    pub fn stale_record(&self) -> Option<&StaleRecord> {
+        self.errors().iter().find_map(|e| match e {
+            ErrorKind::StaleRecord(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    /// Whether the action failed because the record was stale (the seed's retry case).
+    pub fn is_stale(&self) -> bool {
+        self.stale_record().is_some()
+    }
+
+    /// Whether the action failed because a record was not found.
+    pub fn is_not_found(&self) -> bool {
+        self.errors()
+            .iter()
+            .any(|e| matches!(e, ErrorKind::NotFound(_)))
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error::from_errors(vec![kind])
+    }
+}
+
+/// One error inside an [`Error`] class. Each has a class, a readable `Display`, and a field
+/// where it concerns one.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The record changed (or vanished) since it was read.
+    #[error(transparent)]
+    StaleRecord(StaleRecord),
+    /// A get found no record.
+    #[error(transparent)]
+    NotFound(NotFound),
+    /// A get found more than one record.
+    #[error(transparent)]
+    MultipleResults(MultipleResults),
+    /// A required attribute or argument was not given.
+    #[error(transparent)]
+    Required(Required),
+    /// An attribute was given an invalid value.
+    #[error(transparent)]
+    InvalidAttribute(InvalidAttribute),
+    /// An argument was given an invalid value.
+    #[error(transparent)]
+    InvalidArgument(InvalidArgument),
+    /// An input the action does not take.
+    #[error(transparent)]
+    NoSuchInput(NoSuchInput),
+    /// A create whose primary key is already stored.
+    #[error(transparent)]
+    AlreadyExists(AlreadyExists),
+    /// An integer attribute would overflow.
+    #[error(transparent)]
+    Overflow(Overflow),
+    /// A framework error: the data layer cannot do what was asked.
+    #[error(transparent)]
+    Framework(FrameworkError),
+    /// An error that fits no other kind (for example from a user change).
+    #[error(transparent)]
+    Unknown(UnknownError),
+}
+
+impl ErrorKind {
+    /// The class this error belongs to.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ErrorKind::Framework(_) => ErrorClass::Framework,
+            ErrorKind::Unknown(_) => ErrorClass::Unknown,
+            _ => ErrorClass::Invalid,
+        }
+    }
+
+    /// The field this error concerns, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ErrorKind::Required(e) => Some(&e.field),
+            ErrorKind::InvalidAttribute(e) => Some(&e.field),
+            ErrorKind::InvalidArgument(e) => Some(&e.field),
+            ErrorKind::NoSuchInput(e) => Some(&e.input),
+            ErrorKind::Overflow(e) => Some(&e.field),
+            _ => None,
+        }
+    }
+
+    /// A free-form unknown error, for user code that has nothing more precise.
+    pub fn unknown(message: impl Into<String>) -> ErrorKind {
+        ErrorKind::Unknown(UnknownError {
+            message: message.into(),
+        })
+    }
+}
+
+/// `Ash.Error.Changes.StaleRecord`: the record changed or vanished since it was read, so
+/// the write was refused and nothing was written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleRecord {
+    /// The resource's name, e.g. `"Address"`.
+    pub resource: String,
+    /// What the stored record failed to match: the lock's `version == 1`, or the primary
+    /// key when the record no longer exists.
+    pub filter: DynFilter,
+    /// `"update"` or `"destroy"`.
+    pub operation: &'static str,
+}
+
+impl fmt::Display for StaleRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Attempted to {} stale record of {} with filter: {}",
+            self.operation, self.resource, self.filter
+        )
+    }
+}
+
+impl std::error::Error for StaleRecord {}
+
+/// `Ash.Error.Query.NotFound`: a get found no record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotFound {
+    /// The resource's name.
+    pub resource: String,
+    /// The keys that were looked up, if any.
+    pub filter: Option<DynFilter>,
+}
+
+impl fmt::Display for NotFound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.filter {
+            Some(filter) => write!(f, "record of {} with {filter} not found", self.resource),
+            None => write!(f, "record of {} not found", self.resource),
+        }
+    }
+}
+
+impl std::error::Error for NotFound {}
+
+/// `Ash.Error.Invalid.MultipleResults`: a get expected at most one record.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("expected at most one result of {resource} but got {count}")]
+pub struct MultipleResults {
+    /// The resource's name.
+    pub resource: String,
+    /// How many records matched.
+    pub count: usize,
+}
+
+/// Whether a [`Required`] input is an attribute or an argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputType {
+    /// A resource attribute.
+    Attribute,
+    /// An action argument.
+    Argument,
+}
+
+impl fmt::Display for InputType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            InputType::Attribute => "attribute",
+            InputType::Argument => "argument",
+        })
+    }
+}
+
+/// `Ash.Error.Changes.Required`: a non-nilable input was not given.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{kind} {field} is required", kind = .r#type)]
+pub struct Required {
+    /// The field's name.
+    pub field: String,
+    /// Attribute or argument.
+    pub r#type: InputType,
+    /// The resource's name.
+    pub resource: String,
+}
+
+/// `Ash.Error.Changes.InvalidAttribute`: an attribute got a value it cannot take.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{field}: {message}{}", value.as_ref().map(|v| format!(" (value: {v})")).unwrap_or_default())]
+pub struct InvalidAttribute {
+    /// The attribute's name.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// The offending value, when it can be shown.
+    pub value: Option<Value>,
+}
+
+/// `Ash.Error.Changes.InvalidArgument`: an argument got a value it cannot take.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("Invalid value provided for {field}: {message}.")]
+pub struct InvalidArgument {
+    /// The argument's name.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// The offending value, when it can be shown.
+    pub value: Option<Value>,
+}
+
+/// `Ash.Error.Invalid.NoSuchInput`: an input the action does not take.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("No such input `{input}` for action {resource}.{action}; valid inputs: {}", inputs.join(", "))]
+pub struct NoSuchInput {
+    /// The resource's name.
+    pub resource: String,
+    /// The action's name.
+    pub action: String,
+    /// The unknown input.
+    pub input: String,
+    /// The inputs the action does take.
+    pub inputs: Vec<String>,
+}
+
+/// A create whose primary key is already stored. Ash's ETS layer overwrites silently;
+/// here it is an error and nothing is written.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{resource} with {filter} already exists")]
+pub struct AlreadyExists {
+    /// The resource's name.
+    pub resource: String,
+    /// The primary key that is taken.
+    pub filter: DynFilter,
+}
+
+/// An integer attribute would overflow; checked, never wrapped.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{field}: adding {by} to {value} overflows")]
+pub struct Overflow {
+    /// The attribute's name.
+    pub field: String,
+    /// Its current value.
+    pub value: Value,
+    /// The amount that was to be added.
+    pub by: i64,
+}
+
+/// A framework error: misuse of the framework or a failing data layer.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct FrameworkError {
+    /// What went wrong.
+    pub message: String,
+}
+
+/// `Ash.Error.Unknown.UnknownError`.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct UnknownError {
+    /// What went wrong.
+    pub message: String,
+}

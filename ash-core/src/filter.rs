@@ -1,0 +1,202 @@
+//! Declarative filters.
+//!
+//! A [`Filter`] is data, not a closure: the ETS layer evaluates it in memory, a SQL layer
+//! renders it as a `WHERE` clause. The optimistic lock's `version == 1` and a `get_by`
+//! lookup are both filters.
+
+use crate::resource::Resource;
+use crate::value::Value;
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    NotEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    Lte,
+    /// `>`
+    Gt,
+    /// `>=`
+    Gte,
+}
+
+impl CmpOp {
+    /// The operator as Ash's expression syntax writes it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::NotEq => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Lte => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Gte => ">=",
+        }
+    }
+
+    /// Whether `ordering` (of attribute against value) satisfies the operator. Nil or
+    /// incomparable values satisfy nothing, as in Ash.
+    pub fn holds(self, ordering: Option<Ordering>) -> bool {
+        let Some(o) = ordering else { return false };
+        match self {
+            CmpOp::Eq => o == Ordering::Equal,
+            CmpOp::NotEq => o != Ordering::Equal,
+            CmpOp::Lt => o == Ordering::Less,
+            CmpOp::Lte => o != Ordering::Greater,
+            CmpOp::Gt => o == Ordering::Greater,
+            CmpOp::Gte => o != Ordering::Less,
+        }
+    }
+}
+
+/// A typed filter over the attributes of `R`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter<R: Resource> {
+    /// `attribute <op> value`; the attribute is the one `value` belongs to.
+    Cmp(CmpOp, R::Value),
+    /// `is_nil(attribute)`.
+    IsNil(R::Field),
+    /// All of the filters.
+    And(Vec<Filter<R>>),
+    /// Any of the filters.
+    Or(Vec<Filter<R>>),
+    /// Not the filter.
+    Not(Box<Filter<R>>),
+}
+
+impl<R: Resource> Filter<R> {
+    /// `attribute == value`.
+    pub fn eq(value: R::Value) -> Self {
+        Filter::Cmp(CmpOp::Eq, value)
+    }
+
+    /// The filter that matches only the record with this primary key.
+    pub fn primary_key(key: &R::PrimaryKey) -> Self {
+        Filter::eq(R::primary_key_value(key))
+    }
+
+    /// Both filters.
+    pub fn and(self, other: Filter<R>) -> Self {
+        match self {
+            Filter::And(mut all) => {
+                all.push(other);
+                Filter::And(all)
+            }
+            first => Filter::And(vec![first, other]),
+        }
+    }
+
+    /// Whether `record` matches.
+    pub fn matches(&self, record: &R) -> bool {
+        match self {
+            Filter::Cmp(op, value) => op.holds(record.compare(value)),
+            Filter::IsNil(field) => record.is_nil(*field),
+            Filter::And(all) => all.iter().all(|f| f.matches(record)),
+            Filter::Or(any) => any.iter().any(|f| f.matches(record)),
+            Filter::Not(inner) => !inner.matches(record),
+        }
+    }
+
+    /// The primary key, when the filter is exactly primary-key equality: a data layer can
+    /// then go straight to the record instead of scanning.
+    pub fn as_primary_key(&self) -> Option<&R::PrimaryKey> {
+        match self {
+            Filter::Cmp(CmpOp::Eq, value) => R::primary_key_of(value),
+            Filter::And(all) if all.len() == 1 => all[0].as_primary_key(),
+            _ => None,
+        }
+    }
+
+    /// The filter with dynamic values, for errors and for rendering (e.g. SQL).
+    pub fn to_dyn(&self) -> DynFilter {
+        match self {
+            Filter::Cmp(op, value) => DynFilter::Cmp {
+                field: R::field_name(R::value_field(value)),
+                op: *op,
+                value: R::value_to_dynamic(value),
+            },
+            Filter::IsNil(field) => DynFilter::IsNil {
+                field: R::field_name(*field),
+            },
+            Filter::And(all) => DynFilter::And(all.iter().map(Filter::to_dyn).collect()),
+            Filter::Or(any) => DynFilter::Or(any.iter().map(Filter::to_dyn).collect()),
+            Filter::Not(inner) => DynFilter::Not(Box::new(inner.to_dyn())),
+        }
+    }
+}
+
+/// A filter with dynamic values: how filters appear in errors and in SQL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DynFilter {
+    /// `field <op> value`.
+    Cmp {
+        /// The attribute's name.
+        field: &'static str,
+        /// The operator.
+        op: CmpOp,
+        /// The value compared with.
+        value: Value,
+    },
+    /// `is_nil(field)`.
+    IsNil {
+        /// The attribute's name.
+        field: &'static str,
+    },
+    /// All of the filters.
+    And(Vec<DynFilter>),
+    /// Any of the filters.
+    Or(Vec<DynFilter>),
+    /// Not the filter.
+    Not(Box<DynFilter>),
+}
+
+impl DynFilter {
+    /// The value `field` is compared equal with, if the filter is an equality (or a
+    /// conjunction containing one) on `field`: `stale.filter.get("version") == Some(&1)`.
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        match self {
+            DynFilter::Cmp {
+                field: f,
+                op: CmpOp::Eq,
+                value,
+            } if *f == field => Some(value),
+            DynFilter::And(all) => all.iter().find_map(|f| f.get(field)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DynFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DynFilter::Cmp { field, op, value } => write!(f, "{field} {} {value}", op.symbol()),
+            DynFilter::IsNil { field } => write!(f, "is_nil({field})"),
+            DynFilter::And(all) => join(f, all, " and "),
+            DynFilter::Or(any) => join(f, any, " or "),
+            DynFilter::Not(inner) => write!(f, "not({inner})"),
+        }
+    }
+}
+
+fn join(f: &mut fmt::Formatter<'_>, parts: &[DynFilter], sep: &str) -> fmt::Result {
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        let nested = matches!(part, DynFilter::And(_) | DynFilter::Or(_));
+        if nested {
+            write!(f, "({part})")?;
+        } else {
+            write!(f, "{part}")?;
+        }
+    }
+    Ok(())
+}

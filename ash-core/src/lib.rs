@@ -1,0 +1,37 @@
+//! Runtime of `ash-rs`: the pieces that generated code and data layers share.
+//!
+//! Users normally depend on the `ash-rs` facade and never name this crate. The modules
+//! follow Ash's vocabulary so that a behaviour is found from the folder name alone:
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`resource`] | the [`Resource`](resource::Resource) trait the `#[resource]` macro implements |
+//! | [`action`] | action descriptions and the one pipeline every action runs through |
+//! | [`changeset`] | the [`Changeset`](changeset::Changeset) a running action builds |
+//! | [`change`] | the [`Change`](change::Change) trait and builtin changes (`optimistic_lock`) |
+//! | [`validation`] | the [`Validation`](validation::Validation) trait |
+//! | [`filter`] | declarative filters that cross the data-layer boundary as data |
+//! | [`query`] | read queries: filter, sort, limit, offset |
+//! | [`data_layer`] | the [`DataLayer`](data_layer::DataLayer) contract |
+//! | [`domain`] | what a `#[domain]` value provides |
+//! | [`error`] | Ash's error classes and the errors inside them |
+//! | [`value`] | dynamic values, used only at the edges (errors, JSON, SQL parameters) |
+//! | [`input`] | JSON input for actions |
+#![warn(missing_docs)]
+
+pub mod action;
+pub mod attribute;
+pub mod change;
+pub mod changeset;
+pub mod data_layer;
+pub mod domain;
+pub mod error;
+pub mod filter;
+pub mod input;
+pub mod query;
+pub mod resource;
+pub mod validation;
+pub mod value;
+
+#[doc(hidden)]
+pub mod __private;

@@ -1,0 +1,79 @@
+//! The [`Resource`] trait, implemented by `#[resource]`.
+//!
+//! Everything here is typed: a resource has a generated `Field` enum (one variant per
+//! attribute), a `Value` enum (one variant per attribute, holding that attribute's type)
+//! and a `Changes` struct (one `Option` per attribute). Filters, atomic writes and
+//! changesets are built from these, so the hot path never looks anything up by string.
+
+use crate::attribute::AttributeInfo;
+use crate::data_layer::{Atomic, DataLayer};
+use crate::error::ErrorKind;
+use crate::value::Value;
+use std::cmp::Ordering;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// A resource: a struct with attributes, actions and a data layer.
+///
+/// Implemented by `#[resource]`; implementing it by hand is possible but not the intent.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a resource",
+    label = "not a resource",
+    note = "add `#[resource]` above the struct `{Self}`"
+)]
+pub trait Resource: Sized + Clone + Send + Sync + 'static {
+    /// The resource's name, as errors show it (`"Address"`).
+    const NAME: &'static str;
+    /// Static facts about each attribute, in declaration order.
+    const ATTRIBUTES: &'static [AttributeInfo];
+    /// The primary key attribute.
+    const PRIMARY_KEY: Self::Field;
+
+    /// The primary key's type.
+    type PrimaryKey: Clone + Eq + Hash + Debug + Send + Sync + 'static;
+    /// One variant per attribute.
+    type Field: Copy + Eq + Hash + Debug + Send + Sync + 'static;
+    /// One variant per attribute, holding a value of that attribute's type.
+    type Value: Clone + Debug + PartialEq + Send + Sync + 'static;
+    /// One `Option` per attribute: the writes an action makes.
+    type Changes: Default + Debug + Send + 'static;
+    /// The data layer that stores this resource.
+    type DataLayer: DataLayer<Self>;
+
+    /// The record's primary key.
+    fn primary_key(&self) -> &Self::PrimaryKey;
+    /// The primary key as a typed value, for filters.
+    fn primary_key_value(key: &Self::PrimaryKey) -> Self::Value;
+    /// The primary key inside `value`, if `value` is of the primary key attribute.
+    fn primary_key_of(value: &Self::Value) -> Option<&Self::PrimaryKey>;
+
+    /// The attribute's name.
+    fn field_name(field: Self::Field) -> &'static str;
+    /// The attribute a value belongs to.
+    fn value_field(value: &Self::Value) -> Self::Field;
+    /// The value as a dynamic [`Value`] (for errors and SQL parameters).
+    fn value_to_dynamic(value: &Self::Value) -> Value;
+
+    /// A copy of the attribute's current value.
+    fn get(&self, field: Self::Field) -> Self::Value;
+    /// Sets an attribute.
+    fn set(&mut self, value: Self::Value);
+    /// Compares the record's attribute with `value` (of the same attribute).
+    fn compare(&self, value: &Self::Value) -> Option<Ordering>;
+    /// Whether the attribute is nil.
+    fn is_nil(&self, field: Self::Field) -> bool;
+
+    /// Evaluates an atomic write against this (stored) record, giving the new value or an
+    /// error (overflow, or an attribute that does not support it). Does not write.
+    fn eval_atomic(&self, atomic: &Atomic<Self>) -> Result<Self::Value, ErrorKind>;
+    /// Moves every set change into the record.
+    fn apply_changes(&mut self, changes: Self::Changes);
+
+    /// Fills unset attributes with their create defaults.
+    fn apply_create_defaults(changes: &mut Self::Changes);
+    /// Fills unset attributes with their update defaults (`update_timestamp`).
+    fn apply_update_defaults(changes: &mut Self::Changes);
+    /// Builds a record from a create's changes; every unset non-nilable attribute is a
+    /// `Required` error, all reported at once.
+    fn from_changes(changes: Self::Changes) -> Result<Self, Vec<ErrorKind>>;
+}

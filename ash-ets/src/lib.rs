@@ -1,0 +1,156 @@
+//! The in-memory data layer of `ash-rs`: one concurrent [`DashMap`] per resource per
+//! domain value, the counterpart of Ash's `Ash.DataLayer.Ets`.
+//!
+//! Unlike Ash's ETS layer, which reads, checks and writes in separate calls, every update
+//! and destroy here compares and writes under **one entry guard**: N writers holding the
+//! same version give exactly one success and N-1 `StaleRecord`s, and no write is lost. A
+//! create refuses a primary key that is already stored instead of overwriting it.
+//!
+//! There are no transactions: a write is one atomic step, nothing more.
+#![warn(missing_docs)]
+
+use ash_core::data_layer::{DataLayer, DataLayerKind, DestroyOp, UpdateOp};
+use ash_core::error::{AlreadyExists, ErrorKind, StaleRecord};
+use ash_core::filter::Filter;
+use ash_core::query::Query;
+use ash_core::resource::Resource;
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
+use smallvec_like::Values;
+
+/// The ETS data layer, as named in `#[resource(data_layer = Ets)]`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ets;
+
+impl DataLayerKind for Ets {
+    type Layer<R: Resource> = EtsTable<R>;
+}
+
+/// The table of one resource.
+pub struct EtsTable<R: Resource> {
+    rows: DashMap<R::PrimaryKey, R>,
+}
+
+impl<R: Resource> Default for EtsTable<R> {
+    fn default() -> Self {
+        EtsTable {
+            rows: DashMap::new(),
+        }
+    }
+}
+
+impl<R: Resource> std::fmt::Debug for EtsTable<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtsTable")
+            .field("resource", &R::NAME)
+            .field("len", &self.rows.len())
+            .finish()
+    }
+}
+
+impl<R: Resource> EtsTable<R> {
+    /// How many records are stored.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no record is stored.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Removes every record.
+    pub fn clear(&self) {
+        self.rows.clear()
+    }
+}
+
+fn stale<R: Resource>(filter: &Filter<R>, operation: &'static str) -> ErrorKind {
+    ErrorKind::StaleRecord(StaleRecord {
+        resource: R::NAME.to_owned(),
+        filter: filter.to_dyn(),
+        operation,
+    })
+}
+
+fn missing<R: Resource>(key: &R::PrimaryKey, operation: &'static str) -> ErrorKind {
+    stale(&Filter::<R>::primary_key(key), operation)
+}
+
+impl<R: Resource> DataLayer<R> for EtsTable<R> {
+    fn create(&self, record: R) -> Result<R, ErrorKind> {
+        match self.rows.entry(record.primary_key().clone()) {
+            Entry::Occupied(_) => Err(ErrorKind::AlreadyExists(AlreadyExists {
+                resource: R::NAME.to_owned(),
+                filter: Filter::<R>::primary_key(record.primary_key()).to_dyn(),
+            })),
+            Entry::Vacant(slot) => {
+                slot.insert(record.clone());
+                Ok(record)
+            }
+        }
+    }
+
+    fn update(&self, op: UpdateOp<R>) -> Result<R, ErrorKind> {
+        // The compare and the write happen under this one guard: nothing can interleave.
+        let Some(mut stored) = self.rows.get_mut(&op.primary_key) else {
+            return Err(missing::<R>(&op.primary_key, "update"));
+        };
+        if let Some(filter) = &op.filter {
+            if !filter.matches(&stored) {
+                return Err(stale(filter, "update"));
+            }
+        }
+        // Evaluate every atomic against the stored record before writing anything, so an
+        // overflow leaves the record untouched.
+        let mut computed = Values::<R>::new();
+        for atomic in &op.atomics {
+            computed.push(stored.eval_atomic(atomic)?);
+        }
+        stored.apply_changes(op.changes);
+        for value in computed {
+            stored.set(value);
+        }
+        Ok(stored.clone())
+    }
+
+    fn destroy(&self, op: DestroyOp<R>) -> Result<R, ErrorKind> {
+        let filter = op.filter;
+        let removed = self.rows.remove_if(&op.primary_key, |_, stored| {
+            filter.as_ref().is_none_or(|f| f.matches(stored))
+        });
+        match removed {
+            Some((_, record)) => Ok(record),
+            None => match (&filter, self.rows.contains_key(&op.primary_key)) {
+                // The record is there but did not match: report the lock's filter. (Between
+                // the two calls it may have gone; reporting the filter is still true.)
+                (Some(filter), true) => Err(stale(filter, "destroy")),
+                _ => Err(missing::<R>(&op.primary_key, "destroy")),
+            },
+        }
+    }
+
+    fn get(&self, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind> {
+        Ok(self.rows.get(key).map(|r| r.value().clone()))
+    }
+
+    fn read(&self, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
+        if let Some(key) = query.filter.as_ref().and_then(Filter::as_primary_key) {
+            let one: Vec<R> = self.get(key)?.into_iter().collect();
+            return Ok(query.finish_in_memory(one));
+        }
+        let matching: Vec<R> = self
+            .rows
+            .iter()
+            .filter(|r| query.matches(r.value()))
+            .map(|r| r.value().clone())
+            .collect();
+        Ok(query.finish_in_memory(matching))
+    }
+}
+
+mod smallvec_like {
+    /// Computed atomic values: almost always one, kept inline.
+    pub type Values<R> =
+        ash_core::__private::smallvec::SmallVec<[<R as ash_core::resource::Resource>::Value; 2]>;
+}

@@ -1,0 +1,220 @@
+//! `#[domain]`: the list of resources, a value holding their data layers, and (through
+//! each resource's companion macro) the code interface of every `define`.
+
+use crate::ctxt::Ctxt;
+use crate::meta;
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
+use std::collections::HashSet;
+use syn::spanned::Spanned;
+use syn::{Ident, Path};
+
+/// One entry of `#[resources(...)]`.
+struct ResourceRef {
+    path: Path,
+    /// The tokens inside `Address( ... )`: its `define`s.
+    defines: TokenStream,
+}
+
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let cx = Ctxt::new();
+    if !args.is_empty() {
+        cx.error_spanned_by(
+            &args,
+            "`#[domain]` takes no options; list resources in `#[resources(...)]`",
+        );
+    }
+    let mut item: syn::ItemStruct = match syn::parse2(item) {
+        Ok(i) => i,
+        Err(e) => {
+            cx.syn_error(syn::Error::new(
+                e.span(),
+                "`#[domain]` goes on a unit struct: `pub struct Domain;`",
+            ));
+            return cx.check().err().unwrap_or_default();
+        }
+    };
+    let mut resources = Vec::new();
+    let mut kept = Vec::new();
+    for attr in std::mem::take(&mut item.attrs) {
+        if attr.path().is_ident("resources") {
+            match attr.meta.require_list() {
+                Ok(list) => resources.extend(parse_resources(&cx, list.tokens.clone())),
+                Err(e) => cx.syn_error(e),
+            }
+        } else {
+            kept.push(attr);
+        }
+    }
+    item.attrs = kept;
+    check_unit(&cx, &item);
+    check_unique_resources(&cx, &resources);
+    check_unique_defines(&cx, &resources);
+    let errors = match cx.check() {
+        Ok(()) => TokenStream::new(),
+        Err(errors) => errors,
+    };
+    let mut out = generate(&item, &resources);
+    out.extend(errors);
+    out
+}
+
+fn parse_resources(cx: &Ctxt, tokens: TokenStream) -> Vec<ResourceRef> {
+    let mut out = Vec::new();
+    for entry in meta::split_commas(tokens) {
+        let mut toks: Vec<TokenTree> = entry.clone().into_iter().collect();
+        let defines = match toks.last() {
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                let s = g.stream();
+                toks.pop();
+                s
+            }
+            _ => TokenStream::new(),
+        };
+        match syn::parse2::<Path>(toks.into_iter().collect()) {
+            Ok(path) => out.push(ResourceRef { path, defines }),
+            Err(_) => cx.error_spanned_by(
+                entry,
+                "expected a resource, optionally with its code interface: `Address(define(create_address, action = create))`",
+            ),
+        }
+    }
+    out
+}
+
+/// The domain value holds its tables; a struct with fields of its own would be shadowed.
+fn check_unit(cx: &Ctxt, item: &syn::ItemStruct) {
+    if !item.fields.is_empty() {
+        cx.error_spanned_by(
+            &item.fields,
+            "a domain struct has no fields of its own: write `pub struct Domain;`",
+        );
+    }
+    if !item.generics.params.is_empty() {
+        cx.error_spanned_by(&item.generics, "a domain cannot have generic parameters");
+    }
+}
+
+/// Each resource has one table per domain value; listing it twice would give two.
+fn check_unique_resources(cx: &Ctxt, resources: &[ResourceRef]) {
+    let mut seen: Vec<String> = Vec::new();
+    for r in resources {
+        let path = &r.path;
+        let key = quote!(#path).to_string().replace(' ', "");
+        if seen.contains(&key) {
+            cx.error_spanned_by(
+                path,
+                format!("`{key}` is listed twice; list each resource once"),
+            );
+        } else {
+            seen.push(key);
+        }
+    }
+}
+
+/// Every `define` becomes a method of the domain, so names must be unique across resources.
+fn check_unique_defines(cx: &Ctxt, resources: &[ResourceRef]) {
+    let mut seen: HashSet<String> = HashSet::new();
+    for r in resources {
+        for entry in meta::split_commas(r.defines.clone()) {
+            let Ok(meta::Entry::Call(kw, args)) = meta::parse_entry(entry) else {
+                continue;
+            };
+            if kw != "define" {
+                continue;
+            }
+            let Some(first) = meta::split_commas(args).into_iter().next() else {
+                continue;
+            };
+            let Ok(name) = syn::parse2::<Ident>(first) else {
+                continue;
+            };
+            if !seen.insert(name.to_string()) {
+                cx.error_spanned_by(
+                    &name,
+                    format!(
+                        "duplicate define `{name}`; each define names one method of the domain"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
+    let krate = quote!(::ash_rs);
+    let ident = &item.ident;
+    let vis = &item.vis;
+    let attrs = &item.attrs;
+    let tables = format_ident!("__AshTables{}", ident);
+    let slots: Vec<Ident> = (0..resources.len())
+        .map(|i| format_ident!("r{}", i))
+        .collect();
+    let paths: Vec<&Path> = resources.iter().map(|r| &r.path).collect();
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| quote!(#p).to_string().replace(' ', ""))
+        .collect();
+    let checks = paths.iter().map(|path| {
+        quote_spanned! {path.span()=>
+            const _: () = #krate::__private::assert_in_domain::<#path, #ident>();
+        }
+    });
+    let interfaces = resources.iter().map(|r| {
+        let path = &r.path;
+        let defines = &r.defines;
+        quote_spanned! {path.span()=>
+            #path! { { #ident } { #path } { #defines } }
+        }
+    });
+    quote! {
+        #( #attrs )*
+        #[derive(Clone)]
+        #vis struct #ident {
+            tables: ::std::sync::Arc<#tables>,
+        }
+
+        #[doc(hidden)]
+        #vis struct #tables {
+            #( #slots: <#paths as #krate::resource::Resource>::DataLayer, )*
+        }
+
+        impl #ident {
+            /// A fresh domain value with new, empty tables. Clones share the tables.
+            #[must_use]
+            pub fn new() -> Self {
+                #ident {
+                    tables: ::std::sync::Arc::new(#tables {
+                        #( #slots: ::std::default::Default::default(), )*
+                    }),
+                }
+            }
+        }
+
+        impl ::std::default::Default for #ident {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl ::std::fmt::Debug for #ident {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(::std::stringify!(#ident))
+                    #( .field(#names, &self.tables.#slots) )*
+                    .finish()
+            }
+        }
+
+        #(
+            impl #krate::domain::HasResource<#paths> for #ident {
+                #[inline]
+                fn data_layer(&self) -> &<#paths as #krate::resource::Resource>::DataLayer {
+                    &self.tables.#slots
+                }
+            }
+        )*
+
+        #( #checks )*
+        #( #interfaces )*
+    }
+}

@@ -1,0 +1,148 @@
+//! Rules for `define`s, one function each: everything a define names must exist in the
+//! resource, so a typo is a compile error at the define, not a runtime surprise.
+
+use super::ast::Define;
+use crate::ctxt::Ctxt;
+use crate::resource::ast::{ActionKind, Resource};
+use crate::suggest;
+use std::collections::HashSet;
+
+pub fn check(cx: &Ctxt, res: &Resource, defines: &[Define]) {
+    for define in defines {
+        let Some(action) = check_action_exists(cx, res, define) else {
+            continue;
+        };
+        check_args(cx, res, define, action.kind, &action.accept);
+        check_get_by(cx, res, define, action.kind);
+        check_get_options(cx, define, action.kind);
+    }
+}
+
+/// Ash: "The interface of R refers to a non-existent action a".
+fn check_action_exists<'r>(
+    cx: &Ctxt,
+    res: &'r Resource,
+    define: &Define,
+) -> Option<&'r crate::resource::ast::Action> {
+    let name = define.action_ident();
+    let found = res.action(&name.to_string());
+    if found.is_none() {
+        let names: Vec<String> = res.actions.iter().map(|a| a.name.to_string()).collect();
+        let implicit = if define.action.is_none() {
+            format!(" (a define without `action = ...` runs the action named like it)")
+        } else {
+            String::new()
+        };
+        cx.error_spanned_by(
+            name,
+            format!(
+                "`{}` has no action `{name}`{}{implicit}; its actions: {}",
+                res.ident(),
+                suggest::hint(&name.to_string(), names.iter().map(String::as_str)),
+                suggest::list(names.iter().map(String::as_str))
+            ),
+        );
+    }
+    found
+}
+
+/// Positional args set inputs, so each must be an input the action takes (Ash: interface
+/// args not accepted).
+fn check_args(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind, accept: &[syn::Ident]) {
+    let mut seen = HashSet::new();
+    let accepted: Vec<String> = accept.iter().map(|a| a.to_string()).collect();
+    for arg in &define.args {
+        let n = arg.to_string();
+        if !seen.insert(n.clone()) {
+            cx.error_spanned_by(
+                arg,
+                format!("`{n}` is given twice in `args`; arguments must be unique"),
+            );
+            continue;
+        }
+        if !kind.accepts_input() {
+            cx.error_spanned_by(
+                arg,
+                format!(
+                    "{} actions take no inputs, so `args` cannot name `{n}`",
+                    kind.name()
+                ),
+            );
+            continue;
+        }
+        if !accepted.contains(&n) {
+            let what = if res.attribute(arg).is_some() {
+                format!(
+                    "the attribute `{n}` is not accepted by action `{}`",
+                    define.action_ident()
+                )
+            } else {
+                format!("action `{}` has no input `{n}`", define.action_ident())
+            };
+            cx.error_spanned_by(
+                arg,
+                format!(
+                    "{what}{}; it accepts {}",
+                    suggest::hint(&n, accepted.iter().map(String::as_str)),
+                    suggest::list(accepted.iter().map(String::as_str))
+                ),
+            );
+        }
+    }
+}
+
+/// `get_by` keys filter records, so each must be an attribute; creates have no record.
+fn check_get_by(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
+    if kind == ActionKind::Create {
+        if let Some(first) = define.get_by.first() {
+            cx.error_spanned_by(
+                first,
+                "`get_by` finds an existing record; it does not apply to create actions",
+            );
+        }
+        return;
+    }
+    let names: Vec<String> = res.attributes.iter().map(|a| a.ident.to_string()).collect();
+    let mut seen = HashSet::new();
+    for key in &define.get_by {
+        let n = key.to_string();
+        if !seen.insert(n.clone()) {
+            cx.error_spanned_by(key, format!("`{n}` is given twice in `get_by`"));
+        } else if res.attribute(key).is_none() {
+            cx.error_spanned_by(
+                key,
+                format!(
+                    "`get_by` names `{n}`, which is not an attribute of `{}`{}",
+                    res.ident(),
+                    suggest::hint(&n, names.iter().map(String::as_str))
+                ),
+            );
+        }
+    }
+    if kind != ActionKind::Read
+        && !define.get_by.is_empty()
+        && !res.actions.iter().any(|a| a.kind == ActionKind::Read)
+    {
+        cx.error_spanned_by(
+            &define.get_by[0],
+            format!("`get_by` on a {} action reads the record first, but `{}` has no read action; add `defaults(read)`", kind.name(), res.ident()),
+        );
+    }
+}
+
+/// `get` and `not_found_error` shape a read's result.
+fn check_get_options(cx: &Ctxt, define: &Define, kind: ActionKind) {
+    if let Some((kw, _)) = &define.get {
+        if kind != ActionKind::Read {
+            cx.error_spanned_by(kw, "`get` applies to read actions only");
+        }
+    }
+    if let Some((kw, _)) = &define.not_found_error {
+        if !define.is_get() || kind != ActionKind::Read {
+            cx.error_spanned_by(
+                kw,
+                "`not_found_error` applies to read interfaces that return one record (`get_by = [..]` or `get = true`)",
+            );
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! One input type per action, which also identifies the action (`impl Action`).
+
+use super::{changes, input_ident, krate, Names};
+use crate::resource::ast::{Action, ActionKind, Resource};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub fn expand(res: &Resource, names: &Names) -> TokenStream {
+    res.actions
+        .iter()
+        .map(|a| expand_action(res, names, a))
+        .collect()
+}
+
+/// Ash makes a default action primary unless another of its type is; an action alone of
+/// its type is primary too, so `get_by` on update and destroy can find a read.
+pub fn is_primary(res: &Resource, action: &Action) -> bool {
+    if let Some(p) = action.primary {
+        return p;
+    }
+    let same_kind: Vec<&Action> = res
+        .actions
+        .iter()
+        .filter(|a| a.kind == action.kind)
+        .collect();
+    let explicit = same_kind.iter().any(|a| a.primary == Some(true));
+    !explicit
+        && same_kind
+            .first()
+            .is_some_and(|first| std::ptr::eq(*first, action))
+}
+
+fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let vis = &res.item.vis;
+    let input = input_ident(res, &action.name);
+    let action_name = action.name.to_string();
+    let primary = is_primary(res, action);
+    let kind = match action.kind {
+        ActionKind::Create => quote!(Create),
+        ActionKind::Read => quote!(Read),
+        ActionKind::Update => quote!(Update),
+        ActionKind::Destroy => quote!(Destroy),
+    };
+    let kind_trait = match action.kind {
+        ActionKind::Create => quote!(CreateAction),
+        ActionKind::Read => quote!(ReadAction),
+        ActionKind::Update => quote!(UpdateAction),
+        ActionKind::Destroy => quote!(DestroyAction),
+    };
+
+    let accepted: Vec<_> = action
+        .accept
+        .iter()
+        .filter_map(|n| res.attribute(n))
+        .collect();
+    let fields = accepted.iter().map(|a| {
+        let id = &a.ident;
+        let ty = &a.ty;
+        let doc = format!("Sets `{id}`; `None` leaves it as it is (or at its default).");
+        if a.nilable {
+            quote! {
+                #[doc = #doc]
+                #[serde(default, deserialize_with = "::ash_rs::__private::deserialize_some")]
+                pub #id: ::std::option::Option<#ty>,
+            }
+        } else {
+            quote! {
+                #[doc = #doc]
+                pub #id: ::std::option::Option<#ty>,
+            }
+        }
+    });
+    let setters = accepted.iter().map(|a| {
+        let id = &a.ident;
+        let ty = &a.ty;
+        let doc = format!("Sets `{id}`.");
+        quote! {
+            #[doc = #doc]
+            #[must_use]
+            pub fn #id(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
+                self.#id = ::std::option::Option::Some(value.into());
+                self
+            }
+        }
+    });
+    let idents: Vec<_> = accepted.iter().map(|a| &a.ident).collect();
+    let strs: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
+    let run_changes = changes::run_changes(res, names, action);
+    let doc = format!(
+        "Input of the `{action_name}` action of [`{ident}`]; choosing this type chooses the action."
+    );
+    let read_impl = (action.kind == ActionKind::Read).then(|| {
+        quote! { impl #krate::action::ReadAction for #input {} }
+    });
+    let other_impl = (action.kind != ActionKind::Read).then(|| {
+        quote! { impl #krate::action::#kind_trait for #input {} }
+    });
+
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Default, PartialEq, #krate::__private::serde::Deserialize)]
+        #[serde(crate = "::ash_rs::__private::serde", deny_unknown_fields)]
+        #vis struct #input {
+            #( #fields )*
+        }
+
+        impl #input {
+            /// An empty input: nothing set.
+            #[must_use]
+            pub fn new() -> Self {
+                ::std::default::Default::default()
+            }
+            #( #setters )*
+        }
+
+        impl #krate::action::Action for #input {
+            type Resource = #ident;
+            const INFO: &'static #krate::action::ActionInfo = &#krate::action::ActionInfo {
+                name: #action_name,
+                kind: #krate::action::ActionType::#kind,
+                primary: #primary,
+            };
+            const INPUTS: &'static [&'static str] = &[ #( #strs ),* ];
+
+            #[inline]
+            #[allow(unused_variables)]
+            fn apply_input(self, changeset: &mut #krate::changeset::Changeset<'_, #ident>) {
+                let changes = changeset.changes_mut();
+                #( if self.#idents.is_some() { changes.#idents = self.#idents; } )*
+            }
+
+            #[inline]
+            #[allow(unused_variables)]
+            fn run_changes(changeset: &mut #krate::changeset::Changeset<'_, #ident>) {
+                #run_changes
+            }
+
+            fn set_json(
+                &mut self,
+                input: &str,
+                value: #krate::__private::serde_json::Value,
+            ) -> ::std::result::Result<(), #krate::error::ErrorKind> {
+                match input {
+                    #( #strs => {
+                        self.#idents = ::std::option::Option::Some(#krate::input::decode(#strs, value)?);
+                        ::std::result::Result::Ok(())
+                    } )*
+                    other => ::std::result::Result::Err(#krate::error::ErrorKind::NoSuchInput(
+                        #krate::error::NoSuchInput {
+                            resource: ::std::string::String::from(<#ident as #krate::resource::Resource>::NAME),
+                            action: ::std::string::String::from(#action_name),
+                            input: ::std::string::String::from(other),
+                            inputs: <Self as #krate::action::Action>::INPUTS
+                                .iter()
+                                .map(|s| ::std::string::String::from(*s))
+                                .collect(),
+                        },
+                    )),
+                }
+            }
+        }
+
+        #read_impl
+        #other_impl
+    }
+}

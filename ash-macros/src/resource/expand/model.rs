@@ -1,0 +1,311 @@
+//! The `Resource` impl and the typed `Field`, `Value` and `Changes` types.
+
+use super::{krate, pascal, Names};
+use crate::resource::ast::{Resource, Timestamp};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+pub fn expand(res: &Resource, names: &Names) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let vis = &res.item.vis;
+    let Names {
+        field,
+        value,
+        changes,
+    } = names;
+    let name = ident.to_string();
+
+    let attrs = &res.attributes;
+    let idents: Vec<_> = attrs.iter().map(|a| &a.ident).collect();
+    let tys: Vec<_> = attrs.iter().map(|a| &a.ty).collect();
+    let variants: Vec<_> = attrs
+        .iter()
+        .map(|a| format_ident!("{}", pascal(&a.ident.to_string()), span = a.ident.span()))
+        .collect();
+    let strs: Vec<String> = attrs.iter().map(|a| a.ident.to_string()).collect();
+
+    let Some(pk) = res.primary_key() else {
+        return TokenStream::new();
+    };
+    let pk_ident = &pk.ident;
+    let pk_ty = &pk.ty;
+    let pk_variant = format_ident!("{}", pascal(&pk_ident.to_string()));
+
+    let infos = attrs.iter().map(|a| {
+        let n = a.ident.to_string();
+        let primary_key = a.primary_key.is_some();
+        let allow_nil = a.nilable;
+        let writable = a.writable;
+        let has_default = a.default.is_some() || a.uuid_primary_key || a.timestamp.is_some();
+        quote! {
+            #krate::attribute::AttributeInfo {
+                name: #n, primary_key: #primary_key, allow_nil: #allow_nil,
+                writable: #writable, has_default: #has_default,
+            }
+        }
+    });
+
+    // Attribute types are checked at the user's type, so the error names the field.
+    let type_checks = attrs.iter().map(|a| {
+        let ty = &a.ty;
+        let timestamp = a
+            .timestamp
+            .map(|_| quote_spanned!(ty.span()=> #krate::__private::assert_timestamp::<#ty>();));
+        quote_spanned! {ty.span()=>
+            const _: () = { #krate::__private::assert_attribute::<#ty>(); #timestamp };
+        }
+    });
+
+    let counters = counter_fields(res);
+    let atomic_arms = counters.iter().map(|(attr_ident, lock_span)| {
+        let variant = format_ident!("{}", pascal(&attr_ident.to_string()));
+        let attr = res.attribute(attr_ident).map(|a| &a.ty);
+        let n = attr_ident.to_string();
+        // Spanned at the `optimistic_lock(version)` token: a non-integer version is
+        // reported there, once.
+        let add = quote_spanned! {*lock_span=>
+            #krate::attribute::Counter::checked_add_i64(self.#attr_ident, by)
+        };
+        let assert = quote_spanned! {*lock_span=>
+            const _: () = #krate::__private::assert_counter::<#attr>();
+        };
+        quote! {
+            (#field::#variant, #krate::data_layer::AtomicExpr::Add(by)) => {
+                #assert
+                match #add {
+                    ::std::option::Option::Some(v) => ::std::result::Result::Ok(#value::#variant(v)),
+                    ::std::option::Option::None => ::std::result::Result::Err(
+                        #krate::error::ErrorKind::Overflow(#krate::error::Overflow {
+                            field: ::std::string::String::from(#n),
+                            value: #krate::attribute::AttributeValue::to_value(&self.#attr_ident),
+                            by,
+                        }),
+                    ),
+                }
+            }
+        }
+    });
+
+    let create_defaults = attrs.iter().filter_map(|a| {
+        let id = &a.ident;
+        let ty = &a.ty;
+        let default = if let Some(expr) = &a.default {
+            quote_spanned!(expr.span()=> #expr)
+        } else if a.uuid_primary_key {
+            quote_spanned!(ty.span()=> #krate::__private::uuid::Uuid::new_v4())
+        } else if a.timestamp.is_some() {
+            quote_spanned!(ty.span()=> <#ty as #krate::attribute::Timestamp>::now())
+        } else {
+            return None;
+        };
+        Some(quote! {
+            if changes.#id.is_none() {
+                changes.#id = ::std::option::Option::Some(#default);
+            }
+        })
+    });
+    let update_defaults = attrs
+        .iter()
+        .filter(|a| a.timestamp == Some(Timestamp::Update))
+        .map(|a| {
+            let id = &a.ident;
+            let ty = &a.ty;
+            quote! {
+                if changes.#id.is_none() {
+                    changes.#id = ::std::option::Option::Some(<#ty as #krate::attribute::Timestamp>::now());
+                }
+            }
+        });
+
+    let required: Vec<_> = attrs.iter().filter(|a| !a.nilable).collect();
+    let required_idents: Vec<_> = required.iter().map(|a| &a.ident).collect();
+    let required_checks = required.iter().map(|a| {
+        let id = &a.ident;
+        let n = id.to_string();
+        quote! {
+            if changes.#id.is_none() {
+                errors.push(#krate::error::ErrorKind::Required(#krate::error::Required {
+                    field: ::std::string::String::from(#n),
+                    r#type: #krate::error::InputType::Attribute,
+                    resource: ::std::string::String::from(#name),
+                }));
+            }
+        }
+    });
+    let nilable_idents: Vec<_> = attrs
+        .iter()
+        .filter(|a| a.nilable)
+        .map(|a| &a.ident)
+        .collect();
+
+    let data_layer = match &res.data_layer {
+        Some(path) => quote!(#path),
+        None => quote!(#krate::ets::Ets),
+    };
+    let doc_field = format!("The attributes of [`{name}`].");
+    let doc_value = format!("A typed value of one attribute of [`{name}`].");
+    let doc_changes = format!("Attribute writes to a [`{name}`]: `Some` for each attribute set.");
+
+    quote! {
+        #[doc = #doc_field]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #vis enum #field {
+            #( #[doc = #strs] #variants, )*
+        }
+
+        #[doc = #doc_value]
+        #[derive(Debug, Clone, PartialEq)]
+        #vis enum #value {
+            #( #[doc = #strs] #variants(#tys), )*
+        }
+
+        #[doc = #doc_changes]
+        #[derive(Debug, Default)]
+        #vis struct #changes {
+            #( #[doc = #strs] pub #idents: ::std::option::Option<#tys>, )*
+        }
+
+        #( #type_checks )*
+
+        impl #krate::resource::Resource for #ident {
+            const NAME: &'static str = #name;
+            const ATTRIBUTES: &'static [#krate::attribute::AttributeInfo] = &[ #( #infos ),* ];
+            const PRIMARY_KEY: #field = #field::#pk_variant;
+
+            type PrimaryKey = #pk_ty;
+            type Field = #field;
+            type Value = #value;
+            type Changes = #changes;
+            type DataLayer = <#data_layer as #krate::data_layer::DataLayerKind>::Layer<Self>;
+
+            #[inline]
+            fn primary_key(&self) -> &#pk_ty {
+                &self.#pk_ident
+            }
+
+            #[inline]
+            fn primary_key_value(key: &#pk_ty) -> #value {
+                #value::#pk_variant(::std::clone::Clone::clone(key))
+            }
+
+            #[inline]
+            fn primary_key_of(value: &#value) -> ::std::option::Option<&#pk_ty> {
+                #[allow(unreachable_patterns)]
+                match value {
+                    #value::#pk_variant(key) => ::std::option::Option::Some(key),
+                    _ => ::std::option::Option::None,
+                }
+            }
+
+            fn field_name(field: #field) -> &'static str {
+                match field { #( #field::#variants => #strs, )* }
+            }
+
+            fn value_field(value: &#value) -> #field {
+                match value { #( #value::#variants(_) => #field::#variants, )* }
+            }
+
+            fn value_to_dynamic(value: &#value) -> #krate::value::Value {
+                match value {
+                    #( #value::#variants(v) => #krate::attribute::AttributeValue::to_value(v), )*
+                }
+            }
+
+            #[inline]
+            fn get(&self, field: #field) -> #value {
+                match field {
+                    #( #field::#variants => #value::#variants(::std::clone::Clone::clone(&self.#idents)), )*
+                }
+            }
+
+            #[inline]
+            fn set(&mut self, value: #value) {
+                match value { #( #value::#variants(v) => self.#idents = v, )* }
+            }
+
+            #[inline]
+            fn compare(&self, value: &#value) -> ::std::option::Option<::std::cmp::Ordering> {
+                match value {
+                    #( #value::#variants(v) => #krate::attribute::AttributeValue::compare(&self.#idents, v), )*
+                }
+            }
+
+            #[inline]
+            fn is_nil(&self, field: #field) -> bool {
+                match field {
+                    #( #field::#variants => #krate::attribute::AttributeValue::is_nil(&self.#idents), )*
+                }
+            }
+
+            #[inline]
+            fn eval_atomic(
+                &self,
+                atomic: &#krate::data_layer::Atomic<Self>,
+            ) -> ::std::result::Result<#value, #krate::error::ErrorKind> {
+                #[allow(unreachable_patterns)]
+                match (atomic.field, atomic.expr) {
+                    #( #atomic_arms )*
+                    (field, _) => ::std::result::Result::Err(#krate::error::ErrorKind::Framework(
+                        #krate::error::FrameworkError {
+                            message: ::std::format!(
+                                "attribute `{}` of {} does not support atomic writes",
+                                <Self as #krate::resource::Resource>::field_name(field),
+                                #name,
+                            ),
+                        },
+                    )),
+                }
+            }
+
+            #[inline]
+            fn apply_changes(&mut self, changes: #changes) {
+                #( if let ::std::option::Option::Some(v) = changes.#idents { self.#idents = v; } )*
+            }
+
+            #[allow(unused_variables)]
+            fn apply_create_defaults(changes: &mut #changes) {
+                #( #create_defaults )*
+            }
+
+            #[allow(unused_variables)]
+            fn apply_update_defaults(changes: &mut #changes) {
+                #( #update_defaults )*
+            }
+
+            fn from_changes(
+                changes: #changes,
+            ) -> ::std::result::Result<Self, ::std::vec::Vec<#krate::error::ErrorKind>> {
+                let mut errors = ::std::vec::Vec::new();
+                #( #required_checks )*
+                match ( #( changes.#required_idents, )* ) {
+                    ( #( ::std::option::Option::Some(#required_idents), )* ) => ::std::result::Result::Ok(#ident {
+                        #( #required_idents, )*
+                        #( #nilable_idents: changes.#nilable_idents.flatten(), )*
+                    }),
+                    _ => ::std::result::Result::Err(errors),
+                }
+            }
+        }
+    }
+}
+
+/// Attributes that atomic increments apply to, with the span of the change naming them.
+fn counter_fields(res: &Resource) -> Vec<(syn::Ident, proc_macro2::Span)> {
+    use crate::resource::ast::ChangeKind;
+    let mut out: Vec<(syn::Ident, proc_macro2::Span)> = Vec::new();
+    let all = res
+        .actions
+        .iter()
+        .flat_map(|a| a.changes.iter())
+        .chain(res.global_changes.iter());
+    for change in all {
+        if let ChangeKind::OptimisticLock { attribute } = &change.change {
+            if !out.iter().any(|(i, _)| i == attribute) {
+                out.push((attribute.clone(), attribute.span()));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,505 @@
+//! Parsing `#[resource(...)]`, its helper attributes and its fields into the [`ast`] model.
+//!
+//! Parsing never stops at the first problem: each malformed piece records an error in the
+//! context and is skipped, so every error of a resource shows in one build.
+
+use super::ast::*;
+use crate::ctxt::Ctxt;
+use crate::meta::{self, Entry};
+use crate::suggest;
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, Path};
+
+const RESOURCE_OPTIONS: [&str; 2] = ["domain", "data_layer"];
+const HELPER_ATTRIBUTES: [&str; 2] = ["actions", "changes"];
+const ATTRIBUTE_OPTIONS: [&str; 3] = ["default", "writable", "primary_key"];
+const ACTION_ENTRIES: [&str; 5] = ["defaults", "create", "read", "update", "destroy"];
+const ACTION_OPTIONS: [&str; 3] = ["accept", "change", "primary"];
+const CHANGE_OPTIONS: [&str; 2] = ["on", "where"];
+
+/// Parses the whole resource. `None` only when the item is not a struct at all.
+pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource> {
+    let mut item: syn::ItemStruct = match syn::parse2(item) {
+        Ok(item) => item,
+        Err(e) => {
+            cx.syn_error(syn::Error::new(
+                e.span(),
+                "`#[resource]` goes on a struct whose fields are the resource's attributes",
+            ));
+            return None;
+        }
+    };
+    let (domain, data_layer) = parse_resource_options(cx, args);
+
+    let mut actions = Vec::new();
+    let mut global_changes = Vec::new();
+    let mut kept = Vec::new();
+    for attr in std::mem::take(&mut item.attrs) {
+        let name = attr.path().get_ident().map(Ident::to_string);
+        match name.as_deref() {
+            Some("actions") => match list_tokens(&attr) {
+                Ok(t) => parse_actions(cx, t, &mut actions),
+                Err(e) => cx.syn_error(e),
+            },
+            Some("changes") => match list_tokens(&attr) {
+                Ok(t) => {
+                    for entry in meta::split_commas(t) {
+                        if let Some(c) = parse_change(cx, entry, true) {
+                            global_changes.push(c);
+                        }
+                    }
+                }
+                Err(e) => cx.syn_error(e),
+            },
+            _ => kept.push(attr),
+        }
+    }
+    item.attrs = kept;
+
+    let attributes = parse_fields(cx, &mut item);
+    Some(Resource {
+        item,
+        domain,
+        data_layer,
+        attributes,
+        actions,
+        global_changes,
+    })
+}
+
+fn list_tokens(attr: &syn::Attribute) -> syn::Result<TokenStream> {
+    Ok(attr.meta.require_list()?.tokens.clone())
+}
+
+fn parse_resource_options(cx: &Ctxt, args: TokenStream) -> (Option<Path>, Option<Path>) {
+    let mut domain = None;
+    let mut data_layer = None;
+    for entry in meta::parse_entries(cx, args) {
+        let name = entry.name().to_string();
+        match (name.as_str(), entry) {
+            ("domain", Entry::KeyValue(_, v)) => {
+                set_once(cx, &mut domain, meta::parse::<Path>(v), "domain")
+            }
+            ("data_layer", Entry::KeyValue(_, v)) => {
+                set_once(cx, &mut data_layer, meta::parse::<Path>(v), "data_layer")
+            }
+            (_, entry) => unknown(cx, entry.name(), "`#[resource]` option", &RESOURCE_OPTIONS),
+        }
+    }
+    (domain, data_layer)
+}
+
+fn set_once<T: quote::ToTokens>(
+    cx: &Ctxt,
+    slot: &mut Option<T>,
+    value: syn::Result<T>,
+    name: &str,
+) {
+    match value {
+        Ok(v) if slot.is_some() => cx.error_spanned_by(&v, format!("duplicate `{name}` option")),
+        Ok(v) => *slot = Some(v),
+        Err(e) => cx.syn_error(e),
+    }
+}
+
+fn unknown(cx: &Ctxt, name: &Ident, what: &str, valid: &[&str]) {
+    let n = name.to_string();
+    cx.error_at(
+        name.span(),
+        format!(
+            "unknown {what} `{n}`{}; expected one of {}",
+            suggest::hint(&n, valid.iter().copied()),
+            suggest::list(valid.iter().copied())
+        ),
+    );
+}
+
+fn parse_fields(cx: &Ctxt, item: &mut syn::ItemStruct) -> Vec<Attribute> {
+    let fields = match &mut item.fields {
+        syn::Fields::Named(named) => &mut named.named,
+        other => {
+            cx.error_spanned_by(
+                &*other,
+                "a resource struct needs named fields: each field is an attribute",
+            );
+            return Vec::new();
+        }
+    };
+    let mut attributes = Vec::new();
+    for field in fields.iter_mut() {
+        let Some(ident) = field.ident.clone() else {
+            continue;
+        };
+        let mut attribute = Attribute {
+            nilable: is_option(&field.ty),
+            ident,
+            ty: field.ty.clone(),
+            primary_key: None,
+            uuid_primary_key: false,
+            default: None,
+            writable: true,
+            timestamp: None,
+        };
+        let mut kept = Vec::new();
+        for attr in std::mem::take(&mut field.attrs) {
+            let name = attr.path().get_ident().map(Ident::to_string);
+            match name.as_deref() {
+                Some("uuid_primary_key") => {
+                    require_word(cx, &attr);
+                    attribute.primary_key = Some(attr.path().span());
+                    attribute.uuid_primary_key = true;
+                    attribute.writable = false;
+                }
+                Some("primary_key") => {
+                    require_word(cx, &attr);
+                    attribute.primary_key = Some(attr.path().span());
+                }
+                Some("create_timestamp") | Some("update_timestamp") => {
+                    require_word(cx, &attr);
+                    attribute.writable = false;
+                    attribute.timestamp = Some(if name.as_deref() == Some("create_timestamp") {
+                        Timestamp::Create
+                    } else {
+                        Timestamp::Update
+                    });
+                }
+                Some("attribute") => match list_tokens(&attr) {
+                    Ok(t) => parse_attribute_options(cx, t, &mut attribute),
+                    Err(e) => cx.syn_error(e),
+                },
+                Some(other) if HELPER_ATTRIBUTES.contains(&other) => cx.error_spanned_by(
+                    attr.path(),
+                    format!("`#[{other}(...)]` goes on the struct, not on a field"),
+                ),
+                _ => kept.push(attr),
+            }
+        }
+        field.attrs = kept;
+        attributes.push(attribute);
+    }
+    attributes
+}
+
+fn require_word(cx: &Ctxt, attr: &syn::Attribute) {
+    if let Err(e) = attr.meta.require_path_only() {
+        cx.syn_error(e);
+    }
+}
+
+fn parse_attribute_options(cx: &Ctxt, tokens: TokenStream, attribute: &mut Attribute) {
+    for entry in meta::parse_entries(cx, tokens) {
+        let name = entry.name().to_string();
+        match (name.as_str(), entry) {
+            ("default", Entry::KeyValue(_, v)) => match meta::parse::<Expr>(v) {
+                Ok(e) => attribute.default = Some(e),
+                Err(e) => cx.syn_error(e),
+            },
+            ("writable", Entry::KeyValue(_, v)) => match meta::parse_bool(v) {
+                Ok(b) => attribute.writable = b,
+                Err(e) => cx.syn_error(e),
+            },
+            ("primary_key", Entry::Flag(i)) => attribute.primary_key = Some(i.span()),
+            (_, entry) => {
+                if !ATTRIBUTE_OPTIONS.contains(&name.as_str()) {
+                    unknown(cx, entry.name(), "attribute option", &ATTRIBUTE_OPTIONS);
+                } else {
+                    cx.error_at(
+                        entry.name().span(),
+                        format!("`{name}` is written `{}`", attribute_option_usage(&name)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn attribute_option_usage(name: &str) -> &'static str {
+    match name {
+        "default" => "default = <expression>",
+        "writable" => "writable = false",
+        _ => "primary_key",
+    }
+}
+
+/// `Option<_>` (also `std::option::Option<_>`): nilable, `allow_nil? true`.
+fn is_option(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last().is_some_and(|s| {
+            s.ident == "Option" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_))
+        }),
+        _ => false,
+    }
+}
+
+fn parse_actions(cx: &Ctxt, tokens: TokenStream, actions: &mut Vec<Action>) {
+    for entry in meta::parse_entries(cx, tokens) {
+        let name = entry.name().to_string();
+        match (name.as_str(), entry) {
+            ("defaults", Entry::Call(_, args)) => parse_defaults(cx, args, actions),
+            (kind, Entry::Call(kw, args)) if ActionKind::from_name(kind).is_some() => {
+                if let Some(kind) = ActionKind::from_name(kind) {
+                    if let Some(action) = parse_action(cx, kind, kw.span(), args) {
+                        actions.push(action);
+                    }
+                }
+            }
+            (_, entry) => {
+                if ACTION_ENTRIES.contains(&name.as_str()) {
+                    cx.error_at(
+                        entry.name().span(),
+                        format!("write `{name}(name, ...)`, e.g. `{name}({name})`"),
+                    );
+                } else {
+                    unknown(cx, entry.name(), "action type", &ACTION_ENTRIES);
+                }
+            }
+        }
+    }
+}
+
+fn parse_defaults(cx: &Ctxt, args: TokenStream, actions: &mut Vec<Action>) {
+    for entry in meta::parse_entries(cx, args) {
+        let name = entry.name().to_string();
+        let Some(kind) = ActionKind::from_name(&name) else {
+            unknown(cx, entry.name(), "default action", &ActionKind::ALL);
+            continue;
+        };
+        let (ident, accept) = match entry {
+            Entry::Flag(i) => (i, Vec::new()),
+            Entry::KeyValue(i, v) => match meta::parse_ident_list(v) {
+                Ok(list) => (i, list),
+                Err(e) => {
+                    cx.syn_error(e);
+                    continue;
+                }
+            },
+            Entry::Call(i, _) => {
+                cx.error_at(
+                    i.span(),
+                    format!("in `defaults`, write `{name}` or `{name} = [attributes]`"),
+                );
+                continue;
+            }
+        };
+        if !accept.is_empty() && !kind.accepts_input() {
+            cx.error_at(
+                ident.span(),
+                format!(
+                    "do not give an accept list to the default `{name}` action: {name} actions take no attributes"
+                ),
+            );
+        }
+        actions.push(Action {
+            kind,
+            name: ident,
+            accept,
+            changes: Vec::new(),
+            primary: None,
+        });
+    }
+}
+
+fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream) -> Option<Action> {
+    let mut entries = meta::split_commas(args).into_iter();
+    let Some(first) = entries.next() else {
+        cx.error_at(
+            kind_span,
+            format!("an action needs a name: `{}(name, ...)`", kind.name()),
+        );
+        return None;
+    };
+    let name: Ident = match syn::parse2(first.clone()) {
+        Ok(i) => i,
+        Err(_) => {
+            cx.error_spanned_by(
+                first,
+                format!(
+                    "expected the action's name first: `{}(name, ...)`",
+                    kind.name()
+                ),
+            );
+            return None;
+        }
+    };
+    let mut action = Action {
+        kind,
+        name,
+        accept: Vec::new(),
+        changes: Vec::new(),
+        primary: None,
+    };
+    for tokens in entries {
+        // `change = <change>` holds its own parenthesized arguments; parse it separately so
+        // its options (`where = ...`) are read as change options.
+        let entry = match meta::parse_entry(tokens) {
+            Ok(e) => e,
+            Err(e) => {
+                cx.syn_error(e);
+                continue;
+            }
+        };
+        let key = entry.name().to_string();
+        match (key.as_str(), entry) {
+            ("accept", Entry::KeyValue(i, v)) => {
+                if !kind.accepts_input() {
+                    cx.error_at(
+                        i.span(),
+                        format!("{} actions take no attributes; remove `accept`", kind.name()),
+                    );
+                }
+                match meta::parse_ident_list(v) {
+                    Ok(list) => action.accept.extend(list),
+                    Err(e) => cx.syn_error(e),
+                }
+            }
+            ("change", Entry::KeyValue(_, v)) => {
+                if let Some(change) = parse_change(cx, v, false) {
+                    action.changes.push(change);
+                }
+            }
+            ("primary", Entry::KeyValue(_, v)) => match meta::parse_bool(v) {
+                Ok(b) => action.primary = Some(b),
+                Err(e) => cx.syn_error(e),
+            },
+            ("on", Entry::KeyValue(i, _)) => cx.error_at(
+                i.span(),
+                "`on` is only allowed in the global `#[changes(...)]`: a change inside an action applies to that action",
+            ),
+            (_, entry) => unknown(cx, entry.name(), "action option", &ACTION_OPTIONS),
+        }
+    }
+    Some(action)
+}
+
+/// Parses one change: `optimistic_lock(version, on = [..], where = ..)` or any expression
+/// (with options in its trailing parenthesized arguments).
+fn parse_change(cx: &Ctxt, tokens: TokenStream, global: bool) -> Option<ChangeRef> {
+    let span = meta::first_span(&tokens);
+    let mut toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    // A trailing `( ... )` group holds the change's arguments and its options.
+    let args = match toks.last() {
+        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis && toks.len() > 1 => {
+            let g = g.clone();
+            toks.pop();
+            Some(g)
+        }
+        _ => None,
+    };
+    let head: TokenStream = toks.into_iter().collect();
+    let mut own_args = Vec::new();
+    let mut on = None;
+    let mut conditions = Vec::new();
+    if let Some(group) = &args {
+        for arg in meta::split_commas(group.stream()) {
+            let option = match meta::parse_entry(arg.clone()) {
+                Ok(Entry::KeyValue(key, value))
+                    if CHANGE_OPTIONS.contains(&key.to_string().as_str()) =>
+                {
+                    Some((key, value))
+                }
+                _ => None,
+            };
+            match option {
+                Some((key, value)) if key == "on" => {
+                    if !global {
+                        cx.error_at(
+                            key.span(),
+                            "`on` is only allowed in the global `#[changes(...)]`: a change inside an action applies to that action",
+                        );
+                    }
+                    match meta::parse_ident_list(value) {
+                        Ok(list) => on = Some(list),
+                        Err(e) => cx.syn_error(e),
+                    }
+                }
+                Some((_, value)) => conditions.extend(parse_conditions(cx, value)),
+                None => own_args.push(arg),
+            }
+        }
+    }
+    let change = if head.to_string() == "optimistic_lock" {
+        match own_args.as_slice() {
+            [one] => match syn::parse2::<Ident>(one.clone()) {
+                Ok(attribute) => ChangeKind::OptimisticLock { attribute },
+                Err(_) => {
+                    cx.error_spanned_by(one, "`optimistic_lock` takes an attribute name, like `optimistic_lock(version)`");
+                    return None;
+                }
+            },
+            _ => {
+                cx.error_at(
+                    span,
+                    format!(
+                        "`optimistic_lock` takes exactly one attribute, like `optimistic_lock(version)`; got {}",
+                        own_args.len()
+                    ),
+                );
+                return None;
+            }
+        }
+    } else {
+        let expr_tokens = match &args {
+            Some(group) if !own_args.is_empty() => {
+                let inner: TokenStream = itertools_join(own_args);
+                let mut g = proc_macro2::Group::new(Delimiter::Parenthesis, inner);
+                g.set_span(group.span());
+                let mut t = head.clone();
+                t.extend([TokenTree::Group(g)]);
+                t
+            }
+            Some(group) if group.stream().is_empty() => tokens.clone(),
+            _ => head.clone(),
+        };
+        match syn::parse2::<Expr>(expr_tokens) {
+            Ok(expr) => ChangeKind::Custom(expr),
+            Err(e) => {
+                cx.syn_error(e);
+                return None;
+            }
+        }
+    };
+    Some(ChangeRef {
+        change,
+        on,
+        conditions,
+    })
+}
+
+fn itertools_join(parts: Vec<TokenStream>) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.extend(quote::quote!(,));
+        }
+        out.extend(part);
+    }
+    out
+}
+
+/// `action_is([a, b])`, a validation expression, or a list of them.
+fn parse_conditions(cx: &Ctxt, value: TokenStream) -> Vec<Condition> {
+    let mut iter = value.clone().into_iter();
+    let items = match (iter.next(), iter.next()) {
+        (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::Bracket => {
+            meta::split_commas(g.stream())
+        }
+        _ => vec![value],
+    };
+    let mut conditions = Vec::new();
+    for item in items {
+        match meta::parse_entry(item.clone()) {
+            Ok(Entry::Call(name, args)) if name == "action_is" => {
+                match meta::parse_ident_list(args) {
+                    Ok(list) => conditions.push(Condition::ActionIs(list)),
+                    Err(e) => cx.syn_error(e),
+                }
+            }
+            _ => match syn::parse2::<Expr>(item) {
+                Ok(expr) => conditions.push(Condition::Validation(expr)),
+                Err(e) => cx.syn_error(e),
+            },
+        }
+    }
+    conditions
+}

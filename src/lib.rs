@@ -1,0 +1,92 @@
+//! # ash-rs
+//!
+//! Declarative resources, actions and domains in the style of Elixir's
+//! [Ash Framework](https://ash-hq.org), as Rust proc macros over typed, static code.
+//!
+//! ```
+//! use ash_rs::prelude::*;
+//!
+//! #[resource(domain = Domain, data_layer = Ets)]
+//! #[actions(
+//!     defaults(read, create = [state, county]),
+//!     update(update, accept = [state, county], change = optimistic_lock(version)),
+//! )]
+//! #[derive(Debug, Clone, PartialEq)]
+//! pub struct Address {
+//!     #[uuid_primary_key]
+//!     pub id: Uuid,
+//!     #[attribute(default = 1)]
+//!     pub version: i64,
+//!     pub state: String,
+//!     pub county: String,
+//! }
+//!
+//! #[domain]
+//! #[resources(Address(
+//!     define(get_address, action = read, get_by = [id]),
+//!     define(create_address, action = create, args = [state, county]),
+//!     define(update_address, action = update),
+//! ))]
+//! pub struct Domain;
+//!
+//! # fn main() -> Result<(), Error> {
+//! let domain = Domain::new();
+//! let address = domain.create_address("FL", "Pinellas")?;
+//! domain.update_address(&address, AddressUpdateInput::new().state("NC").county("Guilford"))?;
+//!
+//! // `address` still has version 1, so the optimistic lock catches it:
+//! let err = domain
+//!     .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+//!     .unwrap_err();
+//! assert!(err.is_stale());
+//! assert_eq!(
+//!     err.to_string(),
+//!     "Invalid Error\n\n* Attempted to update stale record of Address with filter: version == 1"
+//! );
+//!
+//! // Refetch and retry:
+//! let fresh = domain.get_address(address.id)?;
+//! let updated = domain.update_address(&fresh, AddressUpdateInput::new().county("Miami-Dade"))?;
+//! assert_eq!(updated.version, 3);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! See the README for the DSL reference and the behaviour contract.
+#![warn(missing_docs)]
+
+pub use ash_core::{
+    action, attribute, change, changeset, data_layer, domain, error, filter, input, query,
+    resource, validation, value,
+};
+pub use ash_macros::{domain, resource};
+
+pub use ash_core::attribute::AttributeValue;
+pub use ash_core::error::Error;
+
+/// The ETS data layer: in-memory, concurrent tables on `dashmap`.
+pub mod ets {
+    pub use ash_ets::{Ets, EtsTable};
+}
+
+/// Everything a resource or domain declaration needs, in one import.
+pub mod prelude {
+    pub use crate::ets::Ets;
+    pub use ash_core::__private::uuid::Uuid;
+    pub use ash_core::action::ActionType;
+    pub use ash_core::attribute::AttributeValue;
+    pub use ash_core::change::Change;
+    pub use ash_core::changeset::Changeset;
+    pub use ash_core::error::{Error, ErrorKind};
+    pub use ash_core::filter::Filter;
+    pub use ash_core::query::{Query, SortOrder};
+    pub use ash_core::resource::Resource;
+    pub use ash_core::validation::Validation;
+    pub use ash_macros::{domain, resource};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use ash_core::__private::*;
+    pub use ash_macros::__interface as interface;
+}
