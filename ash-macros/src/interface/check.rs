@@ -29,7 +29,7 @@ fn check_action_exists<'r>(
     if found.is_none() {
         let names: Vec<String> = res.actions.iter().map(|a| a.name.to_string()).collect();
         let implicit = if define.action.is_none() {
-            format!(" (a define without `action = ...` runs the action named like it)")
+            " (a define without `action = ...` runs the action named like it)".to_string()
         } else {
             String::new()
         };

@@ -33,7 +33,7 @@ fn global_applies(change: &ChangeRef, action: &Action) -> bool {
         None => matches!(action.kind, ActionKind::Create | ActionKind::Update),
     };
     let action_is = change.conditions.iter().all(|c| match c {
-        Condition::ActionIs(names) => names.iter().any(|n| *n == action.name),
+        Condition::ActionIs(names) => names.contains(&action.name),
         Condition::Validation(_) => true,
     });
     on_matches && action_is
