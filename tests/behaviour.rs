@@ -146,9 +146,13 @@ pub struct Country {
 pub struct Locks;
 
 fn stale(err: &Error) -> &ash_rs::error::StaleRecord {
-    assert!(matches!(err, Error::Invalid { .. }), "expected Invalid, got {err:?}");
+    assert!(
+        matches!(err, Error::Invalid { .. }),
+        "expected Invalid, got {err:?}"
+    );
     assert_eq!(err.errors().len(), 1, "{err:?}");
-    err.stale_record().unwrap_or_else(|| panic!("expected StaleRecord, got {err:?}"))
+    err.stale_record()
+        .unwrap_or_else(|| panic!("expected StaleRecord, got {err:?}"))
 }
 
 #[test]
@@ -166,7 +170,9 @@ fn update_with_matching_version_bumps_it_also_when_nothing_else_changes() {
     let doc = d.create_doc("a").unwrap();
     let same = d.update_doc(&doc, DocUpdateInput::new()).unwrap();
     assert_eq!((same.version, same.title.as_str()), (2, "a"));
-    let changed = d.update_doc(&same, DocUpdateInput::new().title("b")).unwrap();
+    let changed = d
+        .update_doc(&same, DocUpdateInput::new().title("b"))
+        .unwrap();
     assert_eq!((changed.version, changed.title.as_str()), (3, "b"));
     assert_eq!(d.get_doc(doc.id).unwrap(), changed);
 }
@@ -175,15 +181,25 @@ fn update_with_matching_version_bumps_it_also_when_nothing_else_changes() {
 fn stale_update_is_refused_and_writes_nothing() {
     let d = Locks::new();
     let doc = d.create_doc("a").unwrap();
-    let fresh = d.update_doc(&doc, DocUpdateInput::new().title("b")).unwrap();
-    let err = d.update_doc(&doc, DocUpdateInput::new().title("c")).unwrap_err();
+    let fresh = d
+        .update_doc(&doc, DocUpdateInput::new().title("b"))
+        .unwrap();
+    let err = d
+        .update_doc(&doc, DocUpdateInput::new().title("c"))
+        .unwrap_err();
     let s = stale(&err);
     assert_eq!(s.resource, "Doc");
     assert_eq!(s.filter.get("version"), Some(&Value::Int(1)));
-    assert_eq!(s.to_string(), "Attempted to update stale record of Doc with filter: version == 1");
+    assert_eq!(
+        s.to_string(),
+        "Attempted to update stale record of Doc with filter: version == 1"
+    );
     assert_eq!(d.get_doc(doc.id).unwrap(), fresh);
     // A stale handle keeps failing on retry.
-    assert!(d.update_doc(&doc, DocUpdateInput::new()).unwrap_err().is_stale());
+    assert!(d
+        .update_doc(&doc, DocUpdateInput::new())
+        .unwrap_err()
+        .is_stale());
     assert_eq!(d.get_doc(doc.id).unwrap(), fresh);
 }
 
@@ -203,12 +219,17 @@ fn update_or_destroy_of_a_missing_record_is_stale_with_the_primary_key() {
     let d = Locks::new();
     let doc = d.create_doc("a").unwrap();
     d.force_destroy_doc(&doc).unwrap();
-    let err = d.update_doc(&doc, DocUpdateInput::new().title("b")).unwrap_err();
+    let err = d
+        .update_doc(&doc, DocUpdateInput::new().title("b"))
+        .unwrap_err();
     let s = stale(&err);
     assert_eq!(s.filter.get("id"), Some(&Value::Uuid(doc.id)));
     assert_eq!(
         s.to_string(),
-        format!("Attempted to update stale record of Doc with filter: id == \"{}\"", doc.id)
+        format!(
+            "Attempted to update stale record of Doc with filter: id == \"{}\"",
+            doc.id
+        )
     );
     let err = d.destroy_doc(&doc).unwrap_err();
     assert_eq!(stale(&err).operation, "destroy");
@@ -222,10 +243,15 @@ fn update_or_destroy_of_a_missing_record_is_stale_with_the_primary_key() {
 fn destroy_with_the_lock_compares_only() {
     let d = Locks::new();
     let doc = d.create_doc("a").unwrap();
-    let fresh = d.update_doc(&doc, DocUpdateInput::new().title("b")).unwrap();
+    let fresh = d
+        .update_doc(&doc, DocUpdateInput::new().title("b"))
+        .unwrap();
     let err = d.destroy_doc(&doc).unwrap_err();
     let s = stale(&err);
-    assert_eq!(s.to_string(), "Attempted to destroy stale record of Doc with filter: version == 1");
+    assert_eq!(
+        s.to_string(),
+        "Attempted to destroy stale record of Doc with filter: version == 1"
+    );
     assert_eq!(d.get_doc(doc.id).unwrap(), fresh, "the row stays");
     d.destroy_doc(&fresh).unwrap();
     assert!(d.get_doc(doc.id).unwrap_err().is_not_found());
@@ -274,22 +300,39 @@ fn global_lock_where_action_is_is_limited_by_on() {
     let page = d.create_page("a").unwrap();
     let other = d.create_page("b").unwrap();
     // `on = [destroy]` with `action_is([archive])`: archive is locked, purge is not.
-    let stale_page = Page { version: 0, ..page.clone() };
+    let stale_page = Page {
+        version: 0,
+        ..page.clone()
+    };
     assert!(d.archive_page(&stale_page).unwrap_err().is_stale());
     assert!(d.get_page(page.id).unwrap().is_some());
     d.archive_page(&page).unwrap();
-    d.purge_page(&Page { version: 0, ..other.clone() }).unwrap();
+    d.purge_page(&Page {
+        version: 0,
+        ..other.clone()
+    })
+    .unwrap();
     assert_eq!(d.get_page(other.id).unwrap(), None);
 }
 
 #[test]
 fn duplicate_primary_key_on_create_is_invalid_and_never_overwrites() {
     let d = Locks::new();
-    let fr = d.create_country("FR", "France", CountryCreateInput::new()).unwrap();
-    let err = d.create_country("FR", "Frankreich", CountryCreateInput::new()).unwrap_err();
+    let fr = d
+        .create_country("FR", "France", CountryCreateInput::new())
+        .unwrap();
+    let err = d
+        .create_country("FR", "Frankreich", CountryCreateInput::new())
+        .unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }));
-    assert!(matches!(err.errors(), [ErrorKind::AlreadyExists(_)]), "{err:?}");
-    assert_eq!(err.errors()[0].to_string(), "Country with code == \"FR\" already exists");
+    assert!(
+        matches!(err.errors(), [ErrorKind::AlreadyExists(_)]),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.errors()[0].to_string(),
+        "Country with code == \"FR\" already exists"
+    );
     assert_eq!(d.get_country("FR").unwrap(), fr);
 }
 
@@ -307,12 +350,18 @@ fn get_by_returns_exactly_one() {
     let err = d.get_doc_by_title("none").unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }));
     assert!(err.is_not_found());
-    assert_eq!(err.errors()[0].to_string(), "record of Doc with title == \"none\" not found");
+    assert_eq!(
+        err.errors()[0].to_string(),
+        "record of Doc with title == \"none\" not found"
+    );
 
     let err = d.get_doc_by_title("same").unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }));
     assert!(matches!(&err.errors()[0], ErrorKind::MultipleResults(m) if m.count == 2));
-    assert!(matches!(d.find_doc_by_title("same").unwrap_err().errors(), [ErrorKind::MultipleResults(_)]));
+    assert!(matches!(
+        d.find_doc_by_title("same").unwrap_err().errors(),
+        [ErrorKind::MultipleResults(_)]
+    ));
 
     assert_eq!(d.get_doc(a.id).unwrap(), a);
     assert!(d.get_doc(Uuid::new_v4()).unwrap_err().is_not_found());
@@ -323,10 +372,16 @@ fn get_by_returns_exactly_one() {
 fn update_through_get_by_reads_the_fresh_record() {
     let d = Locks::new();
     let doc = d.create_doc("a").unwrap();
-    d.update_doc(&doc, DocUpdateInput::new().title("b")).unwrap();
-    let updated = d.update_doc_by_id(doc.id, DocUpdateInput::new().title("c")).unwrap();
+    d.update_doc(&doc, DocUpdateInput::new().title("b"))
+        .unwrap();
+    let updated = d
+        .update_doc_by_id(doc.id, DocUpdateInput::new().title("c"))
+        .unwrap();
     assert_eq!((updated.version, updated.title.as_str()), (3, "c"));
-    assert!(d.update_doc_by_id(Uuid::new_v4(), DocUpdateInput::new()).unwrap_err().is_not_found());
+    assert!(d
+        .update_doc_by_id(Uuid::new_v4(), DocUpdateInput::new())
+        .unwrap_err()
+        .is_not_found());
 }
 
 #[test]
@@ -334,7 +389,9 @@ fn missing_required_attribute_on_create() {
     let d = Locks::new();
     let err = d.create_doc_from(DocCreateInput::new()).unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }));
-    let [ErrorKind::Required(required)] = err.errors() else { panic!("{err:?}") };
+    let [ErrorKind::Required(required)] = err.errors() else {
+        panic!("{err:?}")
+    };
     assert_eq!(required.field, "title");
     assert_eq!(required.r#type, InputType::Attribute);
     assert_eq!(required.resource, "Doc");
@@ -342,7 +399,9 @@ fn missing_required_attribute_on_create() {
     assert!(d.list_docs().unwrap().is_empty(), "nothing stored");
 
     // Several missing attributes are all reported.
-    let err = d.create_country_with(CountryCreateInput::new()).unwrap_err();
+    let err = d
+        .create_country_with(CountryCreateInput::new())
+        .unwrap_err();
     let fields: Vec<_> = err.errors().iter().filter_map(ErrorKind::field).collect();
     assert_eq!(fields, ["code", "name"]);
 }
@@ -358,10 +417,18 @@ fn nilable_attributes_default_to_none() {
 fn version_overflow_is_an_error_and_writes_nothing() {
     let d = Locks::new();
     let max = d
-        .create_country_with(CountryCreateInput::new().code("XX").name("Max").version(i64::MAX))
+        .create_country_with(
+            CountryCreateInput::new()
+                .code("XX")
+                .name("Max")
+                .version(i64::MAX),
+        )
         .unwrap();
     let err = d.update_country(&max, "Wrapped").unwrap_err();
-    assert!(matches!(err.errors(), [ErrorKind::Overflow(o)] if o.field == "version"), "{err:?}");
+    assert!(
+        matches!(err.errors(), [ErrorKind::Overflow(o)] if o.field == "version"),
+        "{err:?}"
+    );
     assert_eq!(d.get_country("XX").unwrap(), max);
 }
 

@@ -39,16 +39,23 @@ fn eight_writers_with_the_same_snapshot_give_one_success() {
         let barrier = Arc::new(Barrier::new(8));
         let handles: Vec<_> = (0..8)
             .map(|i| {
-                let (domain, snapshot, barrier) = (domain.clone(), snapshot.clone(), barrier.clone());
+                let (domain, snapshot, barrier) =
+                    (domain.clone(), snapshot.clone(), barrier.clone());
                 thread::spawn(move || {
                     barrier.wait();
-                    domain.update_counter(&snapshot, CounterUpdateInput::new().name(format!("writer {i}")))
+                    domain.update_counter(
+                        &snapshot,
+                        CounterUpdateInput::new().name(format!("writer {i}")),
+                    )
                 })
             })
             .collect();
         let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         let successes: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-        let stale = results.iter().filter(|r| r.as_ref().is_err_and(Error::is_stale)).count();
+        let stale = results
+            .iter()
+            .filter(|r| r.as_ref().is_err_and(Error::is_stale))
+            .count();
         assert_eq!(successes.len(), 1);
         assert_eq!(stale, 7);
         let stored = domain.get_counter(snapshot.id).unwrap();
@@ -92,7 +99,10 @@ fn retrying_increments_lose_no_update() {
     let successes: u64 = totals.iter().map(|t| t.0).sum();
     assert_eq!(successes, (THREADS * INCREMENTS) as u64);
     let stored = domain.get_counter(id).unwrap();
-    assert_eq!(stored.counter as u64, successes, "every acknowledged increment is stored");
+    assert_eq!(
+        stored.counter as u64, successes,
+        "every acknowledged increment is stored"
+    );
     assert_eq!(stored.version as u64, 1 + successes);
 }
 
@@ -104,20 +114,30 @@ fn racing_stale_destroys_and_updates_leave_a_consistent_table() {
         let barrier = Arc::new(Barrier::new(4));
         let handles: Vec<_> = (0..4)
             .map(|i| {
-                let (domain, snapshot, barrier) = (domain.clone(), snapshot.clone(), barrier.clone());
+                let (domain, snapshot, barrier) =
+                    (domain.clone(), snapshot.clone(), barrier.clone());
                 thread::spawn(move || {
                     barrier.wait();
                     if i % 2 == 0 {
                         domain.destroy_counter(&snapshot).map(|_| ())
                     } else {
-                        domain.update_counter(&snapshot, CounterUpdateInput::new()).map(|_| ())
+                        domain
+                            .update_counter(&snapshot, CounterUpdateInput::new())
+                            .map(|_| ())
                     }
                 })
             })
             .collect();
         let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
-        assert!(results.iter().filter_map(|r| r.as_ref().err()).all(Error::is_stale));
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(Error::is_stale));
         match domain.get_counter(snapshot.id) {
             Ok(stored) => assert_eq!(stored.version, 2, "the update won"),
             Err(e) => assert!(e.is_not_found(), "the destroy won"),

@@ -31,10 +31,16 @@ fn triggering_a_stale_record_error() {
     let domain = Domain::new();
     let address = domain.create_address("FL", "Pinellas").unwrap();
     assert_eq!(address.version, 1);
-    assert_eq!((address.state.as_str(), address.county.as_str()), ("FL", "Pinellas"));
+    assert_eq!(
+        (address.state.as_str(), address.county.as_str()),
+        ("FL", "Pinellas")
+    );
 
     let updated = domain
-        .update_address(&address, AddressUpdateInput::new().state("NC").county("Guilford"))
+        .update_address(
+            &address,
+            AddressUpdateInput::new().state("NC").county("Guilford"),
+        )
         .unwrap();
     assert_eq!(updated.version, 2);
     assert_eq!(updated.id, address.id);
@@ -50,7 +56,10 @@ fn triggering_a_stale_record_error() {
         panic!("expected one StaleRecord, got {errors:?}")
     };
     assert_eq!(stale.resource, "Address");
-    assert_eq!(stale.filter.get("version"), Some(&ash_rs::value::Value::Int(1)));
+    assert_eq!(
+        stale.filter.get("version"),
+        Some(&ash_rs::value::Value::Int(1))
+    );
     assert_eq!(stale.filter.to_string(), "version == 1");
     assert_eq!(
         stale.to_string(),
@@ -67,18 +76,22 @@ fn refetching_a_record_to_get_the_latest_version() {
     let domain = Domain::new();
     let address = domain.create_address("FL", "Pinellas").unwrap();
     domain
-        .update_address(&address, AddressUpdateInput::new().state("NC").county("Guilford"))
+        .update_address(
+            &address,
+            AddressUpdateInput::new().state("NC").county("Guilford"),
+        )
         .unwrap();
 
-    let result = match domain.update_address(&address, AddressUpdateInput::new().county("Miami-Dade")) {
-        Err(Error::Invalid { errors }) if matches!(errors[..], [ErrorKind::StaleRecord(_)]) => {
-            let address = domain.get_address(address.id).unwrap();
-            domain
-                .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
-                .unwrap()
-        }
-        other => panic!("expected a stale record error, got {other:?}"),
-    };
+    let result =
+        match domain.update_address(&address, AddressUpdateInput::new().county("Miami-Dade")) {
+            Err(Error::Invalid { errors }) if matches!(errors[..], [ErrorKind::StaleRecord(_)]) => {
+                let address = domain.get_address(address.id).unwrap();
+                domain
+                    .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+                    .unwrap()
+            }
+            other => panic!("expected a stale record error, got {other:?}"),
+        };
     assert_eq!(result.version, 3);
     assert_eq!(result.state, "NC");
     assert_eq!(result.county, "Miami-Dade");

@@ -20,15 +20,6 @@ pub trait HasAction<const K: u128> {
     type Input;
 }
 
-/// Checks, at the user's token, that a lock or increment attribute is an integer.
-pub const fn assert_counter<T: crate::attribute::Counter>() {}
-
-/// Checks, at the user's token, that a field type is an attribute type.
-pub const fn assert_attribute<T: crate::attribute::AttributeValue>() {}
-
-/// Checks, at the user's token, that a timestamp field has a timestamp type.
-pub const fn assert_timestamp<T: crate::attribute::Timestamp>() {}
-
 /// Checks that a resource declaring `domain = D` is listed in `D`.
 pub const fn assert_listed<D: crate::domain::HasResource<R>, R: crate::resource::Resource>() {}
 

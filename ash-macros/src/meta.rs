@@ -110,8 +110,10 @@ pub fn parse_ident_list(value: TokenStream) -> syn::Result<Vec<Ident>> {
 
 /// `true` or `false`.
 pub fn parse_bool(value: TokenStream) -> syn::Result<bool> {
-    let lit: syn::LitBool = syn::parse2(value)?;
-    Ok(lit.value)
+    match syn::parse2::<syn::LitBool>(value.clone()) {
+        Ok(lit) => Ok(lit.value),
+        Err(_) => Err(syn::Error::new_spanned(value, "expected `true` or `false`")),
+    }
 }
 
 /// Reads the identifier of a keyword too (`where`, `in`), for DSL keys.

@@ -48,8 +48,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
     item.attrs = kept;
     check_unit(&cx, &item);
-    check_unique_resources(&cx, &resources);
-    check_unique_defines(&cx, &resources);
+    check_unique_resources(&cx, &mut resources);
+    check_unique_defines(&cx, &mut resources);
     let errors = match cx.check() {
         Ok(()) => TokenStream::new(),
         Err(errors) => errors,
@@ -95,50 +95,58 @@ fn check_unit(cx: &Ctxt, item: &syn::ItemStruct) {
     }
 }
 
-/// Each resource has one table per domain value; listing it twice would give two.
-fn check_unique_resources(cx: &Ctxt, resources: &[ResourceRef]) {
-    let mut seen: Vec<String> = Vec::new();
-    for r in resources {
+/// Each resource has one table per domain value; listing it twice would give two. The
+/// repeat is dropped after the error so it causes no second wave of errors.
+fn check_unique_resources(cx: &Ctxt, resources: &mut Vec<ResourceRef>) {
+    let mut seen: HashSet<String> = HashSet::new();
+    resources.retain(|r| {
         let path = &r.path;
         let key = quote!(#path).to_string().replace(' ', "");
-        if seen.contains(&key) {
+        let first = seen.insert(key.clone());
+        if !first {
             cx.error_spanned_by(
                 path,
                 format!("`{key}` is listed twice; list each resource once"),
             );
-        } else {
-            seen.push(key);
         }
+        first
+    });
+}
+
+/// Every `define` becomes a method of the domain, so names must be unique across
+/// resources. Repeats are dropped after the error.
+fn check_unique_defines(cx: &Ctxt, resources: &mut [ResourceRef]) {
+    let mut seen: HashSet<String> = HashSet::new();
+    for r in resources {
+        let mut kept = TokenStream::new();
+        for entry in meta::split_commas(r.defines.clone()) {
+            if let Some(name) = define_name(entry.clone()) {
+                if !seen.insert(name.to_string()) {
+                    cx.error_spanned_by(
+                        &name,
+                        format!(
+                            "duplicate define `{name}`; each define names one method of the domain"
+                        ),
+                    );
+                    continue;
+                }
+            }
+            kept.extend(entry);
+            kept.extend(quote!(,));
+        }
+        r.defines = kept;
     }
 }
 
-/// Every `define` becomes a method of the domain, so names must be unique across resources.
-fn check_unique_defines(cx: &Ctxt, resources: &[ResourceRef]) {
-    let mut seen: HashSet<String> = HashSet::new();
-    for r in resources {
-        for entry in meta::split_commas(r.defines.clone()) {
-            let Ok(meta::Entry::Call(kw, args)) = meta::parse_entry(entry) else {
-                continue;
-            };
-            if kw != "define" {
-                continue;
-            }
-            let Some(first) = meta::split_commas(args).into_iter().next() else {
-                continue;
-            };
-            let Ok(name) = syn::parse2::<Ident>(first) else {
-                continue;
-            };
-            if !seen.insert(name.to_string()) {
-                cx.error_spanned_by(
-                    &name,
-                    format!(
-                        "duplicate define `{name}`; each define names one method of the domain"
-                    ),
-                );
-            }
-        }
+fn define_name(entry: TokenStream) -> Option<Ident> {
+    let Ok(meta::Entry::Call(kw, args)) = meta::parse_entry(entry) else {
+        return None;
+    };
+    if kw != "define" {
+        return None;
     }
+    let first = meta::split_commas(args).into_iter().next()?;
+    syn::parse2::<Ident>(first).ok()
 }
 
 fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {

@@ -25,6 +25,15 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         .map(|a| format_ident!("{}", pascal(&a.ident.to_string()), span = a.ident.span()))
         .collect();
     let strs: Vec<String> = attrs.iter().map(|a| a.ident.to_string()).collect();
+    // `<T as AttributeValue>` spanned at the field's type: an unsupported type is reported
+    // once, at the field.
+    let as_attr: Vec<TokenStream> = attrs
+        .iter()
+        .map(|a| {
+            let ty = &a.ty;
+            quote_spanned!(ty.span()=> <#ty as #krate::attribute::AttributeValue>)
+        })
+        .collect();
 
     let Some(pk) = res.primary_key() else {
         return TokenStream::new();
@@ -47,33 +56,17 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         }
     });
 
-    // Attribute types are checked at the user's type, so the error names the field.
-    let type_checks = attrs.iter().map(|a| {
-        let ty = &a.ty;
-        let timestamp = a
-            .timestamp
-            .map(|_| quote_spanned!(ty.span()=> #krate::__private::assert_timestamp::<#ty>();));
-        quote_spanned! {ty.span()=>
-            const _: () = { #krate::__private::assert_attribute::<#ty>(); #timestamp };
-        }
-    });
-
     let counters = counter_fields(res);
     let atomic_arms = counters.iter().map(|(attr_ident, lock_span)| {
         let variant = format_ident!("{}", pascal(&attr_ident.to_string()));
-        let attr = res.attribute(attr_ident).map(|a| &a.ty);
         let n = attr_ident.to_string();
         // Spanned at the `optimistic_lock(version)` token: a non-integer version is
         // reported there, once.
         let add = quote_spanned! {*lock_span=>
             #krate::attribute::Counter::checked_add_i64(self.#attr_ident, by)
         };
-        let assert = quote_spanned! {*lock_span=>
-            const _: () = #krate::__private::assert_counter::<#attr>();
-        };
         quote! {
             (#field::#variant, #krate::data_layer::AtomicExpr::Add(by)) => {
-                #assert
                 match #add {
                     ::std::option::Option::Some(v) => ::std::result::Result::Ok(#value::#variant(v)),
                     ::std::option::Option::None => ::std::result::Result::Err(
@@ -112,9 +105,10 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         .map(|a| {
             let id = &a.ident;
             let ty = &a.ty;
+            let now = quote_spanned!(ty.span()=> <#ty as #krate::attribute::Timestamp>::now());
             quote! {
                 if changes.#id.is_none() {
-                    changes.#id = ::std::option::Option::Some(<#ty as #krate::attribute::Timestamp>::now());
+                    changes.#id = ::std::option::Option::Some(#now);
                 }
             }
         });
@@ -167,7 +161,6 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             #( #[doc = #strs] pub #idents: ::std::option::Option<#tys>, )*
         }
 
-        #( #type_checks )*
 
         impl #krate::resource::Resource for #ident {
             const NAME: &'static str = #name;
@@ -209,7 +202,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
 
             fn value_to_dynamic(value: &#value) -> #krate::value::Value {
                 match value {
-                    #( #value::#variants(v) => #krate::attribute::AttributeValue::to_value(v), )*
+                    #( #value::#variants(v) => #as_attr::to_value(v), )*
                 }
             }
 
@@ -228,14 +221,14 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             #[inline]
             fn compare(&self, value: &#value) -> ::std::option::Option<::std::cmp::Ordering> {
                 match value {
-                    #( #value::#variants(v) => #krate::attribute::AttributeValue::compare(&self.#idents, v), )*
+                    #( #value::#variants(v) => #as_attr::compare(&self.#idents, v), )*
                 }
             }
 
             #[inline]
             fn is_nil(&self, field: #field) -> bool {
                 match field {
-                    #( #field::#variants => #krate::attribute::AttributeValue::is_nil(&self.#idents), )*
+                    #( #field::#variants => #as_attr::is_nil(&self.#idents), )*
                 }
             }
 

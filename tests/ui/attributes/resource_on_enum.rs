@@ -1,0 +1,8 @@
+use ash_rs::prelude::*;
+
+#[resource]
+pub enum Address {
+    Home,
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+use ash_rs::prelude::*;
+
+#[resource()]
+#[actions(defaults(read, create = [state]), update(publish, accept = [state]))]
+#[changes(optimistic_lock(version, where = action_is([publsh])))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Address {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    #[attribute(default = 1)]
+    pub version: i64,
+    pub state: String,
+}
+
+fn main() {}

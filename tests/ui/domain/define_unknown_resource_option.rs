@@ -1,0 +1,23 @@
+use ash_rs::prelude::*;
+
+#[resource(domain = Domain)]
+#[actions(
+    defaults(read, create = [state]),
+    update(update, accept = [state], change = optimistic_lock(version)),
+)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Address {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    #[attribute(default = 1)]
+    pub version: i64,
+    pub state: String,
+}
+
+#[domain]
+#[resources(Address(
+    defne(get_address, action = read, get_by = [id]),
+))]
+pub struct Domain;
+
+fn main() {}
