@@ -17,8 +17,18 @@ use uuid::Uuid;
     note = "implement `ash_rs::AttributeValue` for `{Self}`, or use one of the built-in types (integers, floats, bool, String, Uuid, SystemTime, Option<T>, Vec<T>)"
 )]
 pub trait AttributeValue: Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static {
+    /// What kind of value this is, for data layers that store values by type (SQL).
+    const KIND: ValueKind;
     /// The value as a dynamic [`Value`].
     fn to_value(&self) -> Value;
+    /// The value back from a dynamic [`Value`] (as a data layer read it), or a message
+    /// saying why it does not fit.
+    fn from_value(value: Value) -> Result<Self, String>;
+    /// Whether `self` contains `other` (substring for strings); `false` for other types.
+    fn contains(&self, other: &Self) -> bool {
+        let _ = other;
+        false
+    }
     /// Orders two values; `None` when they are not comparable (nil, NaN).
     fn compare(&self, other: &Self) -> Option<Ordering>;
     /// Whether the value is nil (`None`).
@@ -39,14 +49,55 @@ pub trait Counter: AttributeValue + Copy {
     fn checked_add_i64(self, by: i64) -> Option<Self>;
 }
 
+/// The kinds of attribute values, as data layers that store by type see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueKind {
+    /// `bool`
+    Bool,
+    /// 8- to 32-bit signed integers
+    Int32,
+    /// 64-bit signed integers (and smaller unsigned ones that fit)
+    Int64,
+    /// unsigned integers up to 64 bits
+    UInt64,
+    /// `f32`
+    Float32,
+    /// `f64`
+    Float64,
+    /// `String`
+    String,
+    /// `Uuid`
+    Uuid,
+    /// `SystemTime`
+    Timestamp,
+    /// `Vec<T>` (of any kind)
+    List,
+    /// A user-defined type.
+    Custom,
+}
+
+fn mismatch(expected: &str, value: &Value) -> String {
+    format!("expected {expected}, got {value}")
+}
+
 macro_rules! int_impls {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $kind:ident),*) => {$(
         impl AttributeValue for $t {
+            const KIND: ValueKind = ValueKind::$kind;
             fn to_value(&self) -> Value {
                 match i64::try_from(*self) {
                     Ok(v) => Value::Int(v),
                     Err(_) => Value::UInt(*self as u64),
                 }
+            }
+            fn from_value(value: Value) -> Result<Self, String> {
+                let out = match &value {
+                    Value::Int(i) => <$t>::try_from(*i).ok(),
+                    Value::UInt(u) => <$t>::try_from(*u).ok(),
+                    _ => None,
+                };
+                out.ok_or_else(|| mismatch(stringify!($t), &value))
             }
             fn compare(&self, other: &Self) -> Option<Ordering> {
                 Some(self.cmp(other))
@@ -60,11 +111,19 @@ macro_rules! int_impls {
         }
     )*};
 }
-int_impls!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
+int_impls!(i8 => Int32, i16 => Int32, i32 => Int32, i64 => Int64, u8 => Int32, u16 => Int32, u32 => Int64, u64 => UInt64, usize => UInt64, isize => Int64);
 
 impl AttributeValue for f64 {
+    const KIND: ValueKind = ValueKind::Float64;
     fn to_value(&self) -> Value {
         Value::Float(*self)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Float(f) => Ok(f),
+            Value::Int(i) => Ok(i as f64),
+            other => Err(mismatch("f64", &other)),
+        }
     }
     fn compare(&self, other: &Self) -> Option<Ordering> {
         self.partial_cmp(other)
@@ -72,8 +131,16 @@ impl AttributeValue for f64 {
 }
 
 impl AttributeValue for f32 {
+    const KIND: ValueKind = ValueKind::Float32;
     fn to_value(&self) -> Value {
         Value::Float(f64::from(*self))
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Float(f) => Ok(f as f32),
+            Value::Int(i) => Ok(i as f32),
+            other => Err(mismatch("f32", &other)),
+        }
     }
     fn compare(&self, other: &Self) -> Option<Ordering> {
         self.partial_cmp(other)
@@ -81,8 +148,15 @@ impl AttributeValue for f32 {
 }
 
 impl AttributeValue for bool {
+    const KIND: ValueKind = ValueKind::Bool;
     fn to_value(&self) -> Value {
         Value::Bool(*self)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Bool(b) => Ok(b),
+            other => Err(mismatch("a boolean", &other)),
+        }
     }
     fn compare(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
@@ -90,8 +164,18 @@ impl AttributeValue for bool {
 }
 
 impl AttributeValue for String {
+    const KIND: ValueKind = ValueKind::String;
     fn to_value(&self) -> Value {
         Value::String(self.clone())
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::String(s) => Ok(s),
+            other => Err(mismatch("a string", &other)),
+        }
+    }
+    fn contains(&self, other: &Self) -> bool {
+        self.as_str().contains(other.as_str())
     }
     fn compare(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
@@ -99,8 +183,16 @@ impl AttributeValue for String {
 }
 
 impl AttributeValue for Uuid {
+    const KIND: ValueKind = ValueKind::Uuid;
     fn to_value(&self) -> Value {
         Value::Uuid(*self)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Uuid(u) => Ok(u),
+            Value::String(s) => Uuid::parse_str(&s).map_err(|e| e.to_string()),
+            other => Err(mismatch("a UUID", &other)),
+        }
     }
     fn compare(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
@@ -108,8 +200,23 @@ impl AttributeValue for Uuid {
 }
 
 impl AttributeValue for SystemTime {
+    const KIND: ValueKind = ValueKind::Timestamp;
     fn to_value(&self) -> Value {
         Value::from_system_time(*self)
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Timestamp(micros) => {
+                let magnitude = std::time::Duration::from_micros(micros.unsigned_abs() as u64);
+                let t = if micros >= 0 {
+                    std::time::UNIX_EPOCH.checked_add(magnitude)
+                } else {
+                    std::time::UNIX_EPOCH.checked_sub(magnitude)
+                };
+                t.ok_or_else(|| format!("timestamp {micros}us is out of range"))
+            }
+            other => Err(mismatch("a timestamp", &other)),
+        }
     }
     fn compare(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
@@ -117,10 +224,23 @@ impl AttributeValue for SystemTime {
 }
 
 impl<T: AttributeValue> AttributeValue for Option<T> {
+    const KIND: ValueKind = T::KIND;
     fn to_value(&self) -> Value {
         match self {
             Some(v) => v.to_value(),
             None => Value::Null,
+        }
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+    fn contains(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Some(a), Some(b)) => a.contains(b),
+            _ => false,
         }
     }
     /// Nil compares with nothing, as in Ash where `nil == x` is never true.
@@ -136,8 +256,18 @@ impl<T: AttributeValue> AttributeValue for Option<T> {
 }
 
 impl<T: AttributeValue> AttributeValue for Vec<T> {
+    const KIND: ValueKind = ValueKind::List;
     fn to_value(&self) -> Value {
         Value::List(self.iter().map(AttributeValue::to_value).collect())
+    }
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::List(items) => items.into_iter().map(T::from_value).collect(),
+            other => Err(mismatch("a list", &other)),
+        }
+    }
+    fn contains(&self, other: &Self) -> bool {
+        other.iter().all(|o| self.iter().any(|s| s == o))
     }
     fn compare(&self, other: &Self) -> Option<Ordering> {
         for (a, b) in self.iter().zip(other) {
@@ -180,4 +310,6 @@ pub struct AttributeInfo {
     pub writable: bool,
     /// Whether it has a default applied on create.
     pub has_default: bool,
+    /// The kind of value it holds.
+    pub kind: ValueKind,
 }

@@ -7,7 +7,7 @@
 //! layer under one entry guard, a SQL layer as one `UPDATE ... WHERE ... RETURNING`.
 //! Nothing that only an in-memory store could run (such as a closure) crosses this line.
 
-use crate::error::ErrorKind;
+use crate::error::{Error, ErrorKind};
 use crate::filter::Filter;
 use crate::query::Query;
 use crate::resource::Resource;
@@ -75,6 +75,24 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     fn get(&self, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind>;
     /// The records matching the query, sorted and paged.
     fn read(&self, query: &Query<R>) -> Result<Vec<R>, ErrorKind>;
+
+    /// Runs `f` (an action's hooks and its write) in a transaction where the data layer
+    /// has them: an error from `f` undoes the writes made inside it. The default, for data
+    /// layers without transactions (ETS), just runs `f`: each write is atomic on its own,
+    /// and a write made before an error stays.
+    fn transaction<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        F: FnOnce() -> Result<T, Error>,
+    {
+        f()
+    }
+}
+
+/// Building a data layer from a configuration: `Domain::connect(&config)` builds every
+/// resource's layer this way. The ETS layer accepts any configuration and ignores it.
+pub trait Connect<C: ?Sized>: Sized {
+    /// Builds the layer.
+    fn connect(config: &C) -> Result<Self, Error>;
 }
 
 /// A kind of data layer, as named in `#[resource(data_layer = ...)]`: it picks the

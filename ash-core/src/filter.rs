@@ -63,6 +63,10 @@ pub enum Filter<R: Resource> {
     Cmp(CmpOp, R::Value),
     /// `is_nil(attribute)`.
     IsNil(R::Field),
+    /// `attribute in [values]`.
+    In(R::Field, Vec<R::Value>),
+    /// `contains(attribute, value)`: substring for strings.
+    Contains(R::Value),
     /// All of the filters.
     And(Vec<Filter<R>>),
     /// Any of the filters.
@@ -98,6 +102,8 @@ impl<R: Resource> Filter<R> {
         match self {
             Filter::Cmp(op, value) => op.holds(record.compare(value)),
             Filter::IsNil(field) => record.is_nil(*field),
+            Filter::In(_, values) => values.iter().any(|v| CmpOp::Eq.holds(record.compare(v))),
+            Filter::Contains(value) => record.contains(value),
             Filter::And(all) => all.iter().all(|f| f.matches(record)),
             Filter::Or(any) => any.iter().any(|f| f.matches(record)),
             Filter::Not(inner) => !inner.matches(record),
@@ -125,6 +131,14 @@ impl<R: Resource> Filter<R> {
             Filter::IsNil(field) => DynFilter::IsNil {
                 field: R::field_name(*field),
             },
+            Filter::In(field, values) => DynFilter::In {
+                field: R::field_name(*field),
+                values: values.iter().map(R::value_to_dynamic).collect(),
+            },
+            Filter::Contains(value) => DynFilter::Contains {
+                field: R::field_name(R::value_field(value)),
+                value: R::value_to_dynamic(value),
+            },
             Filter::And(all) => DynFilter::And(all.iter().map(Filter::to_dyn).collect()),
             Filter::Or(any) => DynFilter::Or(any.iter().map(Filter::to_dyn).collect()),
             Filter::Not(inner) => DynFilter::Not(Box::new(inner.to_dyn())),
@@ -149,6 +163,20 @@ pub enum DynFilter {
     IsNil {
         /// The attribute's name.
         field: &'static str,
+    },
+    /// `field in [values]`.
+    In {
+        /// The attribute's name.
+        field: &'static str,
+        /// The values.
+        values: Vec<Value>,
+    },
+    /// `contains(field, value)`.
+    Contains {
+        /// The attribute's name.
+        field: &'static str,
+        /// The value looked for.
+        value: Value,
     },
     /// All of the filters.
     And(Vec<DynFilter>),
@@ -179,6 +207,10 @@ impl fmt::Display for DynFilter {
         match self {
             DynFilter::Cmp { field, op, value } => write!(f, "{field} {} {value}", op.symbol()),
             DynFilter::IsNil { field } => write!(f, "is_nil({field})"),
+            DynFilter::In { field, values } => {
+                write!(f, "{field} in {}", Value::List(values.clone()))
+            }
+            DynFilter::Contains { field, value } => write!(f, "contains({field}, {value})"),
             DynFilter::And(all) => join(f, all, " and "),
             DynFilter::Or(any) => join(f, any, " or "),
             DynFilter::Not(inner) => write!(f, "not({inner})"),

@@ -28,6 +28,9 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     const ATTRIBUTES: &'static [AttributeInfo];
     /// The primary key attribute.
     const PRIMARY_KEY: Self::Field;
+    /// The options given with the data layer, `data_layer = Postgres(table = "addresses")`
+    /// gives `[("table", "addresses")]`.
+    const DATA_LAYER_OPTIONS: &'static [(&'static str, &'static str)];
 
     /// The primary key's type.
     type PrimaryKey: Clone + Eq + Hash + Debug + Send + Sync + 'static;
@@ -62,6 +65,16 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     fn compare(&self, value: &Self::Value) -> Option<Ordering>;
     /// Whether the attribute is nil.
     fn is_nil(&self, field: Self::Field) -> bool;
+    /// Whether the record's attribute contains `value` (of the same attribute).
+    fn contains(&self, value: &Self::Value) -> bool;
+
+    /// Every attribute as a dynamic value, in [`Resource::ATTRIBUTES`] order (for data
+    /// layers that store dynamically, such as SQL).
+    fn to_values(&self) -> Vec<Value>;
+    /// A record from dynamic values in [`Resource::ATTRIBUTES`] order.
+    fn from_values(values: Vec<Value>) -> Result<Self, ErrorKind>;
+    /// The attribute writes as dynamic values.
+    fn changes_to_values(changes: &Self::Changes) -> Vec<(Self::Field, Value)>;
 
     /// Evaluates an atomic write against this (stored) record, giving the new value or an
     /// error (overflow, or an attribute that does not support it). Does not write.

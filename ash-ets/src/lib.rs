@@ -9,8 +9,8 @@
 //! There are no transactions: a write is one atomic step, nothing more.
 #![warn(missing_docs)]
 
-use ash_core::data_layer::{DataLayer, DataLayerKind, DestroyOp, UpdateOp};
-use ash_core::error::{AlreadyExists, ErrorKind, StaleRecord};
+use ash_core::data_layer::{Connect, DataLayer, DataLayerKind, DestroyOp, UpdateOp};
+use ash_core::error::{AlreadyExists, Error, ErrorKind, StaleRecord};
 use ash_core::filter::Filter;
 use ash_core::query::Query;
 use ash_core::resource::Resource;
@@ -36,6 +36,13 @@ impl<R: Resource> Default for EtsTable<R> {
         EtsTable {
             rows: DashMap::new(),
         }
+    }
+}
+
+impl<R: Resource, C: ?Sized> Connect<C> for EtsTable<R> {
+    /// An empty table; the configuration is for other data layers.
+    fn connect(_config: &C) -> Result<Self, Error> {
+        Ok(Self::default())
     }
 }
 

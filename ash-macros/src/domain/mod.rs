@@ -188,20 +188,33 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
         }
 
         impl #ident {
-            /// A fresh domain value with new, empty tables. Clones share the tables.
+            /// A fresh domain value with new, empty tables (for data layers that need no
+            /// configuration, such as ETS). Clones share the tables.
             #[must_use]
-            pub fn new() -> Self {
+            // The higher-ranked bounds keep `new` compiling for domains whose data layers
+            // need a configuration; calling it there is the error.
+            pub fn new() -> Self
+            where
+                #( for<'ash> <#paths as #krate::resource::Resource>::DataLayer: ::std::default::Default, )*
+            {
                 #ident {
                     tables: ::std::sync::Arc::new(#tables {
                         #( #slots: ::std::default::Default::default(), )*
                     }),
                 }
             }
-        }
 
-        impl ::std::default::Default for #ident {
-            fn default() -> Self {
-                Self::new()
+            /// A domain value whose data layers are built from `config` (for example a
+            /// connection pool). Clones share the data layers.
+            pub fn connect<C: ?::std::marker::Sized>(config: &C) -> ::std::result::Result<Self, #krate::error::Error>
+            where
+                #( <#paths as #krate::resource::Resource>::DataLayer: #krate::data_layer::Connect<C>, )*
+            {
+                ::std::result::Result::Ok(#ident {
+                    tables: ::std::sync::Arc::new(#tables {
+                        #( #slots: <<#paths as #krate::resource::Resource>::DataLayer as #krate::data_layer::Connect<C>>::connect(config)?, )*
+                    }),
+                })
             }
         }
 

@@ -8,7 +8,7 @@ pub struct Resource {
     /// The user's struct, with the DSL's helper attributes removed.
     pub item: syn::ItemStruct,
     pub domain: Option<Path>,
-    pub data_layer: Option<Path>,
+    pub data_layer: Option<DataLayerRef>,
     pub attributes: Vec<Attribute>,
     pub actions: Vec<Action>,
     /// Entries of `#[changes(...)]`, in declaration order.
@@ -31,6 +31,12 @@ impl Resource {
     pub fn primary_key(&self) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.primary_key.is_some())
     }
+}
+
+/// `data_layer = Path` or `data_layer = Path(key = "value", ...)`.
+pub struct DataLayerRef {
+    pub path: Path,
+    pub options: Vec<(Ident, syn::LitStr)>,
 }
 
 /// A field of the struct: an attribute.

@@ -72,7 +72,7 @@ fn list_tokens(attr: &syn::Attribute) -> syn::Result<TokenStream> {
     Ok(attr.meta.require_list()?.tokens.clone())
 }
 
-fn parse_resource_options(cx: &Ctxt, args: TokenStream) -> (Option<Path>, Option<Path>) {
+fn parse_resource_options(cx: &Ctxt, args: TokenStream) -> (Option<Path>, Option<DataLayerRef>) {
     let mut domain = None;
     let mut data_layer = None;
     for entry in meta::parse_entries(cx, args) {
@@ -81,13 +81,51 @@ fn parse_resource_options(cx: &Ctxt, args: TokenStream) -> (Option<Path>, Option
             ("domain", Entry::KeyValue(_, v)) => {
                 set_once(cx, &mut domain, meta::parse::<Path>(v), "domain")
             }
-            ("data_layer", Entry::KeyValue(_, v)) => {
-                set_once(cx, &mut data_layer, meta::parse::<Path>(v), "data_layer")
-            }
+            ("data_layer", Entry::KeyValue(_, v)) => match parse_data_layer(v) {
+                Ok(dl) if data_layer.is_some() => {
+                    cx.error_spanned_by(&dl.path, "duplicate `data_layer` option")
+                }
+                Ok(dl) => data_layer = Some(dl),
+                Err(e) => cx.syn_error(e),
+            },
             (_, entry) => unknown(cx, entry.name(), "`#[resource]` option", &RESOURCE_OPTIONS),
         }
     }
     (domain, data_layer)
+}
+
+/// `Ets`, or `Postgres(table = "addresses")`: a path and string options for the layer.
+fn parse_data_layer(tokens: TokenStream) -> syn::Result<DataLayerRef> {
+    let mut toks: Vec<TokenTree> = tokens.into_iter().collect();
+    let options_group = match toks.last() {
+        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+            let g = g.clone();
+            toks.pop();
+            Some(g)
+        }
+        _ => None,
+    };
+    let path: Path = syn::parse2(toks.into_iter().collect())?;
+    let mut options = Vec::new();
+    if let Some(group) = options_group {
+        for entry in meta::split_commas(group.stream()) {
+            match meta::parse_entry(entry.clone())? {
+                Entry::KeyValue(key, value) => {
+                    let lit: syn::LitStr = syn::parse2(value).map_err(|e| {
+                        syn::Error::new(e.span(), format!("data layer option `{key}` takes a string, like `{key} = \"...\"`"))
+                    })?;
+                    options.push((key, lit));
+                }
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        entry,
+                        "data layer options are written `key = \"value\"`, like `Postgres(table = \"addresses\")`",
+                    ))
+                }
+            }
+        }
+    }
+    Ok(DataLayerRef { path, options })
 }
 
 fn set_once<T: quote::ToTokens>(

@@ -48,10 +48,12 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         let allow_nil = a.nilable;
         let writable = a.writable;
         let has_default = a.default.is_some() || a.uuid_primary_key || a.timestamp.is_some();
+        let ty = &a.ty;
+        let kind = quote_spanned!(ty.span()=> <#ty as #krate::attribute::AttributeValue>::KIND);
         quote! {
             #krate::attribute::AttributeInfo {
                 name: #n, primary_key: #primary_key, allow_nil: #allow_nil,
-                writable: #writable, has_default: #has_default,
+                writable: #writable, has_default: #has_default, kind: #kind,
             }
         }
     });
@@ -135,9 +137,21 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         .collect();
 
     let data_layer = match &res.data_layer {
-        Some(path) => quote!(#path),
+        Some(dl) => {
+            let path = &dl.path;
+            quote!(#path)
+        }
         None => quote!(#krate::ets::Ets),
     };
+    let layer_options = res
+        .data_layer
+        .iter()
+        .flat_map(|dl| dl.options.iter())
+        .map(|(k, v)| {
+            let k = k.to_string();
+            quote!((#k, #v))
+        });
+    let count = attrs.len();
     let doc_field = format!("The attributes of [`{name}`].");
     let doc_value = format!("A typed value of one attribute of [`{name}`].");
     let doc_changes = format!("Attribute writes to a [`{name}`]: `Some` for each attribute set.");
@@ -166,6 +180,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             const NAME: &'static str = #name;
             const ATTRIBUTES: &'static [#krate::attribute::AttributeInfo] = &[ #( #infos ),* ];
             const PRIMARY_KEY: #field = #field::#pk_variant;
+            const DATA_LAYER_OPTIONS: &'static [(&'static str, &'static str)] = &[ #( #layer_options ),* ];
 
             type PrimaryKey = #pk_ty;
             type Field = #field;
@@ -230,6 +245,50 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                 match field {
                     #( #field::#variants => #as_attr::is_nil(&self.#idents), )*
                 }
+            }
+
+            fn contains(&self, value: &#value) -> bool {
+                match value {
+                    #( #value::#variants(v) => #as_attr::contains(&self.#idents, v), )*
+                }
+            }
+
+            fn to_values(&self) -> ::std::vec::Vec<#krate::value::Value> {
+                ::std::vec![ #( #as_attr::to_value(&self.#idents) ),* ]
+            }
+
+            fn from_values(
+                values: ::std::vec::Vec<#krate::value::Value>,
+            ) -> ::std::result::Result<Self, #krate::error::ErrorKind> {
+                let values: [#krate::value::Value; #count] = match ::std::convert::TryInto::try_into(values) {
+                    ::std::result::Result::Ok(v) => v,
+                    ::std::result::Result::Err(v) => {
+                        let v: ::std::vec::Vec<#krate::value::Value> = v;
+                        return ::std::result::Result::Err(#krate::error::ErrorKind::Framework(
+                            #krate::error::FrameworkError {
+                                message: ::std::format!("{} has {} attributes, got {} values", #name, #count, v.len()),
+                            },
+                        ));
+                    }
+                };
+                let [ #( #idents ),* ] = values;
+                ::std::result::Result::Ok(#ident {
+                    #( #idents: #as_attr::from_value(#idents).map_err(|message| {
+                        #krate::error::ErrorKind::InvalidAttribute(#krate::error::InvalidAttribute {
+                            field: ::std::string::String::from(#strs),
+                            message,
+                            value: ::std::option::Option::None,
+                        })
+                    })?, )*
+                })
+            }
+
+            fn changes_to_values(changes: &#changes) -> ::std::vec::Vec<(#field, #krate::value::Value)> {
+                let mut out = ::std::vec::Vec::new();
+                #( if let ::std::option::Option::Some(v) = &changes.#idents {
+                    out.push((#field::#variants, #as_attr::to_value(v)));
+                } )*
+                out
             }
 
             #[inline]
