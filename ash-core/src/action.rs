@@ -5,7 +5,7 @@
 //! fail with every recorded error, check required attributes, hand the data layer one
 //! declarative write, return the stored record. A failed action writes nothing.
 
-use crate::changeset::Changeset;
+use crate::changeset::{Changeset, ChangesetParts};
 use crate::data_layer::{DataLayer, DestroyOp, UpdateOp};
 use crate::error::{Error, ErrorKind, MultipleResults, NotFound};
 use crate::filter::Filter;
@@ -96,10 +96,32 @@ where
     input.apply_input(&mut changeset);
     <A::Resource as Resource>::apply_create_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
-    let parts = changeset.into_parts()?;
-    let record =
-        <A::Resource as Resource>::from_changes(parts.changes).map_err(Error::from_errors)?;
-    layer.create(record).map_err(Error::from)
+    write(layer, changeset, |parts| {
+        let record = <A::Resource as Resource>::from_changes(parts.changes).map_err(Error::from_errors)?;
+        layer.create(record).map_err(Error::from)
+    })
+}
+
+/// The end of every write: fail with every recorded error, or run the hooks and the write
+/// (in the data layer's transaction when there are hooks).
+fn write<R, L, F>(layer: &L, mut changeset: Changeset<'_, R>, write: F) -> Result<R, Error>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+    F: FnOnce(ChangesetParts<R>) -> Result<R, Error>,
+{
+    if !changeset.is_valid() || !changeset.has_hooks() {
+        return write(changeset.into_parts()?);
+    }
+    layer.transaction(move || {
+        changeset.run_before_action();
+        let after = changeset.take_after_action();
+        let mut record = write(changeset.into_parts()?)?;
+        for hook in after {
+            hook(&mut record).map_err(Error::from)?;
+        }
+        Ok(record)
+    })
 }
 
 /// Runs an update action on `record` (the caller's copy).
@@ -112,15 +134,16 @@ where
     input.apply_input(&mut changeset);
     <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
-    let parts = changeset.into_parts()?;
-    layer
-        .update(UpdateOp {
-            primary_key: record.primary_key().clone(),
-            filter: parts.filter,
-            changes: parts.changes,
-            atomics: parts.atomics,
-        })
-        .map_err(Error::from)
+    write(layer, changeset, |parts| {
+        layer
+            .update(UpdateOp {
+                primary_key: record.primary_key().clone(),
+                filter: parts.filter,
+                changes: parts.changes,
+                atomics: parts.atomics,
+            })
+            .map_err(Error::from)
+    })
 }
 
 /// Runs a destroy action on `record` (the caller's copy); returns the destroyed record.
@@ -132,13 +155,14 @@ where
     let mut changeset = Changeset::new(A::INFO, Some(record));
     input.apply_input(&mut changeset);
     A::run_changes(&mut changeset);
-    let parts = changeset.into_parts()?;
-    layer
-        .destroy(DestroyOp {
-            primary_key: record.primary_key().clone(),
-            filter: parts.filter,
-        })
-        .map_err(Error::from)
+    write(layer, changeset, |parts| {
+        layer
+            .destroy(DestroyOp {
+                primary_key: record.primary_key().clone(),
+                filter: parts.filter,
+            })
+            .map_err(Error::from)
+    })
 }
 
 /// Runs a read action with an extra `query` on top of the action's own.

@@ -10,7 +10,6 @@ use crate::resource::Resource;
 /// and atomic writes for the data layer, and the errors so far.
 ///
 /// Changes and validations receive `&mut Changeset` / `&Changeset`.
-#[derive(Debug)]
 pub struct Changeset<'a, R: Resource> {
     action: &'static ActionInfo,
     data: Option<&'a R>,
@@ -18,6 +17,37 @@ pub struct Changeset<'a, R: Resource> {
     filter: Option<Filter<R>>,
     atomics: Atomics<R>,
     errors: Vec<ErrorKind>,
+    before_action: Vec<BeforeAction<R>>,
+    after_action: Vec<AfterAction<R>>,
+}
+
+/// A hook that runs just before the write, inside the data layer's transaction.
+pub type BeforeAction<R> = Box<dyn for<'a, 'b> FnOnce(&'b mut Changeset<'a, R>) + Send>;
+
+/// A hook that runs just after the write with the stored record, inside the data layer's
+/// transaction.
+pub type AfterAction<R> = Box<dyn FnOnce(&mut R) -> Result<(), ErrorKind> + Send>;
+
+impl<R: Resource> std::fmt::Debug for Changeset<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Changeset")
+            .field("action", &self.action.name)
+            .field("has_data", &self.data.is_some())
+            .field("changes", &self.changes)
+            .field("filter", &self.filter.as_ref().map(Filter::to_dyn))
+            .field(
+                "atomics",
+                &self
+                    .atomics
+                    .iter()
+                    .map(|a| (R::field_name(a.field), a.expr))
+                    .collect::<Vec<_>>(),
+            )
+            .field("errors", &self.errors)
+            .field("before_action", &self.before_action.len())
+            .field("after_action", &self.after_action.len())
+            .finish()
+    }
 }
 
 impl<'a, R: Resource> Changeset<'a, R> {
@@ -30,7 +60,50 @@ impl<'a, R: Resource> Changeset<'a, R> {
             filter: None,
             atomics: Atomics::new(),
             errors: Vec::new(),
+            before_action: Vec::new(),
+            after_action: Vec::new(),
         }
+    }
+
+    /// Adds a hook that runs just before the write, after every change and validation, in
+    /// the order hooks were added. It may change attributes or add errors; an error aborts
+    /// the action and nothing is written.
+    pub fn before_action<F>(&mut self, hook: F)
+    where
+        F: for<'x, 'y> FnOnce(&'y mut Changeset<'x, R>) + Send + 'static,
+    {
+        self.before_action.push(Box::new(hook));
+    }
+
+    /// Adds a hook that runs just after the write, with the stored record, in the order
+    /// hooks were added. It may change the returned record. An error fails the action:
+    /// where the data layer has transactions (PostgreSQL) the write is rolled back; the
+    /// ETS layer has none, so there **the write stays** and the caller gets the error.
+    pub fn after_action<F>(&mut self, hook: F)
+    where
+        F: FnOnce(&mut R) -> Result<(), ErrorKind> + Send + 'static,
+    {
+        self.after_action.push(Box::new(hook));
+    }
+
+    /// Whether any hook was added.
+    pub fn has_hooks(&self) -> bool {
+        !self.before_action.is_empty() || !self.after_action.is_empty()
+    }
+
+    /// Runs the `before_action` hooks, including hooks they add, in order.
+    pub(crate) fn run_before_action(&mut self) {
+        while !self.before_action.is_empty() {
+            let hooks = std::mem::take(&mut self.before_action);
+            for hook in hooks {
+                hook(self);
+            }
+        }
+    }
+
+    /// Takes the `after_action` hooks.
+    pub(crate) fn take_after_action(&mut self) -> Vec<AfterAction<R>> {
+        std::mem::take(&mut self.after_action)
     }
 
     /// The running action.
