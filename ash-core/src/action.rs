@@ -61,8 +61,10 @@ pub trait Action: Sized + Send + 'static {
     /// The names of the inputs the action takes (accepted attributes, arguments).
     const INPUTS: &'static [&'static str];
 
-    /// Moves the input's values into the changeset.
-    fn apply_input(self, changeset: &mut Changeset<'_, Self::Resource>);
+    /// Moves the input's attribute values into the changeset, fills argument defaults, and
+    /// records a `Required` error for each missing required argument. The arguments stay
+    /// in the input, which the pipeline then shows to changes and validations.
+    fn apply_input(&mut self, changeset: &mut Changeset<'_, Self::Resource>);
 
     /// Runs the action's changes and validations in declaration order, then the global
     /// changes that apply to it.
@@ -92,8 +94,10 @@ where
     A: CreateAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    let mut input = input;
     let mut changeset = Changeset::new(A::INFO, None);
     input.apply_input(&mut changeset);
+    changeset.set_arguments(&input);
     <A::Resource as Resource>::apply_create_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
     write(layer, changeset, |parts| {
@@ -130,8 +134,10 @@ where
     A: UpdateAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    let mut input = input;
     let mut changeset = Changeset::new(A::INFO, Some(record));
     input.apply_input(&mut changeset);
+    changeset.set_arguments(&input);
     <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
     write(layer, changeset, |parts| {
@@ -152,8 +158,10 @@ where
     A: DestroyAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    let mut input = input;
     let mut changeset = Changeset::new(A::INFO, Some(record));
     input.apply_input(&mut changeset);
+    changeset.set_arguments(&input);
     A::run_changes(&mut changeset);
     write(layer, changeset, |parts| {
         layer

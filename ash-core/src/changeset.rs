@@ -13,6 +13,7 @@ use crate::resource::Resource;
 pub struct Changeset<'a, R: Resource> {
     action: &'static ActionInfo,
     data: Option<&'a R>,
+    arguments: Option<&'a dyn std::any::Any>,
     changes: R::Changes,
     filter: Option<Filter<R>>,
     atomics: Atomics<R>,
@@ -56,6 +57,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
         Changeset {
             action,
             data,
+            arguments: None,
             changes: R::Changes::default(),
             filter: None,
             atomics: Atomics::new(),
@@ -119,6 +121,17 @@ impl<'a, R: Resource> Changeset<'a, R> {
     /// The record as the caller holds it (update and destroy); `None` on create.
     pub fn data(&self) -> Option<&'a R> {
         self.data
+    }
+
+    /// Makes the action's input (its arguments) visible to changes and validations.
+    pub fn set_arguments<A: std::any::Any>(&mut self, input: &'a A) {
+        self.arguments = Some(input);
+    }
+
+    /// The action's input, holding its arguments, if it is of type `A` (the generated
+    /// `{Resource}{Action}Input`): `changeset.arguments::<PostPublishInput>()`.
+    pub fn arguments<A: std::any::Any>(&self) -> Option<&'a A> {
+        self.arguments.and_then(|a| a.downcast_ref::<A>())
     }
 
     /// The attribute writes so far.

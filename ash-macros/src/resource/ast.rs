@@ -13,6 +13,8 @@ pub struct Resource {
     pub actions: Vec<Action>,
     /// Entries of `#[changes(...)]`, in declaration order.
     pub global_changes: Vec<ChangeRef>,
+    /// Entries of `#[validations(...)]`, in declaration order.
+    pub global_validations: Vec<ValidateRef>,
 }
 
 impl Resource {
@@ -30,6 +32,40 @@ impl Resource {
 
     pub fn primary_key(&self) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.primary_key.is_some())
+    }
+
+    /// What `name` refers to in `action` (an argument first, then an attribute), or among
+    /// the attributes only for global entries.
+    pub fn resolve<'r>(&'r self, action: Option<&'r Action>, name: &Ident) -> Option<Target<'r>> {
+        if let Some(argument) = action.and_then(|a| a.argument(name)) {
+            return Some(Target::Argument(argument));
+        }
+        self.attribute(name).map(Target::Attribute)
+    }
+
+    /// The names `resolve` knows, for "did you mean".
+    pub fn known_names(&self, action: Option<&Action>) -> Vec<String> {
+        let mut names: Vec<String> = self.attributes.iter().map(|a| a.ident.to_string()).collect();
+        if let Some(action) = action {
+            names.extend(action.arguments.iter().map(|a| a.ident.to_string()));
+        }
+        names
+    }
+}
+
+/// An attribute or an argument, as a builtin names it.
+#[derive(Clone, Copy)]
+pub enum Target<'r> {
+    Attribute(&'r Attribute),
+    Argument(&'r Argument),
+}
+
+impl Target<'_> {
+    pub fn ty(&self) -> &Type {
+        match self {
+            Target::Attribute(a) => &a.ty,
+            Target::Argument(a) => &a.ty,
+        }
     }
 }
 
@@ -101,30 +137,102 @@ pub struct Action {
     pub kind: ActionKind,
     pub name: Ident,
     pub accept: Vec<Ident>,
-    pub changes: Vec<ChangeRef>,
+    pub arguments: Vec<Argument>,
+    /// `change = ...` and `validate = ...`, in declaration order.
+    pub entries: Vec<Entry>,
     pub primary: Option<bool>,
+}
+
+impl Action {
+    pub fn argument(&self, name: &Ident) -> Option<&Argument> {
+        self.arguments.iter().find(|a| a.ident == *name)
+    }
+
+    pub fn changes(&self) -> impl Iterator<Item = &ChangeRef> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Change(c) => Some(c),
+            Entry::Validate(_) => None,
+        })
+    }
+}
+
+/// `argument(name: Type, allow_nil = .., default = ..)`.
+pub struct Argument {
+    pub ident: Ident,
+    pub ty: Type,
+    pub allow_nil: bool,
+    pub default: Option<Expr>,
+}
+
+pub enum Entry {
+    Change(ChangeRef),
+    Validate(ValidateRef),
+}
+
+/// Options every change and validation takes.
+#[derive(Default)]
+pub struct EntryOptions {
+    /// `on = [...]` (global entries only).
+    pub on: Option<Vec<Ident>>,
+    /// `where = ...` conditions.
+    pub conditions: Vec<Condition>,
+    /// `only_when_valid = true`: skipped when the changeset already has errors.
+    pub only_when_valid: bool,
+    /// `message = "..."`: replaces a validation's message.
+    pub message: Option<syn::LitStr>,
 }
 
 /// A change, in an action or in `#[changes(...)]`.
 pub struct ChangeRef {
     pub change: ChangeKind,
-    /// `on = [...]` (global changes only).
-    pub on: Option<Vec<Ident>>,
-    /// `where = ...` conditions.
-    pub conditions: Vec<Condition>,
+    pub options: EntryOptions,
 }
 
 pub enum ChangeKind {
     /// `optimistic_lock(attribute)`.
     OptimisticLock { attribute: Ident },
+    /// `set_attribute(attribute, value)`.
+    SetAttribute { attribute: Ident, value: ValueRef },
+    /// `set_new_attribute(attribute, value)`: only when not already changing.
+    SetNewAttribute { attribute: Ident, value: ValueRef },
+    /// `increment(attribute)` or `increment(attribute, amount = n)`: atomic.
+    Increment { attribute: Ident, amount: Expr },
+    /// `prevent_change(attribute)`.
+    PreventChange { attribute: Ident },
     /// Any expression whose value implements `Change<R>`.
+    Custom(Expr),
+}
+
+/// A value in a builtin: `arg(name)` or a Rust expression.
+pub enum ValueRef {
+    Arg(Ident),
+    Expr(Expr),
+}
+
+/// A validation, in an action or in `#[validations(...)]`.
+pub struct ValidateRef {
+    pub validation: ValidationKind,
+    pub options: EntryOptions,
+}
+
+pub enum ValidationKind {
+    Present(Vec<Ident>),
+    Absent(Vec<Ident>),
+    /// `compare(field, greater_than = x, ...)`: one bound per entry.
+    Compare { field: Ident, bounds: Vec<(Ident, Expr)> },
+    OneOf { field: Ident, values: Expr },
+    StringLength { field: Ident, min: Option<Expr>, max: Option<Expr>, exact: Option<Expr> },
+    Match { field: Ident, pattern: syn::LitStr },
+    AttributeEquals { field: Ident, value: Expr },
+    Changing(Ident),
+    Confirm { field: Ident, confirmation: Ident },
+    /// Any expression whose value implements `Validation<R>`.
     Custom(Expr),
 }
 
 pub enum Condition {
     /// `action_is([a, b])`: decided at compile time.
     ActionIs(Vec<Ident>),
-    /// Any expression whose value implements `Validation<R>`: the change runs only if it
-    /// passes.
-    Validation(Expr),
+    /// A validation: the change runs only if it passes.
+    Validation(ValidationKind),
 }

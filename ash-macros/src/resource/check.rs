@@ -5,6 +5,7 @@ use super::ast::*;
 use crate::ctxt::Ctxt;
 use crate::suggest;
 use std::collections::HashSet;
+use syn::Ident;
 
 pub fn check(cx: &Ctxt, res: &Resource) {
     check_no_generics(cx, res);
@@ -13,6 +14,7 @@ pub fn check(cx: &Ctxt, res: &Resource) {
     check_unique_actions(cx, res);
     check_primary_actions(cx, res);
     check_accept(cx, res);
+    check_arguments(cx, res);
     check_changes(cx, res);
 }
 
@@ -149,54 +151,124 @@ fn check_accept(cx: &Ctxt, res: &Resource) {
     }
 }
 
-/// Changes must name real attributes and actions; Ash checks none of this, and a typo
-/// there silently disables the lock.
-fn check_changes(cx: &Ctxt, res: &Resource) {
-    let attribute_names: Vec<String> = res.attributes.iter().map(|a| a.ident.to_string()).collect();
-    let action_names: Vec<String> = res.actions.iter().map(|a| a.name.to_string()).collect();
-    let all = res
-        .actions
-        .iter()
-        .flat_map(|a| a.changes.iter())
-        .chain(res.global_changes.iter());
-    for change in all {
-        if let ChangeKind::OptimisticLock { attribute } = &change.change {
-            match res.attribute(attribute) {
-                None => cx.error_spanned_by(
-                    attribute,
-                    format!(
-                        "`optimistic_lock` needs an attribute of `{}`; there is no attribute `{attribute}`{}",
-                        res.ident(),
-                        suggest::hint(&attribute.to_string(), attribute_names.iter().map(String::as_str))
-                    ),
-                ),
-                Some(attr) if attr.nilable => cx.error_spanned_by(
-                    attribute,
-                    format!(
-                        "the version attribute `{attribute}` must not be nilable; declare it as an integer such as `i64` with `#[attribute(default = 1)]`, not `Option<_>`"
-                    ),
-                ),
-                Some(attr) if attr.primary_key.is_some() => cx.error_spanned_by(
-                    attribute,
-                    "the primary key cannot be the optimistic lock's version",
-                ),
-                Some(_) => {}
-            }
-        }
-        for on in change.on.iter().flatten() {
-            let name = on.to_string();
-            if !matches!(name.as_str(), "create" | "update" | "destroy") {
+/// Arguments are inputs next to attributes: their names must be unique in the action and
+/// must not shadow an accepted attribute.
+fn check_arguments(cx: &Ctxt, res: &Resource) {
+    for action in &res.actions {
+        let mut seen = HashSet::new();
+        for argument in &action.arguments {
+            let name = argument.ident.to_string();
+            if !seen.insert(name.clone()) {
+                cx.error_spanned_by(&argument.ident, format!("duplicate argument `{name}`"));
+            } else if action.accept.iter().any(|a| *a == argument.ident) {
                 cx.error_spanned_by(
-                    on,
-                    format!(
-                        "`on` takes action types `create`, `update` and `destroy`; `{name}` is not one{}",
-                        if name == "read" { " (reads run no changes)" } else { "" }
-                    ),
+                    &argument.ident,
+                    format!("argument `{name}` has the name of an accepted attribute; rename it or remove `{name}` from `accept`"),
+                );
+            } else if !action.kind.accepts_input() {
+                cx.error_spanned_by(
+                    &argument.ident,
+                    format!("{} actions take no arguments yet", action.kind.name()),
                 );
             }
         }
-        for condition in &change.conditions {
-            if let Condition::ActionIs(names) = condition {
+    }
+}
+
+/// Changes and validations must name real attributes, arguments and actions; Ash checks
+/// none of this, and a typo there silently disables the lock.
+fn check_changes(cx: &Ctxt, res: &Resource) {
+    for action in &res.actions {
+        for entry in &action.entries {
+            match entry {
+                Entry::Change(change) => check_change(cx, res, Some(action), change),
+                Entry::Validate(validation) => check_validation(cx, res, Some(action), validation),
+            }
+        }
+    }
+    for change in &res.global_changes {
+        check_change(cx, res, None, change);
+    }
+    for validation in &res.global_validations {
+        check_validation(cx, res, None, validation);
+    }
+}
+
+fn check_change(cx: &Ctxt, res: &Resource, action: Option<&Action>, change: &ChangeRef) {
+    check_options(cx, res, action, &change.options);
+    match &change.change {
+        ChangeKind::OptimisticLock { attribute } => check_counter(cx, res, attribute, "optimistic_lock", true),
+        ChangeKind::Increment { attribute, .. } => check_counter(cx, res, attribute, "increment", false),
+        ChangeKind::SetAttribute { attribute, value } | ChangeKind::SetNewAttribute { attribute, value } => {
+            check_attribute_target(cx, res, attribute, "set_attribute");
+            if let ValueRef::Arg(name) = value {
+                check_arg(cx, action, name);
+            }
+        }
+        ChangeKind::PreventChange { attribute } => check_attribute_target(cx, res, attribute, "prevent_change"),
+        ChangeKind::Custom(_) => {}
+    }
+}
+
+fn check_validation(cx: &Ctxt, res: &Resource, action: Option<&Action>, validation: &ValidateRef) {
+    check_options(cx, res, action, &validation.options);
+    check_validation_kind(cx, res, action, &validation.validation);
+}
+
+fn check_validation_kind(cx: &Ctxt, res: &Resource, action: Option<&Action>, kind: &ValidationKind) {
+    let names: Vec<&Ident> = match kind {
+        ValidationKind::Present(fields) | ValidationKind::Absent(fields) => fields.iter().collect(),
+        ValidationKind::Compare { field, .. }
+        | ValidationKind::OneOf { field, .. }
+        | ValidationKind::StringLength { field, .. }
+        | ValidationKind::Match { field, .. }
+        | ValidationKind::AttributeEquals { field, .. } => vec![field],
+        ValidationKind::Changing(field) => {
+            check_attribute_target(cx, res, field, "changing");
+            vec![]
+        }
+        ValidationKind::Confirm { field, confirmation } => vec![field, confirmation],
+        ValidationKind::Custom(_) => vec![],
+    };
+    for name in names {
+        if res.resolve(action, name).is_none() {
+            let known = res.known_names(action);
+            let scope = match action {
+                Some(a) => format!("an attribute of `{}` or an argument of action `{}`", res.ident(), a.name),
+                None => format!(
+                    "an attribute of `{}` (global validations see attributes only)",
+                    res.ident()
+                ),
+            };
+            cx.error_spanned_by(
+                name,
+                format!(
+                    "`{name}` is not {scope}{}",
+                    suggest::hint(&name.to_string(), known.iter().map(String::as_str))
+                ),
+            );
+        }
+    }
+}
+
+/// `on` and `where` of a change or validation.
+fn check_options(cx: &Ctxt, res: &Resource, action: Option<&Action>, options: &EntryOptions) {
+    for on in options.on.iter().flatten() {
+        let name = on.to_string();
+        if !matches!(name.as_str(), "create" | "update" | "destroy") {
+            cx.error_spanned_by(
+                on,
+                format!(
+                    "`on` takes action types `create`, `update` and `destroy`; `{name}` is not one{}",
+                    if name == "read" { " (reads run no changes)" } else { "" }
+                ),
+            );
+        }
+    }
+    let action_names: Vec<String> = res.actions.iter().map(|a| a.name.to_string()).collect();
+    for condition in &options.conditions {
+        match condition {
+            Condition::ActionIs(names) => {
                 for name in names {
                     if res.action(&name.to_string()).is_none() {
                         cx.error_spanned_by(
@@ -211,6 +283,74 @@ fn check_changes(cx: &Ctxt, res: &Resource) {
                     }
                 }
             }
+            Condition::Validation(kind) => check_validation_kind(cx, res, action, kind),
         }
+    }
+}
+
+/// The attribute of `optimistic_lock` or `increment`: it exists and is a non-nilable
+/// integer (the integer part is checked by rustc at the attribute's token).
+fn check_counter(cx: &Ctxt, res: &Resource, attribute: &Ident, builtin: &str, is_lock: bool) {
+    let names: Vec<String> = res.attributes.iter().map(|a| a.ident.to_string()).collect();
+    match res.attribute(attribute) {
+        None => cx.error_spanned_by(
+            attribute,
+            format!(
+                "`{builtin}` needs an attribute of `{}`; there is no attribute `{attribute}`{}",
+                res.ident(),
+                suggest::hint(&attribute.to_string(), names.iter().map(String::as_str))
+            ),
+        ),
+        Some(attr) if attr.nilable => cx.error_spanned_by(
+            attribute,
+            if is_lock {
+                format!("the version attribute `{attribute}` must not be nilable; declare it as an integer such as `i64` with `#[attribute(default = 1)]`, not `Option<_>`")
+            } else {
+                format!("`increment` needs a non-nilable integer attribute; `{attribute}` is `Option<_>`")
+            },
+        ),
+        Some(attr) if attr.primary_key.is_some() => cx.error_spanned_by(
+            attribute,
+            format!("the primary key cannot be written by `{builtin}`"),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// Builtins that write an attribute need an attribute (not an argument).
+fn check_attribute_target(cx: &Ctxt, res: &Resource, attribute: &Ident, builtin: &str) {
+    if res.attribute(attribute).is_none() {
+        let names: Vec<String> = res.attributes.iter().map(|a| a.ident.to_string()).collect();
+        cx.error_spanned_by(
+            attribute,
+            format!(
+                "`{builtin}` needs an attribute of `{}`; there is no attribute `{attribute}`{}",
+                res.ident(),
+                suggest::hint(&attribute.to_string(), names.iter().map(String::as_str))
+            ),
+        );
+    }
+}
+
+/// `arg(name)` reads an argument of the running action.
+fn check_arg(cx: &Ctxt, action: Option<&Action>, name: &Ident) {
+    match action {
+        None => cx.error_spanned_by(
+            name,
+            "`arg(...)` in a global change: arguments belong to actions; use the change inside the action",
+        ),
+        Some(action) if action.argument(name).is_none() => {
+            let names: Vec<String> = action.arguments.iter().map(|a| a.ident.to_string()).collect();
+            cx.error_spanned_by(
+                name,
+                format!(
+                    "action `{}` has no argument `{name}`{}; its arguments: {}",
+                    action.name,
+                    suggest::hint(&name.to_string(), names.iter().map(String::as_str)),
+                    suggest::list(names.iter().map(String::as_str))
+                ),
+            );
+        }
+        Some(_) => {}
     }
 }

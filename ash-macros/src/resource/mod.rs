@@ -1,6 +1,7 @@
 //! `#[resource]`: parse -> check -> expand.
 
 pub mod ast;
+mod builtins;
 mod check;
 mod expand;
 pub mod parse;

@@ -3,7 +3,8 @@
 //! Parsing never stops at the first problem: each malformed piece records an error in the
 //! context and is skipped, so every error of a resource shows in one build.
 
-use super::ast::*;
+use super::ast::{Entry as ActionEntry, *};
+use super::builtins;
 use crate::ctxt::Ctxt;
 use crate::meta::{self, Entry};
 use crate::suggest;
@@ -12,11 +13,11 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Path};
 
 const RESOURCE_OPTIONS: [&str; 2] = ["domain", "data_layer"];
-const HELPER_ATTRIBUTES: [&str; 2] = ["actions", "changes"];
+const HELPER_ATTRIBUTES: [&str; 3] = ["actions", "changes", "validations"];
 const ATTRIBUTE_OPTIONS: [&str; 3] = ["default", "writable", "primary_key"];
 const ACTION_ENTRIES: [&str; 5] = ["defaults", "create", "read", "update", "destroy"];
-const ACTION_OPTIONS: [&str; 3] = ["accept", "change", "primary"];
-const CHANGE_OPTIONS: [&str; 2] = ["on", "where"];
+const ACTION_OPTIONS: [&str; 5] = ["accept", "argument", "change", "validate", "primary"];
+const ARGUMENT_OPTIONS: [&str; 2] = ["allow_nil", "default"];
 
 /// Parses the whole resource. `None` only when the item is not a struct at all.
 pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource> {
@@ -34,6 +35,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
 
     let mut actions = Vec::new();
     let mut global_changes = Vec::new();
+    let mut global_validations = Vec::new();
     let mut kept = Vec::new();
     for attr in std::mem::take(&mut item.attrs) {
         let name = attr.path().get_ident().map(Ident::to_string);
@@ -45,8 +47,18 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
             Some("changes") => match list_tokens(&attr) {
                 Ok(t) => {
                     for entry in meta::split_commas(t) {
-                        if let Some(c) = parse_change(cx, entry, true) {
+                        if let Some(c) = builtins::parse_change(cx, entry, true) {
                             global_changes.push(c);
+                        }
+                    }
+                }
+                Err(e) => cx.syn_error(e),
+            },
+            Some("validations") => match list_tokens(&attr) {
+                Ok(t) => {
+                    for entry in meta::split_commas(t) {
+                        if let Some(v) = builtins::parse_validation(cx, entry, true) {
+                            global_validations.push(v);
                         }
                     }
                 }
@@ -65,6 +77,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         attributes,
         actions,
         global_changes,
+        global_validations,
     })
 }
 
@@ -332,7 +345,8 @@ fn parse_defaults(cx: &Ctxt, args: TokenStream, actions: &mut Vec<Action>) {
             kind,
             name: ident,
             accept,
-            changes: Vec::new(),
+            arguments: Vec::new(),
+            entries: Vec::new(),
             primary: None,
         });
     }
@@ -364,7 +378,8 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
         kind,
         name,
         accept: Vec::new(),
-        changes: Vec::new(),
+        arguments: Vec::new(),
+        entries: Vec::new(),
         primary: None,
     };
     for tokens in entries {
@@ -392,8 +407,18 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
                 }
             }
             ("change", Entry::KeyValue(_, v)) => {
-                if let Some(change) = parse_change(cx, v, false) {
-                    action.changes.push(change);
+                if let Some(change) = builtins::parse_change(cx, v, false) {
+                    action.entries.push(ActionEntry::Change(change));
+                }
+            }
+            ("validate", Entry::KeyValue(_, v)) => {
+                if let Some(validation) = builtins::parse_validation(cx, v, false) {
+                    action.entries.push(ActionEntry::Validate(validation));
+                }
+            }
+            ("argument", Entry::Call(_, args)) => {
+                if let Some(argument) = parse_argument(cx, args) {
+                    action.arguments.push(argument);
                 }
             }
             ("primary", Entry::KeyValue(_, v)) => match meta::parse_bool(v) {
@@ -410,134 +435,46 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
     Some(action)
 }
 
-/// Parses one change: `optimistic_lock(version, on = [..], where = ..)` or any expression
-/// (with options in its trailing parenthesized arguments).
-fn parse_change(cx: &Ctxt, tokens: TokenStream, global: bool) -> Option<ChangeRef> {
-    let span = meta::first_span(&tokens);
-    let mut toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    // A trailing `( ... )` group holds the change's arguments and its options.
-    let args = match toks.last() {
-        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis && toks.len() > 1 => {
-            let g = g.clone();
-            toks.pop();
-            Some(g)
-        }
-        _ => None,
+/// `argument(name: Type, allow_nil = true, default = expr)`. Nilability follows the type,
+/// as for attributes, unless `allow_nil` says otherwise.
+fn parse_argument(cx: &Ctxt, args: TokenStream) -> Option<Argument> {
+    let mut entries = meta::split_commas(args.clone()).into_iter();
+    let Some(first) = entries.next() else {
+        cx.error_spanned_by(args, "an argument needs a name and a type: `argument(title: String)`");
+        return None;
     };
-    let head: TokenStream = toks.into_iter().collect();
-    let mut own_args = Vec::new();
-    let mut on = None;
-    let mut conditions = Vec::new();
-    if let Some(group) = &args {
-        for arg in meta::split_commas(group.stream()) {
-            let option = match meta::parse_entry(arg.clone()) {
-                Ok(Entry::KeyValue(key, value))
-                    if CHANGE_OPTIONS.contains(&key.to_string().as_str()) =>
-                {
-                    Some((key, value))
-                }
-                _ => None,
-            };
-            match option {
-                Some((key, value)) if key == "on" => {
-                    if !global {
-                        cx.error_at(
-                            key.span(),
-                            "`on` is only allowed in the global `#[changes(...)]`: a change inside an action applies to that action",
-                        );
-                    }
-                    match meta::parse_ident_list(value) {
-                        Ok(list) => on = Some(list),
-                        Err(e) => cx.syn_error(e),
-                    }
-                }
-                Some((_, value)) => conditions.extend(parse_conditions(cx, value)),
-                None => own_args.push(arg),
-            }
-        }
-    }
-    let change = if head.to_string() == "optimistic_lock" {
-        match own_args.as_slice() {
-            [one] => match syn::parse2::<Ident>(one.clone()) {
-                Ok(attribute) => ChangeKind::OptimisticLock { attribute },
-                Err(_) => {
-                    cx.error_spanned_by(one, "`optimistic_lock` takes an attribute name, like `optimistic_lock(version)`");
-                    return None;
-                }
-            },
-            _ => {
-                cx.error_at(
-                    span,
-                    format!(
-                        "`optimistic_lock` takes exactly one attribute, like `optimistic_lock(version)`; got {}",
-                        own_args.len()
-                    ),
-                );
-                return None;
-            }
-        }
-    } else {
-        let expr_tokens = match &args {
-            Some(group) if !own_args.is_empty() => {
-                let inner: TokenStream = itertools_join(own_args);
-                let mut g = proc_macro2::Group::new(Delimiter::Parenthesis, inner);
-                g.set_span(group.span());
-                let mut t = head.clone();
-                t.extend([TokenTree::Group(g)]);
-                t
-            }
-            Some(group) if group.stream().is_empty() => tokens.clone(),
-            _ => head.clone(),
-        };
-        match syn::parse2::<Expr>(expr_tokens) {
-            Ok(expr) => ChangeKind::Custom(expr),
-            Err(e) => {
-                cx.syn_error(e);
-                return None;
-            }
+    let parsed = |input: syn::parse::ParseStream| {
+        let ident: Ident = input.parse()?;
+        input.parse::<syn::Token![:]>()?;
+        let ty: syn::Type = input.parse()?;
+        Ok((ident, ty))
+    };
+    let (ident, ty) = match syn::parse::Parser::parse2(parsed, first.clone()) {
+        Ok(v) => v,
+        Err(_) => {
+            cx.error_spanned_by(first, "expected `name: Type`, like `argument(title: String)`");
+            return None;
         }
     };
-    Some(ChangeRef {
-        change,
-        on,
-        conditions,
-    })
-}
-
-fn itertools_join(parts: Vec<TokenStream>) -> TokenStream {
-    let mut out = TokenStream::new();
-    for (i, part) in parts.into_iter().enumerate() {
-        if i > 0 {
-            out.extend(quote::quote!(,));
-        }
-        out.extend(part);
-    }
-    out
-}
-
-/// `action_is([a, b])`, a validation expression, or a list of them.
-fn parse_conditions(cx: &Ctxt, value: TokenStream) -> Vec<Condition> {
-    let mut iter = value.clone().into_iter();
-    let items = match (iter.next(), iter.next()) {
-        (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::Bracket => {
-            meta::split_commas(g.stream())
-        }
-        _ => vec![value],
+    let mut argument = Argument {
+        allow_nil: is_option(&ty),
+        ident,
+        ty,
+        default: None,
     };
-    let mut conditions = Vec::new();
-    for item in items {
-        match meta::parse_entry(item.clone()) {
-            Ok(Entry::Call(name, args)) if name == "action_is" => {
-                match meta::parse_ident_list(args) {
-                    Ok(list) => conditions.push(Condition::ActionIs(list)),
-                    Err(e) => cx.syn_error(e),
-                }
-            }
-            _ => match syn::parse2::<Expr>(item) {
-                Ok(expr) => conditions.push(Condition::Validation(expr)),
+    for tokens in entries {
+        match meta::parse_entry(tokens) {
+            Ok(Entry::KeyValue(k, v)) if k == "allow_nil" => match meta::parse_bool(v) {
+                Ok(b) => argument.allow_nil = b,
                 Err(e) => cx.syn_error(e),
             },
+            Ok(Entry::KeyValue(k, v)) if k == "default" => match meta::parse::<Expr>(v) {
+                Ok(e) => argument.default = Some(e),
+                Err(e) => cx.syn_error(e),
+            },
+            Ok(other) => unknown(cx, other.name(), "argument option", &ARGUMENT_OPTIONS),
+            Err(e) => cx.syn_error(e),
         }
     }
-    conditions
+    Some(argument)
 }

@@ -3,7 +3,8 @@
 use super::{changes, input_ident, krate, Names};
 use crate::resource::ast::{Action, ActionKind, Resource};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 pub fn expand(res: &Resource, names: &Names) -> TokenStream {
     res.actions
@@ -86,7 +87,58 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         }
     });
     let idents: Vec<_> = accepted.iter().map(|a| &a.ident).collect();
-    let strs: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
+    let attr_strs: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
+    let args = &action.arguments;
+    let arg_idents: Vec<_> = args.iter().map(|a| &a.ident).collect();
+    let arg_strs: Vec<String> = arg_idents.iter().map(|i| i.to_string()).collect();
+    let strs: Vec<String> = attr_strs.iter().chain(arg_strs.iter()).cloned().collect();
+    let arg_fields = args.iter().map(|a| {
+        let id = &a.ident;
+        let ty = &a.ty;
+        let doc = format!("The `{id}` argument.");
+        quote! {
+            #[doc = #doc]
+            #[serde(default)]
+            pub #id: ::std::option::Option<#ty>,
+        }
+    });
+    let arg_setters = args.iter().map(|a| {
+        let id = &a.ident;
+        let ty = &a.ty;
+        let doc = format!("Sets the `{id}` argument.");
+        quote! {
+            #[doc = #doc]
+            #[must_use]
+            pub fn #id(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
+                self.#id = ::std::option::Option::Some(value.into());
+                self
+            }
+        }
+    });
+    let arg_defaults = args.iter().filter_map(|a| {
+        let id = &a.ident;
+        let expr = a.default.as_ref()?;
+        let ty = &a.ty;
+        let value = quote_spanned!(expr.span()=> <#ty as ::std::convert::From<_>>::from(#expr));
+        Some(quote! {
+            if self.#id.is_none() {
+                self.#id = ::std::option::Option::Some(#value);
+            }
+        })
+    });
+    let arg_required = args.iter().filter(|a| !a.allow_nil && a.default.is_none()).map(|a| {
+        let id = &a.ident;
+        let n = id.to_string();
+        quote! {
+            if self.#id.is_none() {
+                changeset.add_error(#krate::error::ErrorKind::Required(#krate::error::Required {
+                    field: ::std::string::String::from(#n),
+                    r#type: #krate::error::InputType::Argument,
+                    resource: ::std::string::String::from(<#ident as #krate::resource::Resource>::NAME),
+                }));
+            }
+        }
+    });
     let run_changes = changes::run_changes(res, names, action);
     let doc = format!(
         "Input of the `{action_name}` action of [`{ident}`]; choosing this type chooses the action."
@@ -104,6 +156,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         #[serde(crate = "::ash_rs::__private::serde", deny_unknown_fields)]
         #vis struct #input {
             #( #fields )*
+            #( #arg_fields )*
         }
 
         impl #input {
@@ -113,6 +166,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
                 ::std::default::Default::default()
             }
             #( #setters )*
+            #( #arg_setters )*
         }
 
         impl #krate::action::Action for #input {
@@ -126,9 +180,11 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
 
             #[inline]
             #[allow(unused_variables)]
-            fn apply_input(self, changeset: &mut #krate::changeset::Changeset<'_, #ident>) {
+            fn apply_input(&mut self, changeset: &mut #krate::changeset::Changeset<'_, #ident>) {
+                #( #arg_defaults )*
+                #( #arg_required )*
                 let changes = changeset.changes_mut();
-                #( if self.#idents.is_some() { changes.#idents = self.#idents; } )*
+                #( if self.#idents.is_some() { changes.#idents = self.#idents.take(); } )*
             }
 
             #[inline]
@@ -143,8 +199,12 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
                 value: #krate::__private::serde_json::Value,
             ) -> ::std::result::Result<(), #krate::error::ErrorKind> {
                 match input {
-                    #( #strs => {
-                        self.#idents = ::std::option::Option::Some(#krate::input::decode(#strs, value)?);
+                    #( #attr_strs => {
+                        self.#idents = ::std::option::Option::Some(#krate::input::decode(#attr_strs, value)?);
+                        ::std::result::Result::Ok(())
+                    } )*
+                    #( #arg_strs => {
+                        self.#arg_idents = ::std::option::Option::Some(#krate::input::decode_argument(#arg_strs, value)?);
                         ::std::result::Result::Ok(())
                     } )*
                     other => ::std::result::Result::Err(#krate::error::ErrorKind::NoSuchInput(

@@ -1,12 +1,14 @@
-//! Which changes run in which action, and the code that calls them.
+//! What runs in each action before the write, and the code that calls it.
 //!
-//! Order as in Ash: the action's own changes in declaration order, then the global
-//! `#[changes(...)]` whose `on` includes the action's type, in declaration order.
-//! `where = action_is([...])` is decided here, at compile time; other conditions are
-//! validations checked at run time.
+//! Order as in Ash: the action's own `change` and `validate` entries in declaration order,
+//! then the global `#[changes(...)]` whose `on` includes the action's type, then the global
+//! `#[validations(...)]` likewise, each in declaration order. `where = action_is([...])` is
+//! decided here, at compile time; other conditions are validations checked at run time.
+//! Builtin changes expand to direct, typed code.
 
-use super::{krate, pascal, Names};
-use crate::resource::ast::{Action, ActionKind, ChangeKind, ChangeRef, Condition, Resource};
+use super::validations::{getter, validation};
+use super::{input_ident, krate, pascal, Names};
+use crate::resource::ast::*;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -16,61 +18,169 @@ pub fn run_changes(res: &Resource, names: &Names, action: &Action) -> TokenStrea
     if action.kind == ActionKind::Read {
         return TokenStream::new();
     }
-    let applicable = action.changes.iter().chain(
-        res.global_changes
-            .iter()
-            .filter(|c| global_applies(c, action)),
-    );
-    let calls = applicable.map(|change| call(res, names, change));
-    quote! { #( #calls )* }
+    let own = action.entries.iter().map(|entry| match entry {
+        Entry::Change(change) => change_call(res, names, Some(action), change),
+        Entry::Validate(v) => validate_call(res, Some(action), v),
+    });
+    let global_changes = res
+        .global_changes
+        .iter()
+        .filter(|c| applies(&c.options, action, false))
+        .map(|c| change_call(res, names, None, c));
+    let global_validations = res
+        .global_validations
+        .iter()
+        .filter(|v| applies(&v.options, action, false))
+        .map(|v| validate_call(res, None, v));
+    quote! { #( #own )* #( #global_changes )* #( #global_validations )* }
 }
 
-/// Whether a global change applies to `action`: its `on` (default `[create, update]`)
+/// Whether a global entry applies to `action`: its `on` (default `[create, update]`)
 /// includes the action's type, and every `action_is` names the action.
-fn global_applies(change: &ChangeRef, action: &Action) -> bool {
-    let on_matches = match &change.on {
+pub fn applies(options: &EntryOptions, action: &Action, _own: bool) -> bool {
+    let on_matches = match &options.on {
         Some(on) => on.iter().any(|t| t == action.kind.name()),
         None => matches!(action.kind, ActionKind::Create | ActionKind::Update),
     };
-    let action_is = change.conditions.iter().all(|c| match c {
+    let action_is = options.conditions.iter().all(|c| match c {
         Condition::ActionIs(names) => names.contains(&action.name),
         Condition::Validation(_) => true,
     });
     on_matches && action_is
 }
 
-fn call(res: &Resource, names: &Names, change: &ChangeRef) -> TokenStream {
+/// Wraps `body` in the entry's run-time conditions.
+fn guarded(res: &Resource, action: Option<&Action>, options: &EntryOptions, body: TokenStream) -> TokenStream {
     let krate = krate();
     let ident = res.ident();
-    let invoke = match &change.change {
+    let mut conditions: Vec<TokenStream> = options
+        .conditions
+        .iter()
+        .filter_map(|c| match c {
+            // A failing condition skips the entry silently, as in Ash.
+            Condition::Validation(kind) => {
+                let v = validation(res, action, kind, None)?;
+                Some(quote! {
+                    #krate::validation::Validation::<#ident>::validate(&#v, changeset).is_ok()
+                })
+            }
+            Condition::ActionIs(_) => None,
+        })
+        .collect();
+    if options.only_when_valid {
+        conditions.insert(0, quote!(changeset.is_valid()));
+    }
+    if conditions.is_empty() {
+        body
+    } else {
+        quote! { if #( #conditions )&&* { #body } }
+    }
+}
+
+fn validate_call(res: &Resource, action: Option<&Action>, v: &ValidateRef) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let message = v.options.message.as_ref();
+    let calls: Vec<TokenStream> = match &v.validation {
+        // `present([a, b])` checks each field on its own, reporting each.
+        ValidationKind::Present(fields) | ValidationKind::Absent(fields) if fields.len() > 1 => fields
+            .iter()
+            .filter_map(|f| {
+                let single = match &v.validation {
+                    ValidationKind::Present(_) => ValidationKind::Present(vec![f.clone()]),
+                    _ => ValidationKind::Absent(vec![f.clone()]),
+                };
+                validation(res, action, &single, message)
+            })
+            .collect(),
+        ValidationKind::Compare { field, bounds } if bounds.len() > 1 => bounds
+            .iter()
+            .filter_map(|b| {
+                let single = ValidationKind::Compare {
+                    field: field.clone(),
+                    bounds: vec![b.clone()],
+                };
+                validation(res, action, &single, message)
+            })
+            .collect(),
+        kind => validation(res, action, kind, message).into_iter().collect(),
+    };
+    let body = quote! {
+        #( #krate::validation::run::<#ident, _>(&#calls, changeset); )*
+    };
+    guarded(res, action, &v.options, body)
+}
+
+fn change_call(res: &Resource, names: &Names, action: Option<&Action>, change: &ChangeRef) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let field_enum = &names.field;
+    let variant = |attr: &syn::Ident| format_ident!("{}", pascal(&attr.to_string()));
+    let body = match &change.change {
         ChangeKind::OptimisticLock { attribute } => {
-            let field = &names.field;
-            let variant = format_ident!("{}", pascal(&attribute.to_string()));
+            let v = variant(attribute);
             quote! {
                 #krate::change::Change::<#ident>::change(
-                    &#krate::change::OptimisticLock::<#ident>::new(#field::#variant),
+                    &#krate::change::OptimisticLock::<#ident>::new(#field_enum::#v),
                     changeset,
                 );
             }
         }
+        ChangeKind::Increment { attribute, amount } => {
+            let v = variant(attribute);
+            let amount = quote_spanned!(amount.span()=> { let amount: i64 = #amount; amount });
+            quote! {
+                changeset.add_atomic(#field_enum::#v, #krate::data_layer::AtomicExpr::Add(#amount));
+            }
+        }
+        ChangeKind::SetAttribute { attribute, value } => set(res, action, attribute, value, false),
+        ChangeKind::SetNewAttribute { attribute, value } => set(res, action, attribute, value, true),
+        ChangeKind::PreventChange { attribute } => quote! {
+            changeset.changes_mut().#attribute = ::std::option::Option::None;
+        },
         ChangeKind::Custom(expr) => quote_spanned! {expr.span()=>
             #krate::change::Change::<#ident>::change(&(#expr), changeset);
         },
     };
-    let conditions: Vec<TokenStream> = change
-        .conditions
-        .iter()
-        .filter_map(|c| match c {
-            Condition::Validation(expr) => Some(quote_spanned! {expr.span()=>
-                #krate::validation::Validation::<#ident>::validate(&(#expr), changeset).is_ok()
-            }),
-            Condition::ActionIs(_) => None,
-        })
-        .collect();
-    if conditions.is_empty() {
-        invoke
+    guarded(res, action, &change.options, body)
+}
+
+/// `set_attribute` / `set_new_attribute`: the value converts into the attribute's type
+/// (so string literals work); `arg(x)` reads the action's argument, and an absent argument
+/// leaves the attribute as it is.
+fn set(res: &Resource, action: Option<&Action>, attribute: &syn::Ident, value: &ValueRef, only_new: bool) -> TokenStream {
+    let Some(attr) = res.attribute(attribute) else {
+        return TokenStream::new();
+    };
+    let ty = &attr.ty;
+    let guard = if only_new {
+        quote!(if changeset.changes().#attribute.is_none())
     } else {
-        // A failing condition skips the change silently, as in Ash.
-        quote! { if #( #conditions )&&* { #invoke } }
+        quote!()
+    };
+    match value {
+        ValueRef::Expr(expr) => {
+            let value = quote_spanned!(expr.span()=> <#ty as ::std::convert::From<_>>::from(#expr));
+            quote! {
+                #guard {
+                    changeset.changes_mut().#attribute = ::std::option::Option::Some(#value);
+                }
+            }
+        }
+        ValueRef::Arg(name) => {
+            let Some(action) = action else { return TokenStream::new() };
+            let input = input_ident(res, &action.name);
+            let get = getter(res, Some(action), name);
+            quote! {
+                #guard {
+                    let value = (#get)(changeset).cloned();
+                    if let ::std::option::Option::Some(value) = value {
+                        changeset.changes_mut().#attribute =
+                            ::std::option::Option::Some(<#ty as ::std::convert::From<_>>::from(value));
+                    }
+                    let _ = ::std::marker::PhantomData::<#input>;
+                }
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@ mod actions;
 mod changes;
 mod model;
 mod registry;
+mod validations;
 
 pub use actions::is_primary;
 

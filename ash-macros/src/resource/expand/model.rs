@@ -343,17 +343,18 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
     }
 }
 
-/// Attributes that atomic increments apply to, with the span of the change naming them.
+/// Attributes that atomic increments apply to (`optimistic_lock`, `increment`), with the
+/// span of the change naming them.
 fn counter_fields(res: &Resource) -> Vec<(syn::Ident, proc_macro2::Span)> {
     use crate::resource::ast::ChangeKind;
     let mut out: Vec<(syn::Ident, proc_macro2::Span)> = Vec::new();
     let all = res
         .actions
         .iter()
-        .flat_map(|a| a.changes.iter())
+        .flat_map(|a| a.changes())
         .chain(res.global_changes.iter());
     for change in all {
-        if let ChangeKind::OptimisticLock { attribute } = &change.change {
+        if let ChangeKind::OptimisticLock { attribute } | ChangeKind::Increment { attribute, .. } = &change.change {
             if !out.iter().any(|(i, _)| i == attribute) {
                 out.push((attribute.clone(), attribute.span()));
             }

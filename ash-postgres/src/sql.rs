@@ -1,0 +1,298 @@
+//! SQL text. Every identifier is quoted here and every value is a bound parameter: no
+//! user data is ever part of a statement's text.
+
+use crate::value::{has_nul, Param};
+use ash_core::attribute::{AttributeInfo, ValueKind};
+use ash_core::error::{ErrorKind, InvalidAttribute};
+use ash_core::filter::{CmpOp, DynFilter};
+use ash_core::query::SortOrder;
+use ash_core::value::Value;
+use postgres::types::ToSql;
+use std::fmt::Write;
+
+/// `name` as a quoted identifier: `"name"`, with `"` doubled.
+pub fn quote_ident(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The parameters of one statement, numbered as they are pushed.
+#[derive(Debug, Default)]
+pub(crate) struct Params(Vec<Param>);
+
+impl Params {
+    /// Binds `value` (written to or compared with `field`) and returns its placeholder.
+    /// PostgreSQL text cannot hold NUL: such a value is an `InvalidAttribute` error.
+    pub fn push(&mut self, field: &str, value: Value) -> Result<String, ErrorKind> {
+        if has_nul(&value) {
+            return Err(ErrorKind::InvalidAttribute(InvalidAttribute {
+                field: field.to_owned(),
+                message: "PostgreSQL cannot store a NUL character (\\0) in text".into(),
+                value: None,
+            }));
+        }
+        self.0.push(Param(value));
+        Ok(format!("${}", self.0.len()))
+    }
+
+    /// The parameters as the client takes them.
+    pub fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.0.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+    }
+}
+
+pub(crate) fn attribute<'a>(
+    attributes: &'a [AttributeInfo],
+    field: &str,
+) -> Result<&'a AttributeInfo, ErrorKind> {
+    attributes
+        .iter()
+        .find(|a| a.name == field)
+        .ok_or_else(|| crate::pool::framework(format!("no attribute `{field}`")))
+}
+
+/// The column with `COLLATE "C"` for strings, so that ordering is by code point as in
+/// Rust (`String: Ord`) whatever the database's collation.
+fn ordered_column(info: &AttributeInfo) -> String {
+    let column = quote_ident(info.name);
+    if info.kind == ValueKind::String {
+        format!("{column} COLLATE \"C\"")
+    } else {
+        column
+    }
+}
+
+fn operator(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::NotEq => "<>",
+        CmpOp::Lt => "<",
+        CmpOp::Lte => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Gte => ">=",
+    }
+}
+
+/// Renders `filter` as a boolean SQL expression with the semantics of
+/// [`Filter::matches`](ash_core::filter::Filter::matches): a comparison with nil (or with a
+/// nil column) is false, never unknown, so `not(...)` of it is true.
+pub(crate) fn render_filter(
+    filter: &DynFilter,
+    attributes: &[AttributeInfo],
+    params: &mut Params,
+    out: &mut String,
+) -> Result<(), ErrorKind> {
+    match filter {
+        DynFilter::Cmp { field, op, value } => {
+            let info = attribute(attributes, field)?;
+            if matches!(value, Value::Null) {
+                out.push_str("FALSE");
+                return Ok(());
+            }
+            let column = match op {
+                CmpOp::Eq | CmpOp::NotEq => quote_ident(info.name),
+                _ => ordered_column(info),
+            };
+            let p = params.push(field, value.clone())?;
+            let _ = write!(out, "{column} {} {p}", operator(*op));
+        }
+        DynFilter::IsNil { field } => {
+            let info = attribute(attributes, field)?;
+            let _ = write!(out, "{} IS NULL", quote_ident(info.name));
+        }
+        DynFilter::In { field, values } => {
+            let info = attribute(attributes, field)?;
+            let values: Vec<&Value> = values.iter().filter(|v| **v != Value::Null).collect();
+            if values.is_empty() {
+                out.push_str("FALSE");
+                return Ok(());
+            }
+            let _ = write!(out, "{} IN (", quote_ident(info.name));
+            for (i, value) in values.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&params.push(field, value.clone())?);
+            }
+            out.push(')');
+        }
+        DynFilter::Contains { field, value } => {
+            let info = attribute(attributes, field)?;
+            if matches!(value, Value::Null) {
+                out.push_str("FALSE");
+                return Ok(());
+            }
+            match info.kind {
+                ValueKind::String => {
+                    let p = params.push(field, value.clone())?;
+                    let _ = write!(out, "strpos({}, {p}) > 0", quote_ident(info.name));
+                }
+                ValueKind::List => {
+                    let p = params.push(field, value.clone())?;
+                    let _ = write!(out, "{} @> {p}", quote_ident(info.name));
+                }
+                // `contains` is false for every other type, as in memory.
+                _ => out.push_str("FALSE"),
+            }
+        }
+        DynFilter::And(all) => render_list(all, " AND ", "TRUE", attributes, params, out)?,
+        DynFilter::Or(any) => render_list(any, " OR ", "FALSE", attributes, params, out)?,
+        DynFilter::Not(inner) => {
+            // NULL (unknown) counts as false inside, so NOT gives true like `!matches`.
+            out.push_str("NOT COALESCE((");
+            render_filter(inner, attributes, params, out)?;
+            out.push_str("), FALSE)");
+        }
+    }
+    Ok(())
+}
+
+fn render_list(
+    parts: &[DynFilter],
+    separator: &str,
+    empty: &str,
+    attributes: &[AttributeInfo],
+    params: &mut Params,
+    out: &mut String,
+) -> Result<(), ErrorKind> {
+    if parts.is_empty() {
+        out.push_str(empty);
+        return Ok(());
+    }
+    out.push('(');
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        render_filter(part, attributes, params, out)?;
+    }
+    out.push(')');
+    Ok(())
+}
+
+/// `ORDER BY` for the sort keys, then the primary key: nils last ascending and first
+/// descending, strings by code point, as `Query::finish_in_memory` sorts.
+pub(crate) fn render_order(
+    sort: &[(&AttributeInfo, SortOrder)],
+    primary_key: &AttributeInfo,
+    out: &mut String,
+) {
+    out.push_str(" ORDER BY ");
+    for (info, order) in sort {
+        let direction = match order {
+            SortOrder::Asc => "ASC NULLS LAST",
+            SortOrder::Desc => "DESC NULLS FIRST",
+        };
+        let _ = write!(out, "{} {direction}, ", ordered_column(info));
+    }
+    let _ = write!(out, "{} ASC", ordered_column(primary_key));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ATTRS: &[AttributeInfo] = &[
+        AttributeInfo {
+            name: "id",
+            primary_key: true,
+            allow_nil: false,
+            writable: false,
+            has_default: true,
+            kind: ValueKind::Uuid,
+        },
+        AttributeInfo {
+            name: "title",
+            primary_key: false,
+            allow_nil: true,
+            writable: true,
+            has_default: false,
+            kind: ValueKind::String,
+        },
+        AttributeInfo {
+            name: "tags",
+            primary_key: false,
+            allow_nil: false,
+            writable: true,
+            has_default: false,
+            kind: ValueKind::List,
+        },
+    ];
+
+    fn render(filter: &DynFilter) -> (String, usize) {
+        let mut params = Params::default();
+        let mut out = String::new();
+        render_filter(filter, ATTRS, &mut params, &mut out).unwrap();
+        (out, params.0.len())
+    }
+
+    #[test]
+    fn identifiers_are_quoted_and_escaped() {
+        assert_eq!(quote_ident("a"), "\"a\"");
+        assert_eq!(quote_ident("a\"; DROP TABLE x; --"), "\"a\"\"; DROP TABLE x; --\"");
+    }
+
+    #[test]
+    fn every_variant_renders_with_bound_values() {
+        let title = |op, v: &str| DynFilter::Cmp {
+            field: "title",
+            op,
+            value: Value::String(v.into()),
+        };
+        let filter = DynFilter::Or(vec![
+            DynFilter::And(vec![
+                title(CmpOp::Eq, "x'; DROP TABLE t; --"),
+                title(CmpOp::Lt, "m"),
+            ]),
+            DynFilter::Not(Box::new(DynFilter::IsNil { field: "title" })),
+            DynFilter::In {
+                field: "title",
+                values: vec![Value::String("a".into()), Value::Null],
+            },
+            DynFilter::Contains {
+                field: "title",
+                value: Value::String("%_".into()),
+            },
+            DynFilter::Contains {
+                field: "tags",
+                value: Value::List(vec![Value::Int(1)]),
+            },
+            DynFilter::And(vec![]),
+            DynFilter::Or(vec![]),
+        ]);
+        let (sql, count) = render(&filter);
+        assert_eq!(
+            sql,
+            "((\"title\" = $1 AND \"title\" COLLATE \"C\" < $2) OR NOT COALESCE((\"title\" IS NULL), FALSE) \
+             OR \"title\" IN ($3) OR strpos(\"title\", $4) > 0 OR \"tags\" @> $5 OR TRUE OR FALSE)"
+        );
+        assert_eq!(count, 5);
+    }
+
+    #[test]
+    fn nil_comparisons_are_false_and_nul_is_refused() {
+        let nil = DynFilter::Cmp {
+            field: "title",
+            op: CmpOp::NotEq,
+            value: Value::Null,
+        };
+        assert_eq!(render(&nil), ("FALSE".into(), 0));
+        let mut params = Params::default();
+        let mut out = String::new();
+        let nul = DynFilter::Cmp {
+            field: "title",
+            op: CmpOp::Eq,
+            value: Value::String("a\0b".into()),
+        };
+        let err = render_filter(&nul, ATTRS, &mut params, &mut out).unwrap_err();
+        assert!(matches!(err, ErrorKind::InvalidAttribute(ref e) if e.field == "title"));
+    }
+}

@@ -1,0 +1,638 @@
+//! [`PgTable`]: the PostgreSQL store of one resource.
+
+use crate::error::{classify, framework_error, ColumnProblem, Failure, SchemaError};
+use crate::pool::{framework, Pool};
+use crate::sql::{attribute, quote_ident, render_filter, render_order, Params};
+use crate::value::{
+    column_type, information_schema_type, int_value, integer_range, Column,
+};
+use ash_core::attribute::AttributeInfo;
+use ash_core::data_layer::{Atomic, AtomicExpr, Connect, DataLayer, DestroyOp, UpdateOp};
+use ash_core::error::{AlreadyExists, Error, ErrorKind, Overflow, StaleRecord};
+use ash_core::filter::Filter;
+use ash_core::query::Query;
+use ash_core::resource::Resource;
+use ash_core::value::Value;
+use postgres::Row;
+use std::fmt::{self, Write};
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The options `#[resource(data_layer = Postgres(...))]` takes.
+const OPTIONS: [&str; 2] = ["table", "schema"];
+
+/// The table of `R`: `table = "..."` from its data-layer options, else the snake_case of
+/// its name (`BlogPost` -> `blog_post`); `schema = "..."` there overrides the pool's.
+fn table_of<R: Resource>(pool_schema: Option<&str>) -> Result<(Option<String>, String), SchemaError> {
+    let mut table = None;
+    let mut schema = pool_schema.map(str::to_owned);
+    for (key, value) in R::DATA_LAYER_OPTIONS {
+        match *key {
+            "table" => table = Some((*value).to_owned()),
+            "schema" => schema = Some((*value).to_owned()),
+            other => {
+                return Err(SchemaError::InvalidOptions {
+                    resource: R::NAME,
+                    message: format!(
+                        "unknown option `{other}`; valid options: {}",
+                        OPTIONS.join(", ")
+                    ),
+                })
+            }
+        }
+    }
+    let table = table.unwrap_or_else(|| snake_case(R::NAME));
+    if table.is_empty() || schema.as_deref() == Some("") {
+        return Err(SchemaError::InvalidOptions {
+            resource: R::NAME,
+            message: "table and schema names cannot be empty".into(),
+        });
+    }
+    Ok((schema, table))
+}
+
+/// `BlogPost` -> `blog_post`, `HTTPRequest` -> `http_request`.
+pub(crate) fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let next = chars.get(i + 1);
+            let boundary = match prev {
+                Some(p) if p.is_lowercase() || p.is_ascii_digit() => true,
+                Some(p) if p.is_uppercase() => next.is_some_and(|n| n.is_lowercase()),
+                _ => false,
+            };
+            if boundary {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+fn qualified(schema: Option<&str>, table: &str) -> String {
+    match schema {
+        Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(table)),
+        None => quote_ident(table),
+    }
+}
+
+fn primary_key_info<R: Resource>() -> &'static AttributeInfo {
+    let name = R::field_name(R::PRIMARY_KEY);
+    // `#[resource]` always lists the primary key among the attributes.
+    R::ATTRIBUTES
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap_or(&R::ATTRIBUTES[0])
+}
+
+fn ddl<R: Resource>(qualified_table: &str) -> String {
+    let mut sql = format!("CREATE TABLE IF NOT EXISTS {qualified_table} (\n");
+    for info in R::ATTRIBUTES {
+        let null = if info.allow_nil { "" } else { " NOT NULL" };
+        let _ = writeln!(
+            sql,
+            "    {} {}{null},",
+            quote_ident(info.name),
+            column_type(info.kind)
+        );
+    }
+    let _ = write!(
+        sql,
+        "    PRIMARY KEY ({})\n)",
+        quote_ident(primary_key_info::<R>().name)
+    );
+    sql
+}
+
+/// The `CREATE TABLE IF NOT EXISTS` statement for `R`, for review or for your migrations.
+/// `schema` is the pool's schema, if any (a `schema` data-layer option overrides it).
+///
+/// Columns follow `R::ATTRIBUTES` in order; see [`column_type`](crate::column_type) for
+/// the types. Attributes that are not `Option<_>` are `NOT NULL`.
+pub fn create_table_sql<R: Resource>(schema: Option<&str>) -> Result<String, SchemaError> {
+    let (schema, table) = table_of::<R>(schema)?;
+    Ok(ddl::<R>(&qualified(schema.as_deref(), &table)))
+}
+
+/// The PostgreSQL store of resource `R`: one statement per action.
+///
+/// - create: `INSERT ... RETURNING`; a taken primary key (SQLSTATE 23505) is
+///   `AlreadyExists`;
+/// - update: `UPDATE ... SET <changes>, "version" = "version" + $n WHERE <pk> AND <lock>
+///   RETURNING ...` inside one statement that also reads the stored row, so a refused
+///   update tells a stale lock (`StaleRecord` with the lock's filter), a vanished row
+///   (`StaleRecord` with the primary key) and an overflowing atomic (`Overflow`) apart;
+/// - destroy: `DELETE ... WHERE <pk> AND <lock> RETURNING ...`, the same way;
+/// - get: `SELECT ... WHERE <pk> = $1`; read: the query's filter, sort, limit and offset
+///   rendered as SQL.
+///
+/// Every value is a bound parameter and every identifier is quoted.
+pub struct PgTable<R: Resource> {
+    pool: Pool,
+    table: String,
+    display_name: String,
+    schema: Option<String>,
+    raw_table: String,
+    columns: String,
+    primary_key: &'static AttributeInfo,
+    insert_sql: String,
+    get_sql: String,
+    statements: AtomicU64,
+    _resource: PhantomData<fn() -> R>,
+}
+
+impl<R: Resource> fmt::Debug for PgTable<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgTable")
+            .field("resource", &R::NAME)
+            .field("table", &self.display_name)
+            .finish()
+    }
+}
+
+impl<R: Resource> Connect<Pool> for PgTable<R> {
+    /// Checks the table against `R` (and creates it when missing if the pool was built
+    /// with `create_missing_tables(true)`).
+    fn connect(pool: &Pool) -> Result<Self, Error> {
+        let table = PgTable::new(pool)?;
+        match table.schema_problem()? {
+            None => {}
+            Some(SchemaError::MissingTable { .. }) if pool.create_missing_tables() => {
+                table.create_table()?;
+            }
+            Some(problem) => return Err(problem.into()),
+        }
+        Ok(table)
+    }
+}
+
+enum Outcome<R> {
+    Written(R),
+    Refused(Option<R>),
+}
+
+impl<R: Resource> PgTable<R> {
+    /// The store of `R` in `pool`, without checking the table (see
+    /// [`PgTable::check_table`]); `Domain::connect(&pool)` checks it.
+    pub fn new(pool: &Pool) -> Result<Self, Error> {
+        let (schema, raw_table) = table_of::<R>(pool.schema())?;
+        let table = qualified(schema.as_deref(), &raw_table);
+        let columns = R::ATTRIBUTES
+            .iter()
+            .map(|a| quote_ident(a.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let placeholders = (1..=R::ATTRIBUTES.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let primary_key = primary_key_info::<R>();
+        Ok(PgTable {
+            insert_sql: format!(
+                "INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING {columns}"
+            ),
+            get_sql: format!(
+                "SELECT {columns} FROM {table} WHERE {} = $1",
+                quote_ident(primary_key.name)
+            ),
+            display_name: match &schema {
+                Some(s) => format!("{s}.{raw_table}"),
+                None => raw_table.clone(),
+            },
+            pool: pool.clone(),
+            table,
+            schema,
+            raw_table,
+            columns,
+            primary_key,
+            statements: AtomicU64::new(0),
+            _resource: PhantomData,
+        })
+    }
+
+    /// The pool this table runs its statements on.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The table's name, schema-qualified when a schema is set (`app.address`).
+    pub fn table_name(&self) -> &str {
+        &self.display_name
+    }
+
+    /// How many statements this table has run for actions (each create, update, destroy,
+    /// get and read is exactly one). Schema checks and transaction control
+    /// (`BEGIN`/`COMMIT`) are not counted.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// The `CREATE TABLE IF NOT EXISTS` statement for this table.
+    pub fn create_table_sql(&self) -> String {
+        ddl::<R>(&self.table)
+    }
+
+    /// Creates the schema (when one is set) and the table if they are missing, then checks
+    /// the table.
+    pub fn create_table(&self) -> Result<(), Error> {
+        let mut sql = String::new();
+        if let Some(schema) = &self.schema {
+            let _ = write!(sql, "CREATE SCHEMA IF NOT EXISTS {};\n", quote_ident(schema));
+        }
+        sql.push_str(&self.create_table_sql());
+        self.pool.with_connection(|c| c.client().batch_execute(&sql))?;
+        self.check_table()
+    }
+
+    /// Checks that the table exists and fits `R`; see [`PgTable::schema_problem`].
+    pub fn check_table(&self) -> Result<(), Error> {
+        match self.schema_problem()? {
+            None => Ok(()),
+            Some(problem) => Err(problem.into()),
+        }
+    }
+
+    /// Compares the table with `R` through `information_schema.columns`: every attribute
+    /// needs a column of its type and nilability; other columns must be nullable or have
+    /// a default. `Ok(None)` when the table fits.
+    pub fn schema_problem(&self) -> Result<Option<SchemaError>, Error> {
+        let schema = self.schema.clone();
+        let table = self.raw_table.clone();
+        let rows = self.pool.with_connection(move |c| {
+            c.client().query(
+                "SELECT column_name::text, data_type::text, is_nullable = 'YES', column_default IS NOT NULL \
+                 FROM information_schema.columns \
+                 WHERE table_schema = COALESCE($1::text, current_schema()::text) AND table_name = $2::text \
+                 ORDER BY ordinal_position",
+                &[&schema, &table],
+            )
+        })?;
+        if rows.is_empty() {
+            return Ok(Some(SchemaError::MissingTable {
+                table: self.display_name.clone(),
+                create_table_sql: self.create_table_sql(),
+            }));
+        }
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let read = |e: postgres::Error| Error::from(framework_error("reading the table's columns", &e));
+            let name: String = row.try_get(0).map_err(read)?;
+            let data_type: String = row.try_get(1).map_err(read)?;
+            let nullable: bool = row.try_get(2).map_err(read)?;
+            let has_default: bool = row.try_get(3).map_err(read)?;
+            found.push((name, data_type, nullable, has_default));
+        }
+        let mut problems = Vec::new();
+        for info in R::ATTRIBUTES {
+            let expected = information_schema_type(info.kind);
+            match found.iter().find(|f| f.0 == info.name) {
+                None => problems.push(ColumnProblem::Missing {
+                    column: info.name.to_owned(),
+                    expected_type: column_type(info.kind).to_owned(),
+                }),
+                Some((_, data_type, nullable, _)) => {
+                    if data_type != expected {
+                        problems.push(ColumnProblem::WrongType {
+                            column: info.name.to_owned(),
+                            expected: expected.to_owned(),
+                            found: data_type.clone(),
+                        });
+                    }
+                    if *nullable != info.allow_nil {
+                        problems.push(ColumnProblem::Nullability {
+                            column: info.name.to_owned(),
+                            attribute_allows_nil: info.allow_nil,
+                        });
+                    }
+                }
+            }
+        }
+        for (name, _, nullable, has_default) in &found {
+            if !nullable && !has_default && !R::ATTRIBUTES.iter().any(|a| a.name == name) {
+                problems.push(ColumnProblem::UnwrittenRequired {
+                    column: name.clone(),
+                });
+            }
+        }
+        Ok((!problems.is_empty()).then(|| SchemaError::Mismatch {
+            table: self.display_name.clone(),
+            problems,
+        }))
+    }
+
+    /// Runs one statement (prepared once per connection) and counts it.
+    fn query(&self, sql: &str, params: &Params) -> Result<Result<Vec<Row>, postgres::Error>, ErrorKind> {
+        self.pool.run(|c| {
+            let result = c.prepare_cached(sql).and_then(|statement| {
+                self.statements.fetch_add(1, Ordering::Relaxed);
+                c.client().query(&statement, &params.refs())
+            });
+            if let Err(e) = &result {
+                c.note(e);
+            }
+            Ok(result)
+        })
+    }
+
+    fn decode(row: &Row, offset: usize) -> Result<R, ErrorKind> {
+        let mut values = Vec::with_capacity(R::ATTRIBUTES.len());
+        for i in 0..R::ATTRIBUTES.len() {
+            let Column(value) = row.try_get(offset + i).map_err(|e| {
+                framework_error(&format!("reading a row of {}", R::NAME), &e)
+            })?;
+            values.push(value);
+        }
+        R::from_values(values)
+    }
+
+    fn key_param(&self, params: &mut Params, key: &R::PrimaryKey) -> Result<String, ErrorKind> {
+        params.push(
+            self.primary_key.name,
+            R::value_to_dynamic(&R::primary_key_value(key)),
+        )
+    }
+
+    /// A guarded write's result: the row written, or the stored row (if any) when the
+    /// write was refused.
+    fn outcome(&self, rows: Vec<Row>, guarded: bool) -> Result<Outcome<R>, ErrorKind> {
+        let Some(row) = rows.first() else {
+            return Ok(Outcome::Refused(None));
+        };
+        if !guarded {
+            return Ok(Outcome::Written(Self::decode(row, 0)?));
+        }
+        let written: bool = row
+            .try_get(0)
+            .map_err(|e| framework_error("reading a write's result", &e))?;
+        let record = Self::decode(row, 1)?;
+        Ok(if written {
+            Outcome::Written(record)
+        } else {
+            Outcome::Refused(Some(record))
+        })
+    }
+
+    /// Why a write was refused, in the terms of the ETS layer.
+    fn refusal(
+        &self,
+        stored: Option<R>,
+        key: &R::PrimaryKey,
+        filter: Option<&Filter<R>>,
+        atomics: &[Atomic<R>],
+        operation: &'static str,
+    ) -> ErrorKind {
+        let stale = |filter: &Filter<R>| {
+            ErrorKind::StaleRecord(StaleRecord {
+                resource: R::NAME.to_owned(),
+                filter: filter.to_dyn(),
+                operation,
+            })
+        };
+        let missing = || stale(&Filter::<R>::primary_key(key));
+        let Some(stored) = stored else {
+            return missing();
+        };
+        if let Some(filter) = filter {
+            if !filter.matches(&stored) {
+                return stale(filter);
+            }
+        }
+        for atomic in atomics {
+            if let Err(e) = stored.eval_atomic(atomic) {
+                return e;
+            }
+        }
+        // The row matched when the statement began but a concurrent write changed or
+        // removed it before ours could.
+        match filter {
+            Some(filter) => stale(filter),
+            None => missing(),
+        }
+    }
+
+    /// `WITH stored AS (SELECT ...), written AS (<write> RETURNING ...)`: the written row
+    /// tagged `TRUE`, or else the stored row tagged `FALSE`.
+    fn guarded(&self, write: &str) -> String {
+        let columns = &self.columns;
+        format!(
+            "WITH \"__ash_stored\" AS (SELECT {columns} FROM {table} WHERE {pk} = $1), \
+             \"__ash_written\" AS ({write} RETURNING {columns}) \
+             SELECT TRUE, {columns} FROM \"__ash_written\" \
+             UNION ALL SELECT FALSE, {columns} FROM \"__ash_stored\" \
+             WHERE NOT EXISTS (SELECT 1 FROM \"__ash_written\")",
+            table = self.table,
+            pk = quote_ident(self.primary_key.name),
+        )
+    }
+}
+
+impl<R: Resource> DataLayer<R> for PgTable<R> {
+    fn create(&self, record: R) -> Result<R, ErrorKind> {
+        let mut params = Params::default();
+        for (info, value) in R::ATTRIBUTES.iter().zip(record.to_values()) {
+            params.push(info.name, value)?;
+        }
+        match self.query(&self.insert_sql, &params)? {
+            Ok(rows) => match rows.first() {
+                Some(row) => Self::decode(row, 0),
+                None => Err(framework("INSERT returned no row")),
+            },
+            Err(e) if classify(&e) == Failure::UniqueViolation => {
+                Err(ErrorKind::AlreadyExists(AlreadyExists {
+                    resource: R::NAME.to_owned(),
+                    filter: Filter::<R>::primary_key(record.primary_key()).to_dyn(),
+                }))
+            }
+            Err(e) => Err(framework_error(&format!("creating a {}", R::NAME), &e)),
+        }
+    }
+
+    fn update(&self, op: UpdateOp<R>) -> Result<R, ErrorKind> {
+        let mut params = Params::default();
+        let pk = self.key_param(&mut params, &op.primary_key)?;
+        let atomic_fields: Vec<&str> = op.atomics.iter().map(|a| R::field_name(a.field)).collect();
+        let mut sets: Vec<String> = Vec::new();
+        for (field, value) in R::changes_to_values(&op.changes) {
+            let name = R::field_name(field);
+            if atomic_fields.contains(&name) {
+                // The atomic write wins, as in memory.
+                continue;
+            }
+            let p = params.push(name, value)?;
+            sets.push(format!("{} = {p}", quote_ident(name)));
+        }
+        let mut guards = String::new();
+        for atomic in &op.atomics {
+            let name = R::field_name(atomic.field);
+            let info = attribute(R::ATTRIBUTES, name)?;
+            let Some((lo, hi)) = integer_range(info.kind) else {
+                return Err(framework(format!(
+                    "attribute `{name}` of {} does not support atomic writes",
+                    R::NAME
+                )));
+            };
+            let column = quote_ident(name);
+            match atomic.expr {
+                AtomicExpr::Add(by) => {
+                    let by = i128::from(by);
+                    // Checked like `checked_add`: the stored value must leave room for `by`,
+                    // else the row does not match and the refusal reports the overflow.
+                    let (bound, cmp) = if by >= 0 { (hi - by, "<=") } else { (lo - by, ">=") };
+                    match (lo <= by && by <= hi && lo <= bound && bound <= hi, int_value(by), int_value(bound)) {
+                        (true, Some(by), Some(bound)) => {
+                            let p = params.push(name, by)?;
+                            sets.push(format!("{column} = {column} + {p}"));
+                            let b = params.push(name, bound)?;
+                            let _ = write!(guards, " AND {column} {cmp} {b}");
+                        }
+                        _ => guards.push_str(" AND FALSE"),
+                    }
+                }
+            }
+        }
+        if sets.is_empty() {
+            let column = quote_ident(self.primary_key.name);
+            sets.push(format!("{column} = {column}"));
+        }
+        let mut write = format!(
+            "UPDATE {} SET {} WHERE {} = {pk}",
+            self.table,
+            sets.join(", "),
+            quote_ident(self.primary_key.name)
+        );
+        if let Some(filter) = &op.filter {
+            write.push_str(" AND ");
+            render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut write)?;
+        }
+        write.push_str(&guards);
+        let guarded = op.filter.is_some() || !op.atomics.is_empty();
+        let sql = if guarded {
+            self.guarded(&write)
+        } else {
+            format!("{write} RETURNING {}", self.columns)
+        };
+        let rows = match self.query(&sql, &params)? {
+            Ok(rows) => rows,
+            Err(e) if classify(&e) == Failure::NumericOutOfRange => {
+                let (field, by) = match op.atomics.first() {
+                    Some(a) => match a.expr {
+                        AtomicExpr::Add(by) => (R::field_name(a.field), by),
+                    },
+                    None => ("", 0),
+                };
+                return Err(ErrorKind::Overflow(Overflow {
+                    field: field.to_owned(),
+                    value: Value::Null,
+                    by,
+                }));
+            }
+            Err(e) => return Err(framework_error(&format!("updating a {}", R::NAME), &e)),
+        };
+        match self.outcome(rows, guarded)? {
+            Outcome::Written(record) => Ok(record),
+            Outcome::Refused(stored) => Err(self.refusal(
+                stored,
+                &op.primary_key,
+                op.filter.as_ref(),
+                &op.atomics,
+                "update",
+            )),
+        }
+    }
+
+    fn destroy(&self, op: DestroyOp<R>) -> Result<R, ErrorKind> {
+        let mut params = Params::default();
+        let pk = self.key_param(&mut params, &op.primary_key)?;
+        let mut write = format!(
+            "DELETE FROM {} WHERE {} = {pk}",
+            self.table,
+            quote_ident(self.primary_key.name)
+        );
+        if let Some(filter) = &op.filter {
+            write.push_str(" AND ");
+            render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut write)?;
+        }
+        let guarded = op.filter.is_some();
+        let sql = if guarded {
+            self.guarded(&write)
+        } else {
+            format!("{write} RETURNING {}", self.columns)
+        };
+        let rows = self
+            .query(&sql, &params)?
+            .map_err(|e| framework_error(&format!("destroying a {}", R::NAME), &e))?;
+        match self.outcome(rows, guarded)? {
+            Outcome::Written(record) => Ok(record),
+            Outcome::Refused(stored) => Err(self.refusal(
+                stored,
+                &op.primary_key,
+                op.filter.as_ref(),
+                &[],
+                "destroy",
+            )),
+        }
+    }
+
+    fn get(&self, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind> {
+        let mut params = Params::default();
+        self.key_param(&mut params, key)?;
+        let rows = self
+            .query(&self.get_sql, &params)?
+            .map_err(|e| framework_error(&format!("reading a {}", R::NAME), &e))?;
+        rows.first().map(|row| Self::decode(row, 0)).transpose()
+    }
+
+    fn read(&self, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
+        let mut params = Params::default();
+        let mut sql = format!("SELECT {} FROM {}", self.columns, self.table);
+        if let Some(filter) = &query.filter {
+            sql.push_str(" WHERE ");
+            render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut sql)?;
+        }
+        let mut sort = Vec::with_capacity(query.sort.len());
+        for (field, order) in &query.sort {
+            sort.push((attribute(R::ATTRIBUTES, R::field_name(*field))?, *order));
+        }
+        render_order(&sort, self.primary_key, &mut sql);
+        if let Some(limit) = query.limit {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let _ = write!(sql, " LIMIT {}", params.push("limit", Value::Int(limit))?);
+        }
+        if query.offset > 0 {
+            let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+            let _ = write!(sql, " OFFSET {}", params.push("offset", Value::Int(offset))?);
+        }
+        let rows = self
+            .query(&sql, &params)?
+            .map_err(|e| framework_error(&format!("reading {} records", R::NAME), &e))?;
+        rows.iter().map(|row| Self::decode(row, 0)).collect()
+    }
+
+    /// Runs `f` in a transaction (see [`Pool::transaction`]): an error or a panic in `f`
+    /// rolls back every write made through this pool on this thread.
+    fn transaction<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        F: FnOnce() -> Result<T, Error>,
+    {
+        self.pool.transaction(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn default_table_names_are_snake_case() {
+        assert_eq!(snake_case("Address"), "address");
+        assert_eq!(snake_case("BlogPost"), "blog_post");
+        assert_eq!(snake_case("HTTPRequest"), "http_request");
+        assert_eq!(snake_case("Item2Go"), "item2_go");
+    }
+}
