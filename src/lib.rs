@@ -69,6 +69,23 @@ pub mod ets {
     pub use ash_ets::{Ets, EtsTable};
 }
 
+/// The PostgreSQL data layer: one SQL statement per action, the optimistic lock in the
+/// `WHERE` clause, transactions on one pooled connection.
+///
+/// ```ignore
+/// #[resource(domain = Domain, data_layer = ash_rs::postgres::Postgres(table = "addresses"))]
+/// // ...
+/// let pool = ash_rs::postgres::Pool::connect("postgres://postgres@127.0.0.1:5432/app")?;
+/// let domain = Domain::connect(&pool)?;
+/// ```
+///
+/// Enabled by the default feature `postgres`. See the `ash-rs-postgres` crate for the
+/// details.
+#[cfg(feature = "postgres")]
+pub mod postgres {
+    pub use ash_postgres::*;
+}
+
 /// Everything a resource or domain declaration needs, in one import.
 pub mod prelude {
     pub use crate::ets::Ets;

@@ -23,9 +23,7 @@ pub(crate) fn classify(error: &postgres::Error) -> Failure {
     }
     match error.code() {
         Some(code) if *code == SqlState::UNIQUE_VIOLATION => Failure::UniqueViolation,
-        Some(code) if *code == SqlState::NUMERIC_VALUE_OUT_OF_RANGE => {
-            Failure::NumericOutOfRange
-        }
+        Some(code) if *code == SqlState::NUMERIC_VALUE_OUT_OF_RANGE => Failure::NumericOutOfRange,
         Some(code) if code.code().starts_with("08") || code.code().starts_with("57P") => {
             Failure::ConnectionLost
         }

@@ -289,10 +289,7 @@ impl Pool {
     fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, ErrorKind> {
         self.inner.pool.get().map_err(|e| {
             ErrorKind::Framework(FrameworkError {
-                message: format!(
-                    "no PostgreSQL connection to {}: {e}",
-                    self.inner.target
-                ),
+                message: format!("no PostgreSQL connection to {}: {e}", self.inner.target),
             })
         })
     }
@@ -328,7 +325,10 @@ impl Pool {
                 depth: 0,
             })
         });
-        let mut guard = TopLevelGuard { pool_id: id, done: false };
+        let mut guard = TopLevelGuard {
+            pool_id: id,
+            done: false,
+        };
         let result = f();
         guard.done = true;
         let Some(mut conn) = pop_slot(id) else {

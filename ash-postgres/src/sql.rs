@@ -237,7 +237,10 @@ mod tests {
     #[test]
     fn identifiers_are_quoted_and_escaped() {
         assert_eq!(quote_ident("a"), "\"a\"");
-        assert_eq!(quote_ident("a\"; DROP TABLE x; --"), "\"a\"\"; DROP TABLE x; --\"");
+        assert_eq!(
+            quote_ident("a\"; DROP TABLE x; --"),
+            "\"a\"\"; DROP TABLE x; --\""
+        );
     }
 
     #[test]

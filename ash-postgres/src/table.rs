@@ -3,9 +3,7 @@
 use crate::error::{classify, framework_error, ColumnProblem, Failure, SchemaError};
 use crate::pool::{framework, Pool};
 use crate::sql::{attribute, quote_ident, render_filter, render_order, Params};
-use crate::value::{
-    column_type, information_schema_type, int_value, integer_range, Column,
-};
+use crate::value::{column_type, information_schema_type, int_value, integer_range, Column};
 use ash_core::attribute::AttributeInfo;
 use ash_core::data_layer::{Atomic, AtomicExpr, Connect, DataLayer, DestroyOp, UpdateOp};
 use ash_core::error::{AlreadyExists, Error, ErrorKind, Overflow, StaleRecord};
@@ -23,7 +21,9 @@ const OPTIONS: [&str; 2] = ["table", "schema"];
 
 /// The table of `R`: `table = "..."` from its data-layer options, else the snake_case of
 /// its name (`BlogPost` -> `blog_post`); `schema = "..."` there overrides the pool's.
-fn table_of<R: Resource>(pool_schema: Option<&str>) -> Result<(Option<String>, String), SchemaError> {
+fn table_of<R: Resource>(
+    pool_schema: Option<&str>,
+) -> Result<(Option<String>, String), SchemaError> {
     let mut table = None;
     let mut schema = pool_schema.map(str::to_owned);
     for (key, value) in R::DATA_LAYER_OPTIONS {
@@ -243,10 +243,11 @@ impl<R: Resource> PgTable<R> {
     pub fn create_table(&self) -> Result<(), Error> {
         let mut sql = String::new();
         if let Some(schema) = &self.schema {
-            let _ = write!(sql, "CREATE SCHEMA IF NOT EXISTS {};\n", quote_ident(schema));
+            let _ = writeln!(sql, "CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
         }
         sql.push_str(&self.create_table_sql());
-        self.pool.with_connection(|c| c.client().batch_execute(&sql))?;
+        self.pool
+            .with_connection(|c| c.client().batch_execute(&sql))?;
         self.check_table()
     }
 
@@ -281,7 +282,9 @@ impl<R: Resource> PgTable<R> {
         }
         let mut found = Vec::with_capacity(rows.len());
         for row in &rows {
-            let read = |e: postgres::Error| Error::from(framework_error("reading the table's columns", &e));
+            let read = |e: postgres::Error| {
+                Error::from(framework_error("reading the table's columns", &e))
+            };
             let name: String = row.try_get(0).map_err(read)?;
             let data_type: String = row.try_get(1).map_err(read)?;
             let nullable: bool = row.try_get(2).map_err(read)?;
@@ -327,7 +330,11 @@ impl<R: Resource> PgTable<R> {
     }
 
     /// Runs one statement (prepared once per connection) and counts it.
-    fn query(&self, sql: &str, params: &Params) -> Result<Result<Vec<Row>, postgres::Error>, ErrorKind> {
+    fn query(
+        &self,
+        sql: &str,
+        params: &Params,
+    ) -> Result<Result<Vec<Row>, postgres::Error>, ErrorKind> {
         self.pool.run(|c| {
             let result = c.prepare_cached(sql).and_then(|statement| {
                 self.statements.fetch_add(1, Ordering::Relaxed);
@@ -343,9 +350,9 @@ impl<R: Resource> PgTable<R> {
     fn decode(row: &Row, offset: usize) -> Result<R, ErrorKind> {
         let mut values = Vec::with_capacity(R::ATTRIBUTES.len());
         for i in 0..R::ATTRIBUTES.len() {
-            let Column(value) = row.try_get(offset + i).map_err(|e| {
-                framework_error(&format!("reading a row of {}", R::NAME), &e)
-            })?;
+            let Column(value) = row
+                .try_get(offset + i)
+                .map_err(|e| framework_error(&format!("reading a row of {}", R::NAME), &e))?;
             values.push(value);
         }
         R::from_values(values)
@@ -483,8 +490,16 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
                     let by = i128::from(by);
                     // Checked like `checked_add`: the stored value must leave room for `by`,
                     // else the row does not match and the refusal reports the overflow.
-                    let (bound, cmp) = if by >= 0 { (hi - by, "<=") } else { (lo - by, ">=") };
-                    match (lo <= by && by <= hi && lo <= bound && bound <= hi, int_value(by), int_value(bound)) {
+                    let (bound, cmp) = if by >= 0 {
+                        (hi - by, "<=")
+                    } else {
+                        (lo - by, ">=")
+                    };
+                    match (
+                        lo <= by && by <= hi && lo <= bound && bound <= hi,
+                        int_value(by),
+                        int_value(bound),
+                    ) {
                         (true, Some(by), Some(bound)) => {
                             let p = params.push(name, by)?;
                             sets.push(format!("{column} = {column} + {p}"));
@@ -569,13 +584,9 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
             .map_err(|e| framework_error(&format!("destroying a {}", R::NAME), &e))?;
         match self.outcome(rows, guarded)? {
             Outcome::Written(record) => Ok(record),
-            Outcome::Refused(stored) => Err(self.refusal(
-                stored,
-                &op.primary_key,
-                op.filter.as_ref(),
-                &[],
-                "destroy",
-            )),
+            Outcome::Refused(stored) => {
+                Err(self.refusal(stored, &op.primary_key, op.filter.as_ref(), &[], "destroy"))
+            }
         }
     }
 
@@ -606,7 +617,11 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         }
         if query.offset > 0 {
             let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-            let _ = write!(sql, " OFFSET {}", params.push("offset", Value::Int(offset))?);
+            let _ = write!(
+                sql,
+                " OFFSET {}",
+                params.push("offset", Value::Int(offset))?
+            );
         }
         let rows = self
             .query(&sql, &params)?

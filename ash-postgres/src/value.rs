@@ -4,7 +4,7 @@
 use ash_core::attribute::ValueKind;
 use ash_core::value::Value;
 use bytes::{BufMut, BytesMut};
-use postgres::types::{FromSql, Format, IsNull, ToSql, Type};
+use postgres::types::{Format, FromSql, IsNull, ToSql, Type};
 use std::error::Error as StdError;
 
 type BoxError = Box<dyn StdError + Sync + Send>;
@@ -88,7 +88,14 @@ fn mismatch(value: &Value, ty: &Type) -> BoxError {
 }
 
 fn is_text(ty: &Type) -> bool {
-    [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME, Type::UNKNOWN].contains(ty)
+    [
+        Type::TEXT,
+        Type::VARCHAR,
+        Type::BPCHAR,
+        Type::NAME,
+        Type::UNKNOWN,
+    ]
+    .contains(ty)
 }
 
 impl ToSql for Param {
@@ -306,7 +313,10 @@ mod tests {
     #[test]
     fn numeric_integers_decode_exactly() {
         assert_eq!(decode_numeric(&numeric(0, 0, &[])).unwrap(), Value::Int(0));
-        assert_eq!(decode_numeric(&numeric(0, 0, &[42])).unwrap(), Value::Int(42));
+        assert_eq!(
+            decode_numeric(&numeric(0, 0, &[42])).unwrap(),
+            Value::Int(42)
+        );
         assert_eq!(
             decode_numeric(&numeric(2, 0, &[1])).unwrap(),
             Value::Int(100_000_000)
@@ -327,7 +337,11 @@ mod tests {
 
     #[test]
     fn json_round_trips_lists() {
-        let v = Value::List(vec![Value::Int(1), Value::String("a\"b".into()), Value::Null]);
+        let v = Value::List(vec![
+            Value::Int(1),
+            Value::String("a\"b".into()),
+            Value::Null,
+        ]);
         assert_eq!(from_json(to_json(&v).unwrap()).unwrap(), v);
     }
 }

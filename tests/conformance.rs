@@ -1,0 +1,909 @@
+//! One conformance suite for every data layer: the same resources, domain and test bodies,
+//! expanded once for ETS and once for PostgreSQL (`conformance!` below). It covers the
+//! behaviour table of DESIGN.md section 4, threads racing on one record, reads (filters,
+//! sort, limit, offset) and hostile strings.
+//!
+//! PostgreSQL tests use `ASH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
+//! each in a schema of its own; without a server they print one line and pass, unless `CI`
+//! is set.
+
+#[path = "pg_support/mod.rs"]
+mod pg_support;
+
+macro_rules! conformance {
+    (
+        data_layer = [$($data_layer:tt)*],
+        stale_rounds = $stale_rounds:expr,
+        threads = $threads:expr,
+        increments = $increments:expr $(,)?
+    ) => {
+        use ash_rs::error::{ErrorKind, InputType};
+        use ash_rs::filter::CmpOp;
+        use ash_rs::prelude::*;
+        use ash_rs::value::Value;
+        use std::sync::{Arc, Barrier};
+        use std::thread;
+
+        // Action-level locks on update and destroy, plus unlocked actions of both types.
+        #[resource(domain = Locks, data_layer = $($data_layer)*)]
+        #[actions(
+            defaults(read, create = [title]),
+            update(update, accept = [title], change = optimistic_lock(version)),
+            update(rename, accept = [title]),
+            destroy(destroy, change = optimistic_lock(version)),
+            destroy(force_destroy),
+        )]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Doc {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            #[attribute(default = 1)]
+            pub version: i64,
+            pub title: String,
+            pub summary: Option<String>,
+        }
+
+        // A global lock on every action type.
+        #[resource(domain = Locks, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, create = [title], update = [title], destroy))]
+        #[changes(optimistic_lock(version, on = [create, update, destroy]))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Note {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            #[attribute(default = 1)]
+            pub version: i64,
+            pub title: String,
+        }
+
+        // A global lock with the default `on`: create and update, not destroy.
+        #[resource(domain = Locks, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, create = [title], update = [title], destroy))]
+        #[changes(optimistic_lock(version))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Memo {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            #[attribute(default = 1)]
+            pub version: i64,
+            pub title: String,
+        }
+
+        // A global lock on a list of actions; `action_is` is still limited by `on`.
+        #[resource(domain = Locks, data_layer = $($data_layer)*)]
+        #[actions(
+            defaults(read, create = [title]),
+            update(publish, accept = [title]),
+            update(edit, accept = [title]),
+            destroy(archive),
+        )]
+        #[changes(optimistic_lock(version, where = action_is([publish, archive])))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Post {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            #[attribute(default = 1)]
+            pub version: i64,
+            pub title: String,
+        }
+
+        // `on` widened to destroy, with `action_is`.
+        #[resource(domain = Locks, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, create = [title]), destroy(archive), destroy(purge))]
+        #[changes(optimistic_lock(version, on = [destroy], where = action_is([archive])))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Page {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            #[attribute(default = 1)]
+            pub version: i64,
+            pub title: String,
+        }
+
+        // A natural primary key, to create duplicates; the version is writable to test
+        // overflow.
+        #[resource(domain = Locks, data_layer = $($data_layer)*)]
+        #[actions(
+            defaults(read, create = [code, name, version]),
+            update(update, accept = [name], change = optimistic_lock(version)),
+        )]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Country {
+            #[primary_key]
+            pub code: String,
+            #[attribute(default = 1)]
+            pub version: i64,
+            pub name: String,
+        }
+
+        // The record threads race on.
+        #[resource(domain = Locks, data_layer = $($data_layer)*)]
+        #[actions(
+            defaults(read, create = [name]),
+            update(update, accept = [name, counter], change = optimistic_lock(version)),
+            destroy(destroy, change = optimistic_lock(version)),
+        )]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Counter {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            #[attribute(default = 1)]
+            pub version: i64,
+            #[attribute(default = 0)]
+            pub counter: i64,
+            pub name: String,
+        }
+
+        // Records to query: a nilable column, a list, strings that sort by code point.
+        #[resource(domain = Locks, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, create = [name, rank, score, tags], update = [name]))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Item {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub name: String,
+            pub rank: i64,
+            pub score: Option<i64>,
+            pub tags: Vec<String>,
+        }
+
+        #[domain]
+        #[resources(
+            Doc(
+                define(create_doc, action = create, args = [title]),
+                define(create_doc_from, action = create),
+                define(get_doc, action = read, get_by = [id]),
+                define(find_doc_by_title, action = read, get_by = [title], not_found_error = false),
+                define(get_doc_by_title, action = read, get_by = [title]),
+                define(list_docs, action = read),
+                define(update_doc, action = update),
+                define(update_doc_by_id, action = update, get_by = [id]),
+                define(rename_doc, action = rename, args = [title]),
+                define(destroy_doc, action = destroy),
+                define(force_destroy_doc, action = force_destroy),
+            ),
+            Note(
+                define(create_note, action = create, args = [title]),
+                define(get_note, action = read, get_by = [id]),
+                define(update_note, action = update, args = [title]),
+                define(destroy_note, action = destroy),
+            ),
+            Memo(
+                define(create_memo, action = create, args = [title]),
+                define(update_memo, action = update, args = [title]),
+                define(destroy_memo, action = destroy),
+                define(get_memo, action = read, get_by = [id], not_found_error = false),
+            ),
+            Post(
+                define(create_post, action = create, args = [title]),
+                define(publish, args = [title]),
+                define(edit, args = [title]),
+                define(archive),
+                define(get_post, action = read, get_by = [id], not_found_error = false),
+            ),
+            Page(
+                define(create_page, action = create, args = [title]),
+                define(archive_page, action = archive),
+                define(purge_page, action = purge),
+                define(get_page, action = read, get_by = [id], not_found_error = false),
+            ),
+            Country(
+                define(create_country, action = create, args = [code, name]),
+                define(create_country_with, action = create),
+                define(get_country, action = read, get_by = [code]),
+                define(update_country, action = update, args = [name]),
+            ),
+            Counter(
+                define(create_counter, action = create, args = [name]),
+                define(get_counter, action = read, get_by = [id]),
+                define(update_counter, action = update),
+                define(destroy_counter, action = destroy),
+            ),
+            Item(
+                define(create_item, action = create, args = [name, rank]),
+                define(get_item, action = read, get_by = [id]),
+                define(update_item, action = update, args = [name]),
+            ),
+        )]
+        pub struct Locks;
+
+        fn stale(err: &Error) -> &ash_rs::error::StaleRecord {
+            assert!(
+                matches!(err, Error::Invalid { .. }),
+                "expected Invalid, got {err:?}"
+            );
+            assert_eq!(err.errors().len(), 1, "{err:?}");
+            err.stale_record()
+                .unwrap_or_else(|| panic!("expected StaleRecord, got {err:?}"))
+        }
+
+        // -------------------------------------------------------------------------------
+        // The behaviour table (DESIGN.md section 4).
+
+        #[test]
+        fn create_stores_the_default_version() {
+            let Some((d, _env)) = setup() else { return };
+            assert_eq!(d.create_doc("a").unwrap().version, 1);
+            // Even with the lock applied to create, the version keeps its default.
+            assert_eq!(d.create_note("a").unwrap().version, 1);
+            assert_eq!(d.create_memo("a").unwrap().version, 1);
+        }
+
+        #[test]
+        fn update_with_matching_version_bumps_it_also_when_nothing_else_changes() {
+            let Some((d, _env)) = setup() else { return };
+            let doc = d.create_doc("a").unwrap();
+            let same = d.update_doc(&doc, DocUpdateInput::new()).unwrap();
+            assert_eq!((same.version, same.title.as_str()), (2, "a"));
+            let changed = d
+                .update_doc(&same, DocUpdateInput::new().title("b"))
+                .unwrap();
+            assert_eq!((changed.version, changed.title.as_str()), (3, "b"));
+            assert_eq!(d.get_doc(doc.id).unwrap(), changed);
+        }
+
+        #[test]
+        fn stale_update_is_refused_and_writes_nothing() {
+            let Some((d, _env)) = setup() else { return };
+            let doc = d.create_doc("a").unwrap();
+            let fresh = d
+                .update_doc(&doc, DocUpdateInput::new().title("b"))
+                .unwrap();
+            let err = d
+                .update_doc(&doc, DocUpdateInput::new().title("c"))
+                .unwrap_err();
+            let s = stale(&err);
+            assert_eq!(s.resource, "Doc");
+            assert_eq!(s.filter.get("version"), Some(&Value::Int(1)));
+            assert_eq!(
+                s.to_string(),
+                "Attempted to update stale record of Doc with filter: version == 1"
+            );
+            assert_eq!(d.get_doc(doc.id).unwrap(), fresh);
+            assert!(d
+                .update_doc(&doc, DocUpdateInput::new())
+                .unwrap_err()
+                .is_stale());
+            assert_eq!(d.get_doc(doc.id).unwrap(), fresh);
+        }
+
+        #[test]
+        fn actions_without_the_lock_do_not_check_or_bump() {
+            let Some((d, _env)) = setup() else { return };
+            let doc = d.create_doc("a").unwrap();
+            let renamed = d.rename_doc(&doc, "b").unwrap();
+            assert_eq!(renamed.version, 1);
+            let again = d.rename_doc(&doc, "c").unwrap();
+            assert_eq!((again.version, again.title.as_str()), (1, "c"));
+        }
+
+        #[test]
+        fn update_or_destroy_of_a_missing_record_is_stale_with_the_primary_key() {
+            let Some((d, _env)) = setup() else { return };
+            let doc = d.create_doc("a").unwrap();
+            d.force_destroy_doc(&doc).unwrap();
+            let err = d
+                .update_doc(&doc, DocUpdateInput::new().title("b"))
+                .unwrap_err();
+            let s = stale(&err);
+            assert_eq!(s.filter.get("id"), Some(&Value::Uuid(doc.id)));
+            assert_eq!(
+                s.to_string(),
+                format!(
+                    "Attempted to update stale record of Doc with filter: id == \"{}\"",
+                    doc.id
+                )
+            );
+            // An unlocked update of a missing record too.
+            let err = d.rename_doc(&doc, "x").unwrap_err();
+            assert_eq!(stale(&err).filter.get("id"), Some(&Value::Uuid(doc.id)));
+            let err = d.destroy_doc(&doc).unwrap_err();
+            assert_eq!(stale(&err).operation, "destroy");
+            assert_eq!(stale(&err).filter.get("id"), Some(&Value::Uuid(doc.id)));
+            assert!(d.force_destroy_doc(&doc).unwrap_err().is_stale());
+            assert!(d.list_docs().unwrap().is_empty());
+        }
+
+        #[test]
+        fn destroy_with_the_lock_compares_only() {
+            let Some((d, _env)) = setup() else { return };
+            let doc = d.create_doc("a").unwrap();
+            let fresh = d
+                .update_doc(&doc, DocUpdateInput::new().title("b"))
+                .unwrap();
+            let err = d.destroy_doc(&doc).unwrap_err();
+            let s = stale(&err);
+            assert_eq!(
+                s.to_string(),
+                "Attempted to destroy stale record of Doc with filter: version == 1"
+            );
+            assert_eq!(d.get_doc(doc.id).unwrap(), fresh, "the row stays");
+            d.destroy_doc(&fresh).unwrap();
+            assert!(d.get_doc(doc.id).unwrap_err().is_not_found());
+        }
+
+        #[test]
+        fn global_lock_on_all_types() {
+            let Some((d, _env)) = setup() else { return };
+            let note = d.create_note("a").unwrap();
+            let fresh = d.update_note(&note, "b").unwrap();
+            assert_eq!(fresh.version, 2);
+            assert!(d.update_note(&note, "c").unwrap_err().is_stale());
+            let err = d.destroy_note(&note).unwrap_err();
+            assert_eq!(stale(&err).operation, "destroy");
+            assert_eq!(d.get_note(note.id).unwrap(), fresh);
+            d.destroy_note(&fresh).unwrap();
+            assert!(d.get_note(note.id).unwrap_err().is_not_found());
+        }
+
+        #[test]
+        fn global_lock_defaults_to_create_and_update() {
+            let Some((d, _env)) = setup() else { return };
+            let memo = d.create_memo("a").unwrap();
+            let fresh = d.update_memo(&memo, "b").unwrap();
+            assert!(d.update_memo(&memo, "c").unwrap_err().is_stale());
+            assert_eq!(d.get_memo(memo.id).unwrap(), Some(fresh));
+            d.destroy_memo(&memo).unwrap();
+            assert_eq!(d.get_memo(memo.id).unwrap(), None);
+        }
+
+        #[test]
+        fn global_lock_where_action_is_is_limited_by_on() {
+            let Some((d, _env)) = setup() else { return };
+            let post = d.create_post("a").unwrap();
+            let published = d.publish(&post, "b").unwrap();
+            assert_eq!(published.version, 2);
+            assert!(d.publish(&post, "c").unwrap_err().is_stale());
+            let edited = d.edit(&post, "d").unwrap();
+            assert_eq!(edited.version, 2);
+            d.archive(&post).unwrap();
+            assert_eq!(d.get_post(post.id).unwrap(), None);
+
+            let page = d.create_page("a").unwrap();
+            let other = d.create_page("b").unwrap();
+            let stale_page = Page {
+                version: 0,
+                ..page.clone()
+            };
+            assert!(d.archive_page(&stale_page).unwrap_err().is_stale());
+            assert!(d.get_page(page.id).unwrap().is_some());
+            d.archive_page(&page).unwrap();
+            d.purge_page(&Page {
+                version: 0,
+                ..other.clone()
+            })
+            .unwrap();
+            assert_eq!(d.get_page(other.id).unwrap(), None);
+        }
+
+        #[test]
+        fn duplicate_primary_key_on_create_is_invalid_and_never_overwrites() {
+            let Some((d, _env)) = setup() else { return };
+            let fr = d
+                .create_country("FR", "France", CountryCreateInput::new())
+                .unwrap();
+            let err = d
+                .create_country("FR", "Frankreich", CountryCreateInput::new())
+                .unwrap_err();
+            assert!(matches!(err, Error::Invalid { .. }));
+            assert!(
+                matches!(err.errors(), [ErrorKind::AlreadyExists(_)]),
+                "{err:?}"
+            );
+            assert_eq!(
+                err.errors()[0].to_string(),
+                "Country with code == \"FR\" already exists"
+            );
+            assert_eq!(d.get_country("FR").unwrap(), fr);
+        }
+
+        #[test]
+        fn get_by_returns_exactly_one() {
+            let Some((d, _env)) = setup() else { return };
+            let a = d.create_doc("same").unwrap();
+            d.create_doc("same").unwrap();
+            let c = d.create_doc("unique").unwrap();
+
+            assert_eq!(d.get_doc_by_title("unique").unwrap(), c);
+            assert_eq!(d.find_doc_by_title("unique").unwrap(), Some(c));
+            assert_eq!(d.find_doc_by_title("none").unwrap(), None);
+
+            let err = d.get_doc_by_title("none").unwrap_err();
+            assert!(matches!(err, Error::Invalid { .. }));
+            assert!(err.is_not_found());
+            assert_eq!(
+                err.errors()[0].to_string(),
+                "record of Doc with title == \"none\" not found"
+            );
+
+            let err = d.get_doc_by_title("same").unwrap_err();
+            assert!(matches!(err, Error::Invalid { .. }));
+            assert!(matches!(&err.errors()[0], ErrorKind::MultipleResults(m) if m.count == 2));
+            assert!(matches!(
+                d.find_doc_by_title("same").unwrap_err().errors(),
+                [ErrorKind::MultipleResults(_)]
+            ));
+
+            assert_eq!(d.get_doc(a.id).unwrap(), a);
+            assert!(d.get_doc(Uuid::new_v4()).unwrap_err().is_not_found());
+            assert_eq!(d.list_docs().unwrap().len(), 3);
+        }
+
+        #[test]
+        fn update_through_get_by_reads_the_fresh_record() {
+            let Some((d, _env)) = setup() else { return };
+            let doc = d.create_doc("a").unwrap();
+            d.update_doc(&doc, DocUpdateInput::new().title("b"))
+                .unwrap();
+            let updated = d
+                .update_doc_by_id(doc.id, DocUpdateInput::new().title("c"))
+                .unwrap();
+            assert_eq!((updated.version, updated.title.as_str()), (3, "c"));
+            assert!(d
+                .update_doc_by_id(Uuid::new_v4(), DocUpdateInput::new())
+                .unwrap_err()
+                .is_not_found());
+        }
+
+        #[test]
+        fn missing_required_attribute_on_create() {
+            let Some((d, _env)) = setup() else { return };
+            let err = d.create_doc_from(DocCreateInput::new()).unwrap_err();
+            assert!(matches!(err, Error::Invalid { .. }));
+            let [ErrorKind::Required(required)] = err.errors() else {
+                panic!("{err:?}")
+            };
+            assert_eq!(required.field, "title");
+            assert_eq!(required.r#type, InputType::Attribute);
+            assert_eq!(required.resource, "Doc");
+            assert!(d.list_docs().unwrap().is_empty(), "nothing stored");
+
+            let err = d
+                .create_country_with(CountryCreateInput::new())
+                .unwrap_err();
+            let fields: Vec<_> = err.errors().iter().filter_map(ErrorKind::field).collect();
+            assert_eq!(fields, ["code", "name"]);
+        }
+
+        #[test]
+        fn nilable_attributes_default_to_none() {
+            let Some((d, _env)) = setup() else { return };
+            let doc = d.create_doc("a").unwrap();
+            assert_eq!(doc.summary, None);
+            assert_eq!(d.get_doc(doc.id).unwrap().summary, None);
+        }
+
+        #[test]
+        fn version_overflow_is_an_error_and_writes_nothing() {
+            let Some((d, _env)) = setup() else { return };
+            let max = d
+                .create_country_with(
+                    CountryCreateInput::new()
+                        .code("XX")
+                        .name("Max")
+                        .version(i64::MAX),
+                )
+                .unwrap();
+            let err = d.update_country(&max, "Wrapped").unwrap_err();
+            assert!(
+                matches!(err.errors(), [ErrorKind::Overflow(o)] if o.field == "version" && o.value == Value::Int(i64::MAX) && o.by == 1),
+                "{err:?}"
+            );
+            assert_eq!(d.get_country("XX").unwrap(), max);
+            // One below the maximum still works, and lands on the maximum.
+            let near = d
+                .create_country_with(
+                    CountryCreateInput::new()
+                        .code("YY")
+                        .name("Near")
+                        .version(i64::MAX - 1),
+                )
+                .unwrap();
+            assert_eq!(d.update_country(&near, "Top").unwrap().version, i64::MAX);
+        }
+
+        #[test]
+        fn errors_serialize_with_their_class_and_fields() {
+            let Some((d, _env)) = setup() else { return };
+            let doc = d.create_doc("a").unwrap();
+            d.update_doc(&doc, DocUpdateInput::new()).unwrap();
+            let err = d.update_doc(&doc, DocUpdateInput::new()).unwrap_err();
+            let json = serde_json::to_value(&err).unwrap();
+            assert_eq!(json["class"], "invalid");
+            assert_eq!(json["errors"][0]["type"], "stale_record");
+            assert_eq!(json["errors"][0]["resource"], "Doc");
+            assert_eq!(json["errors"][0]["filter"]["cmp"]["field"], "version");
+            assert_eq!(json["errors"][0]["filter"]["cmp"]["value"], 1);
+        }
+
+        // -------------------------------------------------------------------------------
+        // Threads racing on one record.
+
+        #[test]
+        fn eight_writers_with_the_same_snapshot_give_one_success() {
+            for _round in 0..$stale_rounds {
+                let Some((domain, _env)) = setup() else { return };
+                let snapshot = domain.create_counter("c").unwrap();
+                let barrier = Arc::new(Barrier::new(8));
+                let handles: Vec<_> = (0..8)
+                    .map(|i| {
+                        let (domain, snapshot, barrier) =
+                            (domain.clone(), snapshot.clone(), barrier.clone());
+                        thread::spawn(move || {
+                            barrier.wait();
+                            domain.update_counter(
+                                &snapshot,
+                                CounterUpdateInput::new().name(format!("writer {i}")),
+                            )
+                        })
+                    })
+                    .collect();
+                let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+                let successes: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+                let stale = results
+                    .iter()
+                    .filter(|r| r.as_ref().is_err_and(Error::is_stale))
+                    .count();
+                assert_eq!(successes.len(), 1, "{results:?}");
+                assert_eq!(stale, 7, "{results:?}");
+                let stored = domain.get_counter(snapshot.id).unwrap();
+                assert_eq!(stored.version, 2);
+                assert_eq!(&stored, successes[0]);
+            }
+        }
+
+        #[test]
+        fn retrying_increments_lose_no_update() {
+            const THREADS: usize = $threads;
+            const INCREMENTS: usize = $increments;
+            let Some((domain, _env)) = setup() else { return };
+            let id = domain.create_counter("c").unwrap().id;
+            let barrier = Arc::new(Barrier::new(THREADS));
+            let handles: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let (domain, barrier) = (domain.clone(), barrier.clone());
+                    thread::spawn(move || {
+                        barrier.wait();
+                        let mut successes = 0u64;
+                        for _ in 0..INCREMENTS {
+                            loop {
+                                let current = domain.get_counter(id).unwrap();
+                                let next = CounterUpdateInput::new().counter(current.counter + 1);
+                                match domain.update_counter(&current, next) {
+                                    Ok(_) => {
+                                        successes += 1;
+                                        break;
+                                    }
+                                    Err(e) if e.is_stale() => continue,
+                                    Err(e) => panic!("unexpected error: {e}"),
+                                }
+                            }
+                        }
+                        successes
+                    })
+                })
+                .collect();
+            let successes: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+            assert_eq!(successes, (THREADS * INCREMENTS) as u64);
+            let stored = domain.get_counter(id).unwrap();
+            assert_eq!(stored.counter as u64, successes, "every acknowledged increment is stored");
+            assert_eq!(stored.version as u64, 1 + successes);
+        }
+
+        #[test]
+        fn racing_stale_destroys_and_updates_leave_a_consistent_table() {
+            for _round in 0..$stale_rounds {
+                let Some((domain, _env)) = setup() else { return };
+                let snapshot = domain.create_counter("c").unwrap();
+                let barrier = Arc::new(Barrier::new(4));
+                let handles: Vec<_> = (0..4)
+                    .map(|i| {
+                        let (domain, snapshot, barrier) =
+                            (domain.clone(), snapshot.clone(), barrier.clone());
+                        thread::spawn(move || {
+                            barrier.wait();
+                            if i % 2 == 0 {
+                                domain.destroy_counter(&snapshot).map(|_| ())
+                            } else {
+                                domain
+                                    .update_counter(&snapshot, CounterUpdateInput::new())
+                                    .map(|_| ())
+                            }
+                        })
+                    })
+                    .collect();
+                let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+                assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+                assert!(results
+                    .iter()
+                    .filter_map(|r| r.as_ref().err())
+                    .all(Error::is_stale), "{results:?}");
+                match domain.get_counter(snapshot.id) {
+                    Ok(stored) => assert_eq!(stored.version, 2, "the update won"),
+                    Err(e) => assert!(e.is_not_found(), "the destroy won"),
+                }
+            }
+        }
+
+        // -------------------------------------------------------------------------------
+        // Reads: filters, sort, limit and offset through the read action.
+
+        fn items(d: &Locks) -> Vec<Item> {
+            let seed: [(&str, i64, Option<i64>, &[&str]); 5] = [
+                ("beta", 2, Some(20), &["x", "y"]),
+                ("alpha", 1, None, &["x"]),
+                ("Gamma", 3, Some(10), &[]),
+                ("alphabet", 4, Some(30), &["y"]),
+                ("épée", 0, None, &["z"]),
+            ];
+            seed.iter()
+                .map(|(name, rank, score, tags)| {
+                    let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+                    d.create_item(*name, *rank, ItemCreateInput::new().score(*score).tags(tags))
+                        .unwrap()
+                })
+                .collect()
+        }
+
+        fn read(d: &Locks, query: Query<Item>) -> Vec<Item> {
+            let layer = ash_rs::domain::HasResource::<Item>::data_layer(d);
+            ash_rs::action::read(layer, ItemReadInput::default(), query).unwrap()
+        }
+
+        fn names(records: &[Item]) -> Vec<&str> {
+            records.iter().map(|r| r.name.as_str()).collect()
+        }
+
+        fn by_rank() -> Query<Item> {
+            Query::new().sort(ItemField::Rank, SortOrder::Asc)
+        }
+
+        #[test]
+        fn read_filters_compare_like_in_memory() {
+            let Some((d, _env)) = setup() else { return };
+            items(&d);
+            let cmp = |op, v| Filter::Cmp(op, v);
+            let q = |f| by_rank().filter(f);
+            assert_eq!(names(&read(&d, q(Filter::eq(ItemValue::Name("alpha".into()))))), ["alpha"]);
+            assert_eq!(
+                names(&read(&d, q(cmp(CmpOp::NotEq, ItemValue::Name("alpha".into()))))),
+                ["épée", "beta", "Gamma", "alphabet"]
+            );
+            assert_eq!(names(&read(&d, q(cmp(CmpOp::Lt, ItemValue::Rank(2))))), ["épée", "alpha"]);
+            assert_eq!(names(&read(&d, q(cmp(CmpOp::Lte, ItemValue::Rank(2))))), ["épée", "alpha", "beta"]);
+            assert_eq!(names(&read(&d, q(cmp(CmpOp::Gt, ItemValue::Rank(2))))), ["Gamma", "alphabet"]);
+            assert_eq!(names(&read(&d, q(cmp(CmpOp::Gte, ItemValue::Rank(3))))), ["Gamma", "alphabet"]);
+            // Strings compare by code point: "Gamma" < "alpha" < "beta" < "épée".
+            assert_eq!(
+                names(&read(&d, q(cmp(CmpOp::Lt, ItemValue::Name("alpha".into()))))),
+                ["Gamma"]
+            );
+            assert_eq!(
+                names(&read(&d, q(cmp(CmpOp::Gt, ItemValue::Name("beta".into()))))),
+                ["épée"]
+            );
+            // Comparisons with a nil column, or with nil, are false; `not` of them is true.
+            assert_eq!(
+                names(&read(&d, q(cmp(CmpOp::NotEq, ItemValue::Score(Some(20)))))),
+                ["Gamma", "alphabet"]
+            );
+            assert_eq!(names(&read(&d, q(cmp(CmpOp::Eq, ItemValue::Score(None))))), Vec::<&str>::new());
+            assert_eq!(names(&read(&d, q(cmp(CmpOp::NotEq, ItemValue::Score(None))))), Vec::<&str>::new());
+            assert_eq!(
+                names(&read(&d, q(Filter::Not(Box::new(cmp(CmpOp::Eq, ItemValue::Score(Some(20)))))))),
+                ["épée", "alpha", "Gamma", "alphabet"]
+            );
+            assert_eq!(names(&read(&d, q(Filter::IsNil(ItemField::Score)))), ["épée", "alpha"]);
+            assert_eq!(
+                names(&read(&d, q(Filter::Not(Box::new(Filter::IsNil(ItemField::Score)))))),
+                ["beta", "Gamma", "alphabet"]
+            );
+        }
+
+        #[test]
+        fn read_filters_in_contains_and_or_not() {
+            let Some((d, _env)) = setup() else { return };
+            items(&d);
+            let q = |f| by_rank().filter(f);
+            let name = |s: &str| ItemValue::Name(s.into());
+            assert_eq!(
+                names(&read(&d, q(Filter::In(ItemField::Name, vec![name("Gamma"), name("alpha"), name("nope")])))),
+                ["alpha", "Gamma"]
+            );
+            assert_eq!(names(&read(&d, q(Filter::In(ItemField::Name, vec![])))), Vec::<&str>::new());
+            assert_eq!(
+                names(&read(&d, q(Filter::In(ItemField::Score, vec![ItemValue::Score(None), ItemValue::Score(Some(10))])))),
+                ["Gamma"]
+            );
+            assert_eq!(names(&read(&d, q(Filter::Contains(name("alpha"))))), ["alpha", "alphabet"]);
+            assert_eq!(read(&d, q(Filter::Contains(name("")))).len(), 5);
+            assert_eq!(names(&read(&d, q(Filter::Contains(name("%"))))), Vec::<&str>::new());
+            assert_eq!(
+                names(&read(&d, q(Filter::Contains(ItemValue::Tags(vec!["x".into()]))))),
+                ["alpha", "beta"]
+            );
+            assert_eq!(
+                names(&read(&d, q(Filter::Contains(ItemValue::Tags(vec!["x".into(), "y".into()]))))),
+                ["beta"]
+            );
+            assert_eq!(names(&read(&d, q(Filter::Contains(ItemValue::Rank(1))))), Vec::<&str>::new());
+            let and = Filter::And(vec![
+                Filter::Cmp(CmpOp::Gte, ItemValue::Rank(1)),
+                Filter::Contains(name("a")),
+            ]);
+            assert_eq!(names(&read(&d, q(and))), ["alpha", "beta", "Gamma", "alphabet"]);
+            let or = Filter::Or(vec![
+                Filter::eq(name("épée")),
+                Filter::Cmp(CmpOp::Gt, ItemValue::Score(Some(15))),
+            ]);
+            assert_eq!(names(&read(&d, q(or))), ["épée", "beta", "alphabet"]);
+            let not_or = Filter::Not(Box::new(Filter::Or(vec![
+                Filter::IsNil(ItemField::Score),
+                Filter::Cmp(CmpOp::Lt, ItemValue::Score(Some(15))),
+            ])));
+            assert_eq!(names(&read(&d, q(not_or))), ["beta", "alphabet"]);
+            assert_eq!(read(&d, q(Filter::And(vec![]))).len(), 5);
+            assert_eq!(read(&d, q(Filter::Or(vec![]))).len(), 0);
+            let by_key = read(&d, Query::new().filter(Filter::Not(Box::new(Filter::Not(Box::new(Filter::IsNil(ItemField::Score)))))));
+            assert_eq!(by_key.len(), 2);
+        }
+
+        #[test]
+        fn read_sorts_with_nils_last_ascending_and_first_descending() {
+            let Some((d, _env)) = setup() else { return };
+            items(&d);
+            assert_eq!(
+                names(&read(&d, Query::new().sort(ItemField::Name, SortOrder::Asc))),
+                ["Gamma", "alpha", "alphabet", "beta", "épée"]
+            );
+            assert_eq!(
+                names(&read(&d, Query::new().sort(ItemField::Name, SortOrder::Desc))),
+                ["épée", "beta", "alphabet", "alpha", "Gamma"]
+            );
+            let asc = read(
+                &d,
+                Query::new()
+                    .sort(ItemField::Score, SortOrder::Asc)
+                    .sort(ItemField::Rank, SortOrder::Desc),
+            );
+            assert_eq!(names(&asc), ["Gamma", "beta", "alphabet", "alpha", "épée"]);
+            let desc = read(
+                &d,
+                Query::new()
+                    .sort(ItemField::Score, SortOrder::Desc)
+                    .sort(ItemField::Rank, SortOrder::Asc),
+            );
+            assert_eq!(names(&desc), ["épée", "alpha", "alphabet", "beta", "Gamma"]);
+        }
+
+        #[test]
+        fn read_breaks_ties_by_primary_key_and_pages_deterministically() {
+            let Some((d, _env)) = setup() else { return };
+            let mut ids: Vec<Uuid> = (0..6)
+                .map(|i| d.create_item(format!("same {}", i % 2), 7, ItemCreateInput::new().tags(Vec::<String>::new())).unwrap().id)
+                .collect();
+            ids.sort();
+            let all = read(&d, Query::new().sort(ItemField::Rank, SortOrder::Asc));
+            assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+            let unsorted = read(&d, Query::new());
+            assert_eq!(unsorted.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+            let page = read(&d, Query::new().sort(ItemField::Name, SortOrder::Desc).offset(1).limit(2));
+            let mut expected: Vec<&Item> = all.iter().collect();
+            expected.sort_by(|a, b| b.name.cmp(&a.name).then(a.id.cmp(&b.id)));
+            assert_eq!(page.iter().collect::<Vec<_>>(), expected[1..3].to_vec());
+        }
+
+        #[test]
+        fn read_limit_and_offset() {
+            let Some((d, _env)) = setup() else { return };
+            items(&d);
+            assert_eq!(names(&read(&d, by_rank().limit(2))), ["épée", "alpha"]);
+            assert_eq!(names(&read(&d, by_rank().offset(1).limit(2))), ["alpha", "beta"]);
+            assert_eq!(names(&read(&d, by_rank().offset(3))), ["Gamma", "alphabet"]);
+            assert_eq!(read(&d, by_rank().offset(5)).len(), 0);
+            assert_eq!(read(&d, by_rank().offset(usize::MAX)).len(), 0);
+            assert_eq!(read(&d, by_rank().limit(0)).len(), 0);
+            assert_eq!(read(&d, by_rank().limit(usize::MAX)).len(), 5);
+            let filtered = by_rank()
+                .filter(Filter::Cmp(CmpOp::Gte, ItemValue::Rank(1)))
+                .offset(1)
+                .limit(2);
+            assert_eq!(names(&read(&d, filtered)), ["beta", "Gamma"]);
+        }
+
+        // -------------------------------------------------------------------------------
+        // Hostile strings: stored and matched as data, never as SQL.
+
+        const HOSTILE: [&str; 8] = [
+            "O'Brien",
+            "Robert'); DROP TABLE doc; --",
+            "\"quoted\" \"identifier\"",
+            "back\\slash \\' \\\" \\\\",
+            "semi;colon; ; ;;",
+            "$1 $2 ? %s %% _",
+            "multi\nline\r\ttabs",
+            "ünïcödé 🦀 ∑",
+        ];
+
+        #[test]
+        fn hostile_strings_round_trip_unchanged() {
+            let Some((d, _env)) = setup() else { return };
+            for s in HOSTILE {
+                let doc = d.create_doc(s).unwrap();
+                assert_eq!(doc.title, s);
+                assert_eq!(d.get_doc(doc.id).unwrap().title, s);
+                assert_eq!(d.get_doc_by_title(s).unwrap().id, doc.id);
+                let updated = d.update_doc(&doc, DocUpdateInput::new().title(format!("{s}{s}"))).unwrap();
+                assert_eq!(updated.title, format!("{s}{s}"));
+                let country = d.create_country(s, s, CountryCreateInput::new()).unwrap();
+                assert_eq!(d.get_country(s).unwrap(), country);
+            }
+            assert_eq!(d.list_docs().unwrap().len(), HOSTILE.len());
+            let item = d
+                .create_item("tags", 1, ItemCreateInput::new().tags(HOSTILE.iter().map(|s| s.to_string()).collect::<Vec<_>>()))
+                .unwrap();
+            assert_eq!(d.get_item(item.id).unwrap(), item);
+            assert_eq!(item.tags.len(), HOSTILE.len());
+        }
+
+        #[test]
+        fn hostile_filter_values_match_nothing_and_alter_nothing() {
+            let Some((d, _env)) = setup() else { return };
+            items(&d);
+            for s in HOSTILE {
+                let name = ItemValue::Name(s.into());
+                assert_eq!(read(&d, Query::new().filter(Filter::eq(name.clone()))).len(), 0);
+                assert_eq!(read(&d, Query::new().filter(Filter::Contains(name.clone()))).len(), 0);
+                assert_eq!(read(&d, Query::new().filter(Filter::In(ItemField::Name, vec![name.clone()]))).len(), 0);
+                assert_eq!(read(&d, Query::new().filter(Filter::Cmp(CmpOp::NotEq, name))).len(), 5);
+            }
+            assert_eq!(read(&d, Query::new()).len(), 5, "nothing was dropped or changed");
+        }
+
+        #[test]
+        fn one_megabyte_strings_round_trip() {
+            let Some((d, _env)) = setup() else { return };
+            let big: String = "ab'\";\\🦀".repeat(1024 * 1024 / 10);
+            assert!(big.len() >= 1_000_000);
+            let doc = d.create_doc(big.clone()).unwrap();
+            assert_eq!(d.get_doc(doc.id).unwrap().title, big);
+            let bigger = format!("{big}{big}");
+            let updated = d.update_doc(&doc, DocUpdateInput::new().title(bigger.clone())).unwrap();
+            assert_eq!(updated.title, bigger);
+            assert_eq!(d.get_doc(doc.id).unwrap().title, bigger);
+            assert_eq!(d.get_doc_by_title(bigger.as_str()).unwrap().id, doc.id);
+        }
+    };
+}
+
+/// The in-memory layer; `Locks::connect(&())` builds fresh tables like `Locks::new()`.
+mod ets {
+    conformance! {
+        data_layer = [Ets],
+        stale_rounds = 20,
+        threads = 4,
+        increments = 5_000,
+    }
+
+    struct Env;
+
+    fn setup() -> Option<(Locks, Env)> {
+        Some((Locks::connect(&()).expect("ETS tables"), Env))
+    }
+}
+
+/// PostgreSQL, one schema per test.
+mod postgres {
+    conformance! {
+        data_layer = [ash_rs::postgres::Postgres],
+        stale_rounds = 5,
+        threads = 4,
+        increments = 200,
+    }
+
+    fn setup() -> Option<(Locks, crate::pg_support::TestDb)> {
+        let db = crate::pg_support::TestDb::new()?;
+        let domain = Locks::connect(&db.pool).expect("connect the domain");
+        Some((domain, db))
+    }
+}
