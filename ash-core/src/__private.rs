@@ -15,6 +15,13 @@ pub trait HasAttribute<const K: u128>: crate::resource::Resource {
     fn value(value: Self::Type) -> Self::Value;
 }
 
+/// Action input `Self` takes an input (accepted attribute or argument) whose name hashes
+/// to `K`.
+pub trait HasInput<const K: u128> {
+    /// The input's type.
+    type Type;
+}
+
 /// Resource `Self` has an action whose name hashes to `K`.
 pub trait HasAction<const K: u128> {
     /// The action's input type.

@@ -12,7 +12,13 @@ pub fn check(cx: &Ctxt, res: &Resource, defines: &[Define]) {
         let Some(action) = check_action_exists(cx, res, define) else {
             continue;
         };
-        check_args(cx, res, define, action.kind, &action.accept);
+        let inputs: Vec<syn::Ident> = action
+            .accept
+            .iter()
+            .cloned()
+            .chain(action.arguments.iter().map(|a| a.ident.clone()))
+            .collect();
+        check_args(cx, res, define, action.kind, &inputs);
         check_get_by(cx, res, define, action.kind);
         check_get_options(cx, define, action.kind);
     }
@@ -46,8 +52,8 @@ fn check_action_exists<'r>(
     found
 }
 
-/// Positional args set inputs, so each must be an input the action takes (Ash: interface
-/// args not accepted).
+/// Positional args set inputs, so each must be an input the action takes, an accepted
+/// attribute or an argument (Ash: interface args not accepted).
 fn check_args(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind, accept: &[syn::Ident]) {
     let mut seen = HashSet::new();
     let accepted: Vec<String> = accept.iter().map(|a| a.to_string()).collect();

@@ -49,7 +49,8 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
         .args
         .iter()
         .map(|a| {
-            let ty = attr_ty(a);
+            let key = key_lit(&a.to_string());
+            let ty = quote!(<#input_ty as #krate::__private::HasInput<#key>>::Type);
             quote!(#a: impl ::std::convert::Into<#ty>)
         })
         .collect();
@@ -57,8 +58,12 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
         .args
         .iter()
         .map(|a| quote!(input.#a = ::std::option::Option::Some(::std::convert::Into::into(#a));));
-    let takes_input =
-        action.kind.accepts_input() && action.accept.iter().any(|a| !define.args.contains(a));
+    let takes_input = action.kind.accepts_input()
+        && action
+            .accept
+            .iter()
+            .chain(action.arguments.iter().map(|a| &a.ident))
+            .any(|a| !define.args.contains(a));
     let (input_param, input_init) = if takes_input {
         (
             Some(quote!(input: #input_ty,)),
