@@ -20,6 +20,8 @@ pub struct Connection {
     client: Client,
     statements: HashMap<String, Statement>,
     broken: bool,
+    /// The first failed statement of the open transaction: PostgreSQL has aborted it.
+    failed: Option<String>,
 }
 
 impl fmt::Debug for Connection {
@@ -55,6 +57,11 @@ impl Connection {
         if matches!(classify(error), Failure::ConnectionLost) || self.client.is_closed() {
             self.broken = true;
         }
+        if let Some(db) = error.as_db_error() {
+            if self.failed.is_none() {
+                self.failed = Some(format!("{} (SQLSTATE {})", db.message(), db.code().code()));
+            }
+        }
     }
 }
 
@@ -76,6 +83,7 @@ impl r2d2::ManageConnection for Manager {
             client,
             statements: HashMap::new(),
             broken: false,
+            failed: None,
         })
     }
 
@@ -317,6 +325,7 @@ impl Pool {
             conn.note(&e);
             return Err(crate::error::framework_error("BEGIN failed", &e).into());
         }
+        conn.failed = None;
         let id = self.inner.id;
         TRANSACTIONS.with(|tx| {
             tx.borrow_mut().push(Slot {
@@ -334,6 +343,18 @@ impl Pool {
         let Some(mut conn) = pop_slot(id) else {
             return Err(framework("the transaction's connection was lost").into());
         };
+        if let (Ok(_), Some(reason)) = (&result, conn.failed.take()) {
+            // PostgreSQL answers COMMIT of an aborted transaction with a silent ROLLBACK:
+            // report it rather than pretend the writes were stored.
+            if conn.client.batch_execute("ROLLBACK").is_err() {
+                conn.broken = true;
+            }
+            return Err(framework(format!(
+                "PostgreSQL: the transaction was rolled back because a statement inside it failed: {reason}; \
+                 wrap an expected failure in a nested transaction (a savepoint) to go on after it"
+            ))
+            .into());
+        }
         match result {
             Ok(value) => match conn.client.batch_execute("COMMIT") {
                 Ok(()) => Ok(value),
@@ -367,6 +388,7 @@ impl Pool {
             })
         };
         exec(format!("SAVEPOINT {name}"))?;
+        let failed_before = self.run(|c| Ok(c.failed.clone()))?;
         set_depth(self.inner.id, depth + 1);
         let result = f();
         set_depth(self.inner.id, depth);
@@ -377,7 +399,12 @@ impl Pool {
             }
             Err(error) => {
                 // If this fails too, the outer transaction fails at its end.
-                let _ = exec(format!("ROLLBACK TO SAVEPOINT {name}"));
+                if exec(format!("ROLLBACK TO SAVEPOINT {name}")).is_ok() {
+                    let _ = self.run(|c| {
+                        c.failed = failed_before;
+                        Ok(())
+                    });
+                }
                 Err(error)
             }
         }
