@@ -101,7 +101,8 @@ where
     <A::Resource as Resource>::apply_create_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
     write(layer, changeset, |parts| {
-        let record = <A::Resource as Resource>::from_changes(parts.changes).map_err(Error::from_errors)?;
+        let record =
+            <A::Resource as Resource>::from_changes(parts.changes).map_err(Error::from_errors)?;
         layer.create(record).map_err(Error::from)
     })
 }

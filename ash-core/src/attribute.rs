@@ -40,9 +40,9 @@ pub trait AttributeValue: Clone + std::fmt::Debug + PartialEq + Send + Sync + 's
 /// An integer attribute that `optimistic_lock` and `increment` can add to, with overflow
 /// checked.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be used as an optimistic lock version",
-    label = "the version attribute must be a non-nilable integer",
-    note = "declare the attribute as `i64` (or another integer type) with `#[attribute(default = 1)]`"
+    message = "`{Self}` cannot be counted: `optimistic_lock` and `increment` need an integer attribute",
+    label = "must be a non-nilable integer attribute",
+    note = "declare the attribute as `i64` (or another integer type), e.g. `#[attribute(default = 1)] pub version: i64`"
 )]
 pub trait Counter: AttributeValue + Copy {
     /// `self + by`, or `None` on overflow.

@@ -70,7 +70,10 @@ pub fn decode<T: serde::de::DeserializeOwned>(
 
 /// Deserializes one argument value, naming the argument in the error. Used by generated
 /// code.
-pub fn decode_argument<T: serde::de::DeserializeOwned>(field: &str, value: serde_json::Value) -> Result<T, ErrorKind> {
+pub fn decode_argument<T: serde::de::DeserializeOwned>(
+    field: &str,
+    value: serde_json::Value,
+) -> Result<T, ErrorKind> {
     serde_json::from_value(value).map_err(|e| {
         ErrorKind::InvalidArgument(crate::error::InvalidArgument {
             field: field.to_owned(),

@@ -125,7 +125,9 @@ pub mod builtins {
 
     impl<R: Resource, T: AttributeValue> Validation<R> for Compare<R, T> {
         fn validate(&self, changeset: &Changeset<'_, R>) -> Result<(), ErrorKind> {
-            let Some(value) = self.target.value(changeset) else { return Ok(()) };
+            let Some(value) = self.target.value(changeset) else {
+                return Ok(());
+            };
             if self.op.holds(value.compare(self.bound)) {
                 return Ok(());
             }
@@ -152,7 +154,9 @@ pub mod builtins {
 
     impl<R: Resource, T: AttributeValue> Validation<R> for OneOf<R, T> {
         fn validate(&self, changeset: &Changeset<'_, R>) -> Result<(), ErrorKind> {
-            let Some(value) = self.target.value(changeset) else { return Ok(()) };
+            let Some(value) = self.target.value(changeset) else {
+                return Ok(());
+            };
             if self.values.iter().any(|v| v == value) {
                 return Ok(());
             }
@@ -205,15 +209,23 @@ pub mod builtins {
             };
             let len = s.chars().count();
             let message = match (self.exact, self.min, self.max) {
-                (Some(exact), _, _) if len != exact => format!("must have length of exactly {exact}"),
+                (Some(exact), _, _) if len != exact => {
+                    format!("must have length of exactly {exact}")
+                }
                 (None, Some(min), Some(max)) if len < min || len > max => {
                     format!("must have length of between {min} and {max}")
                 }
-                (None, Some(min), None) if len < min => format!("must have length of at least {min}"),
-                (None, None, Some(max)) if len > max => format!("must have length of no more than {max}"),
+                (None, Some(min), None) if len < min => {
+                    format!("must have length of at least {min}")
+                }
+                (None, None, Some(max)) if len > max => {
+                    format!("must have length of no more than {max}")
+                }
                 _ => return Ok(()),
             };
-            Err(self.target.error(message, Some(Value::String(s.to_owned()))))
+            Err(self
+                .target
+                .error(message, Some(Value::String(s.to_owned()))))
         }
     }
 
@@ -232,9 +244,10 @@ pub mod builtins {
             };
             match &**self.regex {
                 Ok(re) if re.is_match(s) => Ok(()),
-                Ok(re) => Err(self
-                    .target
-                    .error(format!("must match {}", re.as_str()), Some(Value::String(s.to_owned())))),
+                Ok(re) => Err(self.target.error(
+                    format!("must match {}", re.as_str()),
+                    Some(Value::String(s.to_owned())),
+                )),
                 Err(e) => Err(ErrorKind::Framework(crate::error::FrameworkError {
                     message: format!("invalid regular expression for {}: {e}", self.target.field),
                 })),

@@ -45,7 +45,11 @@ impl Resource {
 
     /// The names `resolve` knows, for "did you mean".
     pub fn known_names(&self, action: Option<&Action>) -> Vec<String> {
-        let mut names: Vec<String> = self.attributes.iter().map(|a| a.ident.to_string()).collect();
+        let mut names: Vec<String> = self
+            .attributes
+            .iter()
+            .map(|a| a.ident.to_string())
+            .collect();
         if let Some(action) = action {
             names.extend(action.arguments.iter().map(|a| a.ident.to_string()));
         }
@@ -219,13 +223,33 @@ pub enum ValidationKind {
     Present(Vec<Ident>),
     Absent(Vec<Ident>),
     /// `compare(field, greater_than = x, ...)`: one bound per entry.
-    Compare { field: Ident, bounds: Vec<(Ident, Expr)> },
-    OneOf { field: Ident, values: Expr },
-    StringLength { field: Ident, min: Option<Expr>, max: Option<Expr>, exact: Option<Expr> },
-    Match { field: Ident, pattern: syn::LitStr },
-    AttributeEquals { field: Ident, value: Expr },
+    Compare {
+        field: Ident,
+        bounds: Vec<(Ident, Expr)>,
+    },
+    OneOf {
+        field: Ident,
+        values: Expr,
+    },
+    StringLength {
+        field: Ident,
+        min: Option<Expr>,
+        max: Option<Expr>,
+        exact: Option<Expr>,
+    },
+    Match {
+        field: Ident,
+        pattern: syn::LitStr,
+    },
+    AttributeEquals {
+        field: Ident,
+        value: Expr,
+    },
     Changing(Ident),
-    Confirm { field: Ident, confirmation: Ident },
+    Confirm {
+        field: Ident,
+        confirmation: Ident,
+    },
     /// Any expression whose value implements `Validation<R>`.
     Custom(Expr),
 }

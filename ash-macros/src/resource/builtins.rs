@@ -11,6 +11,24 @@ use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::quote;
 use syn::{Expr, Ident};
 
+const CHANGE_BUILTINS: [&str; 5] = [
+    "optimistic_lock",
+    "set_attribute",
+    "set_new_attribute",
+    "increment",
+    "prevent_change",
+];
+const VALIDATION_BUILTINS: [&str; 9] = [
+    "present",
+    "absent",
+    "compare",
+    "one_of",
+    "string_length",
+    "match",
+    "attribute_equals",
+    "changing",
+    "confirm",
+];
 const ENTRY_OPTIONS: [&str; 4] = ["on", "where", "only_when_valid", "message"];
 const COMPARE_BOUNDS: [&str; 4] = [
     "greater_than",
@@ -57,7 +75,9 @@ fn parse_call(cx: &Ctxt, tokens: TokenStream, global: bool) -> Call {
     if let Some(group) = &group {
         for arg in meta::split_commas(group.stream()) {
             match meta::parse_entry(arg.clone()) {
-                Ok(MetaEntry::KeyValue(key, value)) if ENTRY_OPTIONS.contains(&key.to_string().as_str()) => {
+                Ok(MetaEntry::KeyValue(key, value))
+                    if ENTRY_OPTIONS.contains(&key.to_string().as_str()) =>
+                {
                     parse_option(cx, &mut options, key, value, global)
                 }
                 _ => args.push(arg),
@@ -90,7 +110,13 @@ fn parse_call(cx: &Ctxt, tokens: TokenStream, global: bool) -> Call {
     }
 }
 
-fn parse_option(cx: &Ctxt, options: &mut EntryOptions, key: Ident, value: TokenStream, global: bool) {
+fn parse_option(
+    cx: &Ctxt,
+    options: &mut EntryOptions,
+    key: Ident,
+    value: TokenStream,
+    global: bool,
+) {
     match key.to_string().as_str() {
         "on" => {
             if !global {
@@ -151,13 +177,19 @@ pub fn parse_change(cx: &Ctxt, tokens: TokenStream, global: bool) -> Option<Chan
                             amount: expr(cx, v)?,
                         },
                         _ => {
-                            cx.error_spanned_by(amount, format!("expected `amount = n`: `{usage}`"));
+                            cx.error_spanned_by(
+                                amount,
+                                format!("expected `amount = n`: `{usage}`"),
+                            );
                             return None;
                         }
                     }
                 }
                 _ => {
-                    cx.error_at(call.span, format!("`increment` takes an attribute and an optional amount: `{usage}`"));
+                    cx.error_at(
+                        call.span,
+                        format!("`increment` takes an attribute and an optional amount: `{usage}`"),
+                    );
                     return None;
                 }
             }
@@ -165,7 +197,10 @@ pub fn parse_change(cx: &Ctxt, tokens: TokenStream, global: bool) -> Option<Chan
         Some("prevent_change") => ChangeKind::PreventChange {
             attribute: one_name(cx, &call, "prevent_change", "prevent_change(status)")?,
         },
-        _ => ChangeKind::Custom(expr(cx, call.expr_tokens.clone())?),
+        _ => {
+            misspelt_builtin(cx, &call, &CHANGE_BUILTINS, "change")?;
+            ChangeKind::Custom(expr(cx, call.expr_tokens.clone())?)
+        }
     };
     Some(ChangeRef {
         change,
@@ -191,7 +226,12 @@ pub fn parse_validation(cx: &Ctxt, tokens: TokenStream, global: bool) -> Option<
 fn validation_kind(cx: &Ctxt, call: &Call) -> Option<ValidationKind> {
     Some(match call.name().as_deref() {
         Some(name @ ("present" | "absent")) => {
-            let [fields] = exact::<1>(cx, call, name, &format!("{name}(title) or {name}([title, body])"))?;
+            let [fields] = exact::<1>(
+                cx,
+                call,
+                name,
+                &format!("{name}(title) or {name}([title, body])"),
+            )?;
             let fields = match meta::parse_ident_list(fields) {
                 Ok(f) => f,
                 Err(e) => {
@@ -208,14 +248,19 @@ fn validation_kind(cx: &Ctxt, call: &Call) -> Option<ValidationKind> {
         Some("compare") => {
             let usage = "compare(age, greater_than = 0, less_than = 150)";
             let Some((first, rest)) = call.args.split_first() else {
-                cx.error_at(call.span, format!("`compare` takes an attribute and bounds: `{usage}`"));
+                cx.error_at(
+                    call.span,
+                    format!("`compare` takes an attribute and bounds: `{usage}`"),
+                );
                 return None;
             };
             let field = ident(cx, first.clone(), "compare")?;
             let mut bounds = Vec::new();
             for bound in rest {
                 match meta::parse_entry(bound.clone()) {
-                    Ok(MetaEntry::KeyValue(k, v)) if COMPARE_BOUNDS.contains(&k.to_string().as_str()) => {
+                    Ok(MetaEntry::KeyValue(k, v))
+                        if COMPARE_BOUNDS.contains(&k.to_string().as_str()) =>
+                    {
                         bounds.push((k, expr(cx, v)?));
                     }
                     _ => {
@@ -231,13 +276,21 @@ fn validation_kind(cx: &Ctxt, call: &Call) -> Option<ValidationKind> {
                 }
             }
             if bounds.is_empty() {
-                cx.error_at(call.span, format!("`compare` needs at least one bound: `{usage}`"));
+                cx.error_at(
+                    call.span,
+                    format!("`compare` needs at least one bound: `{usage}`"),
+                );
                 return None;
             }
             ValidationKind::Compare { field, bounds }
         }
         Some("one_of") => {
-            let [field, values] = exact::<2>(cx, call, "one_of", "one_of(status, [\"draft\", \"published\"])")?;
+            let [field, values] = exact::<2>(
+                cx,
+                call,
+                "one_of",
+                "one_of(status, [\"draft\", \"published\"])",
+            )?;
             ValidationKind::OneOf {
                 field: ident(cx, field, "one_of")?,
                 values: expr(cx, values)?,
@@ -246,7 +299,10 @@ fn validation_kind(cx: &Ctxt, call: &Call) -> Option<ValidationKind> {
         Some("string_length") => {
             let usage = "string_length(title, min = 1, max = 100)";
             let Some((first, rest)) = call.args.split_first() else {
-                cx.error_at(call.span, format!("`string_length` takes an attribute and limits: `{usage}`"));
+                cx.error_at(
+                    call.span,
+                    format!("`string_length` takes an attribute and limits: `{usage}`"),
+                );
                 return None;
             };
             let field = ident(cx, first.clone(), "string_length")?;
@@ -257,24 +313,39 @@ fn validation_kind(cx: &Ctxt, call: &Call) -> Option<ValidationKind> {
                     Ok(MetaEntry::KeyValue(k, v)) if k == "max" => max = Some(expr(cx, v)?),
                     Ok(MetaEntry::KeyValue(k, v)) if k == "exact" => exact = Some(expr(cx, v)?),
                     _ => {
-                        cx.error_spanned_by(limit, format!("expected `min = n`, `max = n` or `exact = n`: `{usage}`"));
+                        cx.error_spanned_by(
+                            limit,
+                            format!("expected `min = n`, `max = n` or `exact = n`: `{usage}`"),
+                        );
                         return None;
                     }
                 }
             }
             if min.is_none() && max.is_none() && exact.is_none() {
-                cx.error_at(call.span, format!("`string_length` needs `min`, `max` or `exact`: `{usage}`"));
+                cx.error_at(
+                    call.span,
+                    format!("`string_length` needs `min`, `max` or `exact`: `{usage}`"),
+                );
                 return None;
             }
-            ValidationKind::StringLength { field, min, max, exact }
+            ValidationKind::StringLength {
+                field,
+                min,
+                max,
+                exact,
+            }
         }
         Some("match") => {
-            let [field, pattern] = exact::<2>(cx, call, "match", "match(email, \"^[^@]+@[^@]+$\")")?;
+            let [field, pattern] =
+                exact::<2>(cx, call, "match", "match(email, \"^[^@]+@[^@]+$\")")?;
             let field = ident(cx, field, "match")?;
             let pattern: syn::LitStr = match syn::parse2(pattern) {
                 Ok(p) => p,
                 Err(e) => {
-                    cx.syn_error(syn::Error::new(e.span(), "`match` takes a regular expression as a string literal"));
+                    cx.syn_error(syn::Error::new(
+                        e.span(),
+                        "`match` takes a regular expression as a string literal",
+                    ));
                     return None;
                 }
             };
@@ -285,38 +356,85 @@ fn validation_kind(cx: &Ctxt, call: &Call) -> Option<ValidationKind> {
             ValidationKind::Match { field, pattern }
         }
         Some("attribute_equals") => {
-            let [field, value] = exact::<2>(cx, call, "attribute_equals", "attribute_equals(status, \"draft\")")?;
+            let [field, value] = exact::<2>(
+                cx,
+                call,
+                "attribute_equals",
+                "attribute_equals(status, \"draft\")",
+            )?;
             ValidationKind::AttributeEquals {
                 field: ident(cx, field, "attribute_equals")?,
                 value: expr(cx, value)?,
             }
         }
-        Some("changing") => ValidationKind::Changing(one_name(cx, call, "changing", "changing(status)")?),
+        Some("changing") => {
+            ValidationKind::Changing(one_name(cx, call, "changing", "changing(status)")?)
+        }
         Some("confirm") => {
-            let [field, confirmation] = exact::<2>(cx, call, "confirm", "confirm(password, password_confirmation)")?;
+            let [field, confirmation] = exact::<2>(
+                cx,
+                call,
+                "confirm",
+                "confirm(password, password_confirmation)",
+            )?;
             ValidationKind::Confirm {
                 field: ident(cx, field, "confirm")?,
                 confirmation: ident(cx, confirmation, "confirm")?,
             }
         }
-        _ => ValidationKind::Custom(expr(cx, call.expr_tokens.clone())?),
+        _ => {
+            misspelt_builtin(cx, call, &VALIDATION_BUILTINS, "validation")?;
+            ValidationKind::Custom(expr(cx, call.expr_tokens.clone())?)
+        }
     })
+}
+
+/// A bare name one or two letters off a builtin (`optimistic_locks(version)`) is almost
+/// surely a typo; rustc would report its arguments as unknown values first.
+fn misspelt_builtin(cx: &Ctxt, call: &Call, builtins: &[&str], what: &str) -> Option<()> {
+    let Some(name) = call.name() else {
+        return Some(());
+    };
+    if builtins.contains(&name.as_str()) {
+        return Some(());
+    }
+    let close = builtins
+        .iter()
+        .copied()
+        .find(|b| crate::suggest::did_you_mean(&name, [*b]).is_some() && name.len() > 3);
+    match close {
+        Some(builtin) => {
+            cx.error_at(
+                call.span,
+                format!(
+                    "unknown builtin {what} `{name}` (did you mean `{builtin}`?); builtins: {}",
+                    crate::suggest::list(builtins.iter().copied())
+                ),
+            );
+            None
+        }
+        None => Some(()),
+    }
 }
 
 /// `action_is([a, b])`, a validation, or a list of them.
 fn parse_conditions(cx: &Ctxt, value: TokenStream) -> Vec<Condition> {
     let mut iter = value.clone().into_iter();
     let items = match (iter.next(), iter.next()) {
-        (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::Bracket => meta::split_commas(g.stream()),
+        (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::Bracket => {
+            meta::split_commas(g.stream())
+        }
         _ => vec![value],
     };
     let mut conditions = Vec::new();
     for item in items {
         match meta::parse_entry(item.clone()) {
-            Ok(MetaEntry::Call(name, args)) if name == "action_is" => match meta::parse_ident_list(args) {
-                Ok(list) => conditions.push(Condition::ActionIs(list)),
-                Err(e) => cx.syn_error(e),
-            },
+            Ok(MetaEntry::Call(name, args)) if name == "action_is" => {
+                match meta::parse_ident_list(args) {
+                    Ok(list) => conditions.push(Condition::ActionIs(list)),
+                    Err(e) => cx.syn_error(e),
+                }
+            }
             _ => {
                 let call = parse_call(cx, item, false);
                 if let Some(kind) = validation_kind(cx, &call) {
@@ -328,7 +446,12 @@ fn parse_conditions(cx: &Ctxt, value: TokenStream) -> Vec<Condition> {
     conditions
 }
 
-fn exact<const N: usize>(cx: &Ctxt, call: &Call, name: &str, usage: &str) -> Option<[TokenStream; N]> {
+fn exact<const N: usize>(
+    cx: &Ctxt,
+    call: &Call,
+    name: &str,
+    usage: &str,
+) -> Option<[TokenStream; N]> {
     match <[TokenStream; N]>::try_from(call.args.clone()) {
         Ok(args) => Some(args),
         Err(args) => {
@@ -354,7 +477,10 @@ fn ident(cx: &Ctxt, tokens: TokenStream, builtin: &str) -> Option<Ident> {
     match syn::parse2::<Ident>(tokens.clone()) {
         Ok(i) => Some(i),
         Err(_) => {
-            cx.error_spanned_by(tokens, format!("`{builtin}` expects an attribute name here"));
+            cx.error_spanned_by(
+                tokens,
+                format!("`{builtin}` expects an attribute name here"),
+            );
             None
         }
     }
@@ -376,7 +502,10 @@ fn value_ref(cx: &Ctxt, tokens: TokenStream) -> Option<ValueRef> {
             return match syn::parse2::<Ident>(args) {
                 Ok(i) => Some(ValueRef::Arg(i)),
                 Err(e) => {
-                    cx.syn_error(syn::Error::new(e.span(), "`arg` takes an argument name: `arg(title)`"));
+                    cx.syn_error(syn::Error::new(
+                        e.span(),
+                        "`arg` takes an argument name: `arg(title)`",
+                    ));
                     None
                 }
             };

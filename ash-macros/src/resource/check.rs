@@ -160,7 +160,7 @@ fn check_arguments(cx: &Ctxt, res: &Resource) {
             let name = argument.ident.to_string();
             if !seen.insert(name.clone()) {
                 cx.error_spanned_by(&argument.ident, format!("duplicate argument `{name}`"));
-            } else if action.accept.iter().any(|a| *a == argument.ident) {
+            } else if action.accept.contains(&argument.ident) {
                 cx.error_spanned_by(
                     &argument.ident,
                     format!("argument `{name}` has the name of an accepted attribute; rename it or remove `{name}` from `accept`"),
@@ -197,15 +197,22 @@ fn check_changes(cx: &Ctxt, res: &Resource) {
 fn check_change(cx: &Ctxt, res: &Resource, action: Option<&Action>, change: &ChangeRef) {
     check_options(cx, res, action, &change.options);
     match &change.change {
-        ChangeKind::OptimisticLock { attribute } => check_counter(cx, res, attribute, "optimistic_lock", true),
-        ChangeKind::Increment { attribute, .. } => check_counter(cx, res, attribute, "increment", false),
-        ChangeKind::SetAttribute { attribute, value } | ChangeKind::SetNewAttribute { attribute, value } => {
+        ChangeKind::OptimisticLock { attribute } => {
+            check_counter(cx, res, attribute, "optimistic_lock", true)
+        }
+        ChangeKind::Increment { attribute, .. } => {
+            check_counter(cx, res, attribute, "increment", false)
+        }
+        ChangeKind::SetAttribute { attribute, value }
+        | ChangeKind::SetNewAttribute { attribute, value } => {
             check_attribute_target(cx, res, attribute, "set_attribute");
             if let ValueRef::Arg(name) = value {
                 check_arg(cx, action, name);
             }
         }
-        ChangeKind::PreventChange { attribute } => check_attribute_target(cx, res, attribute, "prevent_change"),
+        ChangeKind::PreventChange { attribute } => {
+            check_attribute_target(cx, res, attribute, "prevent_change")
+        }
         ChangeKind::Custom(_) => {}
     }
 }
@@ -215,7 +222,12 @@ fn check_validation(cx: &Ctxt, res: &Resource, action: Option<&Action>, validati
     check_validation_kind(cx, res, action, &validation.validation);
 }
 
-fn check_validation_kind(cx: &Ctxt, res: &Resource, action: Option<&Action>, kind: &ValidationKind) {
+fn check_validation_kind(
+    cx: &Ctxt,
+    res: &Resource,
+    action: Option<&Action>,
+    kind: &ValidationKind,
+) {
     let names: Vec<&Ident> = match kind {
         ValidationKind::Present(fields) | ValidationKind::Absent(fields) => fields.iter().collect(),
         ValidationKind::Compare { field, .. }
@@ -227,14 +239,21 @@ fn check_validation_kind(cx: &Ctxt, res: &Resource, action: Option<&Action>, kin
             check_attribute_target(cx, res, field, "changing");
             vec![]
         }
-        ValidationKind::Confirm { field, confirmation } => vec![field, confirmation],
+        ValidationKind::Confirm {
+            field,
+            confirmation,
+        } => vec![field, confirmation],
         ValidationKind::Custom(_) => vec![],
     };
     for name in names {
         if res.resolve(action, name).is_none() {
             let known = res.known_names(action);
             let scope = match action {
-                Some(a) => format!("an attribute of `{}` or an argument of action `{}`", res.ident(), a.name),
+                Some(a) => format!(
+                    "an attribute of `{}` or an argument of action `{}`",
+                    res.ident(),
+                    a.name
+                ),
                 None => format!(
                     "an attribute of `{}` (global validations see attributes only)",
                     res.ident()

@@ -440,7 +440,10 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
 fn parse_argument(cx: &Ctxt, args: TokenStream) -> Option<Argument> {
     let mut entries = meta::split_commas(args.clone()).into_iter();
     let Some(first) = entries.next() else {
-        cx.error_spanned_by(args, "an argument needs a name and a type: `argument(title: String)`");
+        cx.error_spanned_by(
+            args,
+            "an argument needs a name and a type: `argument(title: String)`",
+        );
         return None;
     };
     let parsed = |input: syn::parse::ParseStream| {
@@ -452,7 +455,10 @@ fn parse_argument(cx: &Ctxt, args: TokenStream) -> Option<Argument> {
     let (ident, ty) = match syn::parse::Parser::parse2(parsed, first.clone()) {
         Ok(v) => v,
         Err(_) => {
-            cx.error_spanned_by(first, "expected `name: Type`, like `argument(title: String)`");
+            cx.error_spanned_by(
+                first,
+                "expected `name: Type`, like `argument(title: String)`",
+            );
             return None;
         }
     };

@@ -50,7 +50,12 @@ pub fn applies(options: &EntryOptions, action: &Action, _own: bool) -> bool {
 }
 
 /// Wraps `body` in the entry's run-time conditions.
-fn guarded(res: &Resource, action: Option<&Action>, options: &EntryOptions, body: TokenStream) -> TokenStream {
+fn guarded(
+    res: &Resource,
+    action: Option<&Action>,
+    options: &EntryOptions,
+    body: TokenStream,
+) -> TokenStream {
     let krate = krate();
     let ident = res.ident();
     let mut conditions: Vec<TokenStream> = options
@@ -83,16 +88,18 @@ fn validate_call(res: &Resource, action: Option<&Action>, v: &ValidateRef) -> To
     let message = v.options.message.as_ref();
     let calls: Vec<TokenStream> = match &v.validation {
         // `present([a, b])` checks each field on its own, reporting each.
-        ValidationKind::Present(fields) | ValidationKind::Absent(fields) if fields.len() > 1 => fields
-            .iter()
-            .filter_map(|f| {
-                let single = match &v.validation {
-                    ValidationKind::Present(_) => ValidationKind::Present(vec![f.clone()]),
-                    _ => ValidationKind::Absent(vec![f.clone()]),
-                };
-                validation(res, action, &single, message)
-            })
-            .collect(),
+        ValidationKind::Present(fields) | ValidationKind::Absent(fields) if fields.len() > 1 => {
+            fields
+                .iter()
+                .filter_map(|f| {
+                    let single = match &v.validation {
+                        ValidationKind::Present(_) => ValidationKind::Present(vec![f.clone()]),
+                        _ => ValidationKind::Absent(vec![f.clone()]),
+                    };
+                    validation(res, action, &single, message)
+                })
+                .collect()
+        }
         ValidationKind::Compare { field, bounds } if bounds.len() > 1 => bounds
             .iter()
             .filter_map(|b| {
@@ -111,7 +118,12 @@ fn validate_call(res: &Resource, action: Option<&Action>, v: &ValidateRef) -> To
     guarded(res, action, &v.options, body)
 }
 
-fn change_call(res: &Resource, names: &Names, action: Option<&Action>, change: &ChangeRef) -> TokenStream {
+fn change_call(
+    res: &Resource,
+    names: &Names,
+    action: Option<&Action>,
+    change: &ChangeRef,
+) -> TokenStream {
     let krate = krate();
     let ident = res.ident();
     let field_enum = &names.field;
@@ -134,7 +146,9 @@ fn change_call(res: &Resource, names: &Names, action: Option<&Action>, change: &
             }
         }
         ChangeKind::SetAttribute { attribute, value } => set(res, action, attribute, value, false),
-        ChangeKind::SetNewAttribute { attribute, value } => set(res, action, attribute, value, true),
+        ChangeKind::SetNewAttribute { attribute, value } => {
+            set(res, action, attribute, value, true)
+        }
         ChangeKind::PreventChange { attribute } => quote! {
             changeset.changes_mut().#attribute = ::std::option::Option::None;
         },
@@ -148,7 +162,13 @@ fn change_call(res: &Resource, names: &Names, action: Option<&Action>, change: &
 /// `set_attribute` / `set_new_attribute`: the value converts into the attribute's type
 /// (so string literals work); `arg(x)` reads the action's argument, and an absent argument
 /// leaves the attribute as it is.
-fn set(res: &Resource, action: Option<&Action>, attribute: &syn::Ident, value: &ValueRef, only_new: bool) -> TokenStream {
+fn set(
+    res: &Resource,
+    action: Option<&Action>,
+    attribute: &syn::Ident,
+    value: &ValueRef,
+    only_new: bool,
+) -> TokenStream {
     let Some(attr) = res.attribute(attribute) else {
         return TokenStream::new();
     };
@@ -168,7 +188,9 @@ fn set(res: &Resource, action: Option<&Action>, attribute: &syn::Ident, value: &
             }
         }
         ValueRef::Arg(name) => {
-            let Some(action) = action else { return TokenStream::new() };
+            let Some(action) = action else {
+                return TokenStream::new();
+            };
             let input = input_ident(res, &action.name);
             let get = getter(res, Some(action), name);
             quote! {

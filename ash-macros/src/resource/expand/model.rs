@@ -354,7 +354,9 @@ fn counter_fields(res: &Resource) -> Vec<(syn::Ident, proc_macro2::Span)> {
         .flat_map(|a| a.changes())
         .chain(res.global_changes.iter());
     for change in all {
-        if let ChangeKind::OptimisticLock { attribute } | ChangeKind::Increment { attribute, .. } = &change.change {
+        if let ChangeKind::OptimisticLock { attribute } | ChangeKind::Increment { attribute, .. } =
+            &change.change
+        {
             if !out.iter().any(|(i, _)| i == attribute) {
                 out.push((attribute.clone(), attribute.span()));
             }

@@ -44,7 +44,11 @@ pub fn expand(
     let actions = res.actions.iter().map(|a| {
         let key = key_lit(&a.name.to_string());
         let input = input_ident(res, &a.name);
-        let accepted = a.accept.iter().filter_map(|n| res.attribute(n)).map(|attr| (&attr.ident, &attr.ty));
+        let accepted = a
+            .accept
+            .iter()
+            .filter_map(|n| res.attribute(n))
+            .map(|attr| (&attr.ident, &attr.ty));
         let arguments = a.arguments.iter().map(|arg| (&arg.ident, &arg.ty));
         let inputs = accepted.chain(arguments).map(|(name, ty)| {
             let key = key_lit(&name.to_string());

@@ -39,7 +39,12 @@ pub fn getter(res: &Resource, action: Option<&Action>, name: &Ident) -> TokenStr
     }
 }
 
-fn target(res: &Resource, action: Option<&Action>, name: &Ident, message: Option<&syn::LitStr>) -> Option<(TokenStream, TokenStream)> {
+fn target(
+    res: &Resource,
+    action: Option<&Action>,
+    name: &Ident,
+    message: Option<&syn::LitStr>,
+) -> Option<(TokenStream, TokenStream)> {
     let krate = krate();
     let resolved = res.resolve(action, name)?;
     let ty = resolved.ty().clone();
@@ -77,7 +82,12 @@ fn once(ty: &TokenStream, expr: &syn::Expr) -> TokenStream {
 }
 
 /// The expression building a builtin validation (or the user's expression).
-pub fn validation(res: &Resource, action: Option<&Action>, kind: &ValidationKind, message: Option<&syn::LitStr>) -> Option<TokenStream> {
+pub fn validation(
+    res: &Resource,
+    action: Option<&Action>,
+    kind: &ValidationKind,
+    message: Option<&syn::LitStr>,
+) -> Option<TokenStream> {
     let krate = krate();
     let b = quote!(#krate::validation::builtins);
     Some(match kind {
@@ -119,10 +129,17 @@ pub fn validation(res: &Resource, action: Option<&Action>, kind: &ValidationKind
                 }
             }
         }
-        ValidationKind::StringLength { field, min, max, exact } => {
+        ValidationKind::StringLength {
+            field,
+            min,
+            max,
+            exact,
+        } => {
             let (target, _) = target(res, action, field, message)?;
             let limit = |e: &Option<syn::Expr>| match e {
-                Some(e) => quote_spanned!(e.span()=> ::std::option::Option::Some({ let n: usize = #e; n })),
+                Some(e) => {
+                    quote_spanned!(e.span()=> ::std::option::Option::Some({ let n: usize = #e; n }))
+                }
                 None => quote!(::std::option::Option::None),
             };
             let (min, max, exact) = (limit(min), limit(max), limit(exact));
@@ -178,7 +195,10 @@ pub fn validation(res: &Resource, action: Option<&Action>, kind: &ValidationKind
                 }
             }
         }
-        ValidationKind::Confirm { field, confirmation } => {
+        ValidationKind::Confirm {
+            field,
+            confirmation,
+        } => {
             let (value, _) = target(res, action, field, None)?;
             let (confirmation, _) = target(res, action, confirmation, message)?;
             quote!(#b::Confirm { target: #value, confirmation: #confirmation })

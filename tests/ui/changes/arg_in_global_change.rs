@@ -1,0 +1,15 @@
+use ash_rs::prelude::*;
+
+#[resource()]
+#[actions(defaults(read, create = [state], update = [state]))]
+#[changes(set_attribute(state, arg(new_state)))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Address {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    #[attribute(default = 1)]
+    pub version: i64,
+    pub state: String,
+}
+
+fn main() {}
