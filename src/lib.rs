@@ -56,7 +56,7 @@
 #![warn(missing_docs)]
 
 pub use ash_core::{
-    action, attribute, change, changeset, data_layer, domain, error, filter, input, query,
+    action, api, attribute, change, changeset, data_layer, domain, error, filter, input, query,
     resource, validation, value,
 };
 pub use ash_macros::{domain, resource};
@@ -91,12 +91,11 @@ pub mod prelude {
     pub use crate::ets::Ets;
     pub use ash_core::__private::uuid::Uuid;
     pub use ash_core::action::ActionType;
-    pub use ash_core::attribute::AttributeValue;
     pub use ash_core::change::Change;
     pub use ash_core::changeset::Changeset;
     pub use ash_core::error::{Error, ErrorKind};
-    pub use ash_core::filter::Filter;
-    pub use ash_core::query::{Query, SortOrder};
+    pub use ash_core::filter::{Attr, Filter};
+    pub use ash_core::query::{Page, PageRequest, Query, SortOrder};
     pub use ash_core::resource::Resource;
     pub use ash_core::validation::Validation;
     pub use ash_macros::{domain, resource};

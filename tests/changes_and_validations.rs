@@ -45,13 +45,13 @@ impl Change<Ticket> for Prefix {
 /// A user-written validation.
 fn no_shouting(changeset: &Changeset<Ticket>) -> Result<(), ErrorKind> {
     match &changeset.changes().title {
-        Some(t) if t.len() > 1 && t.chars().all(|c| !c.is_lowercase()) => Err(ErrorKind::InvalidAttribute(
-            ash_rs::error::InvalidAttribute {
+        Some(t) if t.len() > 1 && t.chars().all(|c| !c.is_lowercase()) => Err(
+            ErrorKind::InvalidAttribute(ash_rs::error::InvalidAttribute {
                 field: "title".into(),
                 message: "must not shout".into(),
                 value: None,
-            },
-        )),
+            }),
+        ),
         _ => Ok(()),
     }
 }
@@ -177,11 +177,15 @@ fn invalid_fields(err: &Error) -> Vec<(String, String)> {
 #[test]
 fn action_entries_run_in_declaration_order_then_global_changes() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
     assert_eq!(ticket.trail, "abg1g2");
     assert_eq!(ticket.status, "open");
     // mark_u applies to `update` only (action_is), mark_g1 to every create and update.
-    let updated = desk.update_ticket(&ticket, TicketUpdateInput::new()).unwrap();
+    let updated = desk
+        .update_ticket(&ticket, TicketUpdateInput::new())
+        .unwrap();
     assert_eq!(updated.trail, "abg1g2g1u");
     let prefixed = desk.prefixed(&updated, "x").unwrap();
     assert_eq!(prefixed.trail, "abg1g2g1ug1");
@@ -190,7 +194,9 @@ fn action_entries_run_in_declaration_order_then_global_changes() {
 #[test]
 fn hooks_run_in_order_after_every_change() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
     let hooked = desk.hooked(&ticket, "scanner").unwrap();
     // Changes (global g1), then before hooks in the order added, including one a hook added.
     assert_eq!(hooked.trail, "abg1g2g1h1h2h3");
@@ -202,7 +208,9 @@ fn hooks_run_in_order_after_every_change() {
 #[test]
 fn a_before_hook_error_aborts_and_writes_nothing() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
     let err = desk.refused(&ticket, "scanner").unwrap_err();
     assert_eq!(err.errors()[0].to_string(), "before hook refused");
     assert_eq!(desk.get_ticket(ticket.id).unwrap(), ticket);
@@ -213,7 +221,9 @@ fn an_after_hook_error_on_ets_returns_the_error_and_keeps_the_write() {
     // ETS has no transactions: the write is done when the after hook runs. The caller
     // gets the error; the stored record is the written one (documented on after_action).
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
     let err = desk.failing_after(&ticket, "scanner").unwrap_err();
     assert!(matches!(err, Error::Unknown { .. }), "{err:?}");
     assert_eq!(desk.get_ticket(ticket.id).unwrap().title, "scanner");
@@ -222,25 +232,36 @@ fn an_after_hook_error_on_ets_returns_the_error_and_keeps_the_write() {
 #[test]
 fn a_panicking_change_leaves_the_table_unchanged_and_usable() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
     let d = desk.clone();
     let t = ticket.clone();
     let result = std::thread::spawn(move || d.panicking(&t, "scanner")).join();
     assert!(result.is_err(), "the change panicked");
     assert_eq!(desk.get_ticket(ticket.id).unwrap(), ticket);
-    let fresh = desk.update_ticket(&ticket, TicketUpdateInput::new().title("fixed")).unwrap();
+    let fresh = desk
+        .update_ticket(&ticket, TicketUpdateInput::new().title("fixed"))
+        .unwrap();
     assert_eq!(fresh.title, "fixed");
 }
 
 #[test]
 fn present_and_user_validation() {
     let desk = Desk::new();
-    let err = desk.import_ticket(TicketImportInput::new().status("open")).unwrap_err();
+    let err = desk
+        .import_ticket(TicketImportInput::new().status("open"))
+        .unwrap_err();
     // Required (not a validation) for the missing title on import.
     assert!(matches!(&err.errors()[0], ErrorKind::Required(r) if r.field == "title"));
 
-    let err = desk.open_ticket("LOUD", TicketCreateInput::new()).unwrap_err();
-    assert_eq!(invalid_fields(&err), [("title".to_owned(), "title: must not shout".to_owned())]);
+    let err = desk
+        .open_ticket("LOUD", TicketCreateInput::new())
+        .unwrap_err();
+    assert_eq!(
+        invalid_fields(&err),
+        [("title".to_owned(), "title: must not shout".to_owned())]
+    );
 }
 
 #[test]
@@ -249,7 +270,9 @@ fn global_validations_report_every_failure_together() {
     let err = desk
         .open_ticket(
             "",
-            TicketCreateInput::new().priority(100).code(Some("bad".to_owned())),
+            TicketCreateInput::new()
+                .priority(100)
+                .code(Some("bad".to_owned())),
         )
         .unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }));
@@ -257,48 +280,89 @@ fn global_validations_report_every_failure_together() {
     assert_eq!(
         fields,
         [
-            ("title".to_owned(), "title: must have length of between 1 and 40 (value: \"\")".to_owned()),
-            ("priority".to_owned(), "priority: must be less than 100 (value: 100)".to_owned()),
-            ("code".to_owned(), "code: must look like ABC-123 (value: \"bad\")".to_owned()),
+            (
+                "title".to_owned(),
+                "title: must have length of between 1 and 40 (value: \"\")".to_owned()
+            ),
+            (
+                "priority".to_owned(),
+                "priority: must be less than 100 (value: 100)".to_owned()
+            ),
+            (
+                "code".to_owned(),
+                "code: must look like ABC-123 (value: \"bad\")".to_owned()
+            ),
         ]
     );
-    assert!(desk.open_ticket("ok", TicketCreateInput::new().code(Some("ABC-12".to_owned()))).is_ok());
-    let err = desk.open_ticket("ok", TicketCreateInput::new().priority(-1)).unwrap_err();
-    assert_eq!(err.errors()[0].to_string(), "priority: must be greater than or equal to 0 (value: -1)");
+    assert!(desk
+        .open_ticket(
+            "ok",
+            TicketCreateInput::new().code(Some("ABC-12".to_owned()))
+        )
+        .is_ok());
+    let err = desk
+        .open_ticket("ok", TicketCreateInput::new().priority(-1))
+        .unwrap_err();
+    assert_eq!(
+        err.errors()[0].to_string(),
+        "priority: must be greater than or equal to 0 (value: -1)"
+    );
 }
 
 #[test]
 fn one_of() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
-    let err = desk.update_ticket(&ticket, TicketUpdateInput::new().status("lost")).unwrap_err();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
+    let err = desk
+        .update_ticket(&ticket, TicketUpdateInput::new().status("lost"))
+        .unwrap_err();
     assert_eq!(
         err.errors()[0].to_string(),
         "status: expected one of \"open\", \"escalated\", \"closed\" (value: \"lost\")"
     );
     assert_eq!(desk.get_ticket(ticket.id).unwrap(), ticket);
-    assert!(desk.update_ticket(&ticket, TicketUpdateInput::new().status("closed")).is_ok());
+    assert!(desk
+        .update_ticket(&ticket, TicketUpdateInput::new().status("closed"))
+        .is_ok());
 }
 
 #[test]
 fn increment_set_attribute_and_attribute_equals() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new().priority(5)).unwrap();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new().priority(5))
+        .unwrap();
     let escalated = desk.escalate(&ticket).unwrap();
-    assert_eq!((escalated.priority, escalated.status.as_str()), (15, "escalated"));
+    assert_eq!(
+        (escalated.priority, escalated.status.as_str()),
+        (15, "escalated")
+    );
     // attribute_equals(status, "open") now fails.
     let err = desk.escalate(&escalated).unwrap_err();
-    assert_eq!(err.errors()[0].to_string(), "status: must equal \"open\" (value: \"escalated\")");
+    assert_eq!(
+        err.errors()[0].to_string(),
+        "status: must equal \"open\" (value: \"escalated\")"
+    );
     assert_eq!(desk.get_ticket(ticket.id).unwrap(), escalated);
 }
 
 #[test]
 fn arguments_changing_and_required_arguments() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new().note(Some("first".to_owned()))).unwrap();
+    let ticket = desk
+        .open_ticket(
+            "printer",
+            TicketCreateInput::new().note(Some("first".to_owned())),
+        )
+        .unwrap();
     assert_eq!(ticket.note.as_deref(), Some("first"));
     let closed = desk.close(&ticket, "fixed").unwrap();
-    assert_eq!((closed.status.as_str(), closed.note.as_deref()), ("closed", Some("fixed")));
+    assert_eq!(
+        (closed.status.as_str(), closed.note.as_deref()),
+        ("closed", Some("fixed"))
+    );
     // Closing again: status is not changing.
     let err = desk.close(&closed, "again").unwrap_err();
     assert_eq!(err.errors()[0].to_string(), "status: must be changing");
@@ -310,72 +374,120 @@ fn arguments_changing_and_required_arguments() {
         TicketCloseInput::new(),
     )
     .unwrap_err();
-    let [ErrorKind::Required(required)] = err.errors() else { panic!("{err:?}") };
-    assert_eq!((required.field.as_str(), required.r#type), ("reason", InputType::Argument));
+    let [ErrorKind::Required(required)] = err.errors() else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (required.field.as_str(), required.r#type),
+        ("reason", InputType::Argument)
+    );
     assert_eq!(err.errors()[0].to_string(), "argument reason is required");
 }
 
 #[test]
 fn argument_defaults() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
     assert_eq!(ticket.note, None);
     let annotated = desk.annotate(&ticket, TicketAnnotateInput::new()).unwrap();
     assert_eq!(annotated.note.as_deref(), Some("n/a"));
-    let annotated = desk.annotate(&annotated, TicketAnnotateInput::new().note("seen")).unwrap();
+    let annotated = desk
+        .annotate(&annotated, TicketAnnotateInput::new().note("seen"))
+        .unwrap();
     assert_eq!(annotated.note.as_deref(), Some("seen"));
 }
 
 #[test]
 fn confirm() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
     let err = desk.rename(&ticket, "scanner", "scaner").unwrap_err();
-    let [ErrorKind::InvalidArgument(e)] = err.errors() else { panic!("{err:?}") };
+    let [ErrorKind::InvalidArgument(e)] = err.errors() else {
+        panic!("{err:?}")
+    };
     assert_eq!(e.field, "title_confirmation");
     assert_eq!(e.message, "confirmation did not match value");
-    assert_eq!(desk.rename(&ticket, "scanner", "scanner").unwrap().title, "scanner");
+    assert_eq!(
+        desk.rename(&ticket, "scanner", "scanner").unwrap().title,
+        "scanner"
+    );
 }
 
 #[test]
 fn prevent_change_and_set_new_attribute() {
     let desk = Desk::new();
-    let ticket = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
-    let frozen = desk.frozen(&ticket, TicketFrozenInput::new().title("other").priority(3)).unwrap();
+    let ticket = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
+    let frozen = desk
+        .frozen(&ticket, TicketFrozenInput::new().title("other").priority(3))
+        .unwrap();
     assert_eq!((frozen.title.as_str(), frozen.priority), ("printer", 3));
     // set_new_attribute does not override a given value.
     let imported = desk
         .import_ticket(TicketImportInput::new().title("old").status("closed"))
         .unwrap();
     assert_eq!(imported.status, "closed");
-    let imported = desk.import_ticket(TicketImportInput::new().title("old")).unwrap();
+    let imported = desk
+        .import_ticket(TicketImportInput::new().title("old"))
+        .unwrap();
     assert_eq!(imported.status, "open");
 }
 
 #[test]
 fn absent_with_a_validation_condition() {
     let desk = Desk::new();
-    let noted = desk.open_ticket("printer", TicketCreateInput::new().note(Some("n".to_owned()))).unwrap();
+    let noted = desk
+        .open_ticket(
+            "printer",
+            TicketCreateInput::new().note(Some("n".to_owned())),
+        )
+        .unwrap();
     // `absent(note, where = present(code))`: only checked when a code is set.
     let err = desk.tag(&noted, Some("ABC-1".to_owned())).unwrap_err();
-    assert_eq!(err.errors()[0].to_string(), "note: must be absent (value: \"n\")");
-    let plain = desk.open_ticket("printer", TicketCreateInput::new()).unwrap();
-    assert_eq!(desk.tag(&plain, Some("ABC-1".to_owned())).unwrap().code.as_deref(), Some("ABC-1"));
+    assert_eq!(
+        err.errors()[0].to_string(),
+        "note: must be absent (value: \"n\")"
+    );
+    let plain = desk
+        .open_ticket("printer", TicketCreateInput::new())
+        .unwrap();
+    assert_eq!(
+        desk.tag(&plain, Some("ABC-1".to_owned()))
+            .unwrap()
+            .code
+            .as_deref(),
+        Some("ABC-1")
+    );
 }
 
 #[test]
 fn json_input_reports_every_unknown_or_invalid_key() {
-    let input: TicketCreateInput = ash_rs::input::from_json(r#"{"title": "printer", "priority": 3}"#).unwrap();
+    let input: TicketCreateInput =
+        ash_rs::input::from_json(r#"{"title": "printer", "priority": 3}"#).unwrap();
     assert_eq!(input, TicketCreateInput::new().title("printer").priority(3));
-    let err = ash_rs::input::from_json::<TicketCreateInput>(r#"{"titel": "x", "priority": "high", "version": 9}"#)
-        .unwrap_err();
+    let err = ash_rs::input::from_json::<TicketCreateInput>(
+        r#"{"titel": "x", "priority": "high", "version": 9}"#,
+    )
+    .unwrap_err();
     let kinds: Vec<String> = err.errors().iter().map(|e| e.to_string()).collect();
     assert_eq!(kinds.len(), 3, "{kinds:?}");
-    assert!(kinds.iter().any(|k| k.starts_with("No such input `titel` for action Ticket.create")));
-    assert!(kinds.iter().any(|k| k.starts_with("No such input `version`")));
-    assert!(kinds.iter().any(|k| k.starts_with("priority: invalid type")));
+    assert!(kinds
+        .iter()
+        .any(|k| k.starts_with("No such input `titel` for action Ticket.create")));
+    assert!(kinds
+        .iter()
+        .any(|k| k.starts_with("No such input `version`")));
+    assert!(kinds
+        .iter()
+        .any(|k| k.starts_with("priority: invalid type")));
     // A nilable attribute and an argument set to null are set to nil.
-    let input: TicketCreateInput = ash_rs::input::from_json(r#"{"code": null, "note": null}"#).unwrap();
+    let input: TicketCreateInput =
+        ash_rs::input::from_json(r#"{"code": null, "note": null}"#).unwrap();
     assert_eq!(input.code, Some(None));
     // serde's derive rejects unknown fields too.
     assert!(serde_json::from_str::<TicketCreateInput>(r#"{"nope": 1}"#).is_err());

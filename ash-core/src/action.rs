@@ -7,9 +7,9 @@
 
 use crate::changeset::{Changeset, ChangesetParts};
 use crate::data_layer::{DataLayer, DestroyOp, UpdateOp};
-use crate::error::{Error, ErrorKind, MultipleResults, NotFound};
+use crate::error::{Error, ErrorKind, InvalidArgument, MultipleResults, NotFound};
 use crate::filter::Filter;
-use crate::query::Query;
+use crate::query::{Keyset, Page, PageRequest, Pagination, Query, SortOrder};
 use crate::resource::Resource;
 use serde::Serialize;
 use std::fmt;
@@ -82,7 +82,10 @@ pub trait UpdateAction: Action {}
 pub trait DestroyAction: Action {}
 /// A read action.
 pub trait ReadAction: Action {
-    /// The action's own filter, if it has one.
+    /// How the action pages, if it does (`pagination(...)` in the DSL).
+    const PAGINATION: Option<Pagination> = None;
+
+    /// The action's own query: its `filter`, if it has one.
     fn base_query(&self) -> Query<Self::Resource> {
         Query::new()
     }
@@ -197,8 +200,12 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     let query = merge(input.base_query(), query);
-    if let Some(key) = query.filter.as_ref().and_then(Filter::as_primary_key) {
-        return layer.get(key).map_err(Error::from);
+    if let Some(filter) = &query.filter {
+        if let Some(key) = primary_key_in(filter) {
+            // Straight to the record; the rest of the filter is checked on it.
+            let record = layer.get(key).map_err(Error::from)?;
+            return Ok(record.filter(|r| filter.matches(r)));
+        }
     }
     let mut records = layer.read(&query).map_err(Error::from)?;
     match records.len() {
@@ -226,6 +233,116 @@ where
         })
         .into()
     })
+}
+
+/// The primary key, when the filter is primary-key equality or a conjunction holding one.
+fn primary_key_in<R: Resource>(filter: &Filter<R>) -> Option<&R::PrimaryKey> {
+    match filter {
+        Filter::And(all) => all.iter().find_map(primary_key_in),
+        other => other.as_primary_key(),
+    }
+}
+
+/// Runs a paginated read action, returning one page.
+pub fn read_page<A, L>(
+    layer: &L,
+    input: A,
+    query: Query<A::Resource>,
+    page: PageRequest<A::Resource>,
+) -> Result<Page<A::Resource>, Error>
+where
+    A: ReadAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    let invalid = |message: String| -> Error {
+        ErrorKind::InvalidArgument(InvalidArgument {
+            field: "page".into(),
+            message,
+            value: None,
+        })
+        .into()
+    };
+    let Some(pagination) = A::PAGINATION else {
+        return Err(invalid(format!(
+            "action {} does not paginate",
+            A::INFO.name
+        )));
+    };
+    let mut query = merge(input.base_query(), query);
+    let limit = page
+        .requested_limit()
+        .or(pagination.default_limit)
+        .ok_or_else(|| invalid("a page needs a limit (the action has no default_limit)".into()))?;
+    let limit = pagination.max_page_size.map_or(limit, |max| limit.min(max));
+    let count = if page.wants_count() {
+        if !pagination.countable {
+            return Err(invalid(format!("action {} is not countable", A::INFO.name)));
+        }
+        Some(layer.count(&query).map_err(Error::from)?)
+    } else {
+        None
+    };
+    match page {
+        PageRequest::Offset { offset, .. } => {
+            if !pagination.offset {
+                return Err(invalid(format!(
+                    "action {} has no offset pagination",
+                    A::INFO.name
+                )));
+            }
+            query.offset += offset;
+            query.limit = Some(limit.saturating_add(1));
+            let mut results = layer.read(&query).map_err(Error::from)?;
+            let more = results.len() > limit;
+            results.truncate(limit);
+            Ok(Page {
+                results,
+                limit,
+                offset: Some(offset),
+                count,
+                more,
+                next: None,
+            })
+        }
+        PageRequest::Keyset { after, .. } => {
+            if !pagination.keyset {
+                return Err(invalid(format!(
+                    "action {} has no keyset pagination",
+                    A::INFO.name
+                )));
+            }
+            let pk = <A::Resource as Resource>::PRIMARY_KEY;
+            if !query.sort.iter().any(|(f, _)| *f == pk) {
+                query.sort.push((pk, SortOrder::Asc));
+            }
+            if let Some(after) = &after {
+                if after.values.len() != query.sort.len() {
+                    return Err(invalid(
+                        "the keyset does not belong to this query's sort".into(),
+                    ));
+                }
+                let after_filter = after.after_filter(&query.sort);
+                query = query.filter(after_filter);
+            }
+            query.limit = Some(limit.saturating_add(1));
+            let mut results = layer.read(&query).map_err(Error::from)?;
+            let more = results.len() > limit;
+            results.truncate(limit);
+            let next = if more {
+                results.last().map(|r| Keyset::of(r, &query.sort))
+            } else {
+                None
+            };
+            Ok(Page {
+                results,
+                limit,
+                offset: None,
+                count,
+                more,
+                next,
+            })
+        }
+    }
 }
 
 fn merge<R: Resource>(base: Query<R>, extra: Query<R>) -> Query<R> {

@@ -24,8 +24,9 @@ pub trait AttributeValue: Clone + std::fmt::Debug + PartialEq + Send + Sync + 's
     /// The value back from a dynamic [`Value`] (as a data layer read it), or a message
     /// saying why it does not fit.
     fn from_value(value: Value) -> Result<Self, String>;
-    /// Whether `self` contains `other` (substring for strings); `false` for other types.
-    fn contains(&self, other: &Self) -> bool {
+    /// Whether `self` contains `other` (substring for strings, every element for lists);
+    /// `false` for other types.
+    fn contains_value(&self, other: &Self) -> bool {
         let _ = other;
         false
     }
@@ -174,7 +175,7 @@ impl AttributeValue for String {
             other => Err(mismatch("a string", &other)),
         }
     }
-    fn contains(&self, other: &Self) -> bool {
+    fn contains_value(&self, other: &Self) -> bool {
         self.as_str().contains(other.as_str())
     }
     fn compare(&self, other: &Self) -> Option<Ordering> {
@@ -207,7 +208,7 @@ impl AttributeValue for SystemTime {
     fn from_value(value: Value) -> Result<Self, String> {
         match value {
             Value::Timestamp(micros) => {
-                let magnitude = std::time::Duration::from_micros(micros.unsigned_abs() as u64);
+                let magnitude = std::time::Duration::from_micros(micros.unsigned_abs());
                 let t = if micros >= 0 {
                     std::time::UNIX_EPOCH.checked_add(magnitude)
                 } else {
@@ -237,9 +238,9 @@ impl<T: AttributeValue> AttributeValue for Option<T> {
             other => T::from_value(other).map(Some),
         }
     }
-    fn contains(&self, other: &Self) -> bool {
+    fn contains_value(&self, other: &Self) -> bool {
         match (self, other) {
-            (Some(a), Some(b)) => a.contains(b),
+            (Some(a), Some(b)) => a.contains_value(b),
             _ => false,
         }
     }
@@ -266,7 +267,7 @@ impl<T: AttributeValue> AttributeValue for Vec<T> {
             other => Err(mismatch("a list", &other)),
         }
     }
-    fn contains(&self, other: &Self) -> bool {
+    fn contains_value(&self, other: &Self) -> bool {
         other.iter().all(|o| self.iter().any(|s| s == o))
     }
     fn compare(&self, other: &Self) -> Option<Ordering> {

@@ -76,6 +76,16 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// The records matching the query, sorted and paged.
     fn read(&self, query: &Query<R>) -> Result<Vec<R>, ErrorKind>;
 
+    /// How many records match the query's filter (sort, limit and offset ignored). The
+    /// default reads them; data layers override it with a cheaper count.
+    fn count(&self, query: &Query<R>) -> Result<usize, ErrorKind> {
+        let unpaged = Query {
+            filter: query.filter.clone(),
+            ..Query::default()
+        };
+        Ok(self.read(&unpaged)?.len())
+    }
+
     /// Runs `f` (an action's hooks and its write) in a transaction where the data layer
     /// has them: an error from `f` undoes the writes made inside it. The default, for data
     /// layers without transactions (ETS), just runs `f`: each write is atomic on its own,

@@ -232,3 +232,151 @@ fn join(f: &mut fmt::Formatter<'_>, parts: &[DynFilter], sep: &str) -> fmt::Resu
     }
     Ok(())
 }
+
+impl<R: Resource> Filter<R> {
+    /// Either filter.
+    pub fn or(self, other: Filter<R>) -> Self {
+        match self {
+            Filter::Or(mut any) => {
+                any.push(other);
+                Filter::Or(any)
+            }
+            first => Filter::Or(vec![first, other]),
+        }
+    }
+
+    /// The negation.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Self {
+        Filter::Not(Box::new(self))
+    }
+}
+
+/// `a & b` is `a.and(b)`.
+impl<R: Resource> std::ops::BitAnd for Filter<R> {
+    type Output = Filter<R>;
+    fn bitand(self, rhs: Filter<R>) -> Filter<R> {
+        self.and(rhs)
+    }
+}
+
+/// `a | b` is `a.or(b)`.
+impl<R: Resource> std::ops::BitOr for Filter<R> {
+    type Output = Filter<R>;
+    fn bitor(self, rhs: Filter<R>) -> Filter<R> {
+        self.or(rhs)
+    }
+}
+
+/// `!a` is `a.not()`.
+impl<R: Resource> std::ops::Not for Filter<R> {
+    type Output = Filter<R>;
+    fn not(self) -> Filter<R> {
+        Filter::Not(Box::new(self))
+    }
+}
+
+/// A typed handle on one attribute, generated as an associated constant of the resource
+/// (`Address::STATE`). Filters built from it can only name attributes the resource has,
+/// with values of the attribute's type:
+///
+/// ```ignore
+/// let query = Query::new()
+///     .filter(Address::STATE.eq("FL") & Address::VERSION.gt(1))
+///     .sort_by(Address::COUNTY.desc())
+///     .limit(10);
+/// ```
+///
+/// For a nilable attribute (`Option<T>`) the handle takes `T`; use [`Attr::is_nil`] for nil.
+pub struct Attr<R: Resource, T> {
+    field: R::Field,
+    value: fn(T) -> R::Value,
+}
+
+impl<R: Resource, T> Clone for Attr<R, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: Resource, T> Copy for Attr<R, T> {}
+
+impl<R: Resource, T> std::fmt::Debug for Attr<R, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Attr({})", R::field_name(self.field))
+    }
+}
+
+impl<R: Resource, T> Attr<R, T> {
+    /// A handle on `field`, whose values `value` wraps. Used by generated code.
+    pub const fn new(field: R::Field, value: fn(T) -> R::Value) -> Self {
+        Attr { field, value }
+    }
+
+    /// The attribute.
+    pub fn field(self) -> R::Field {
+        self.field
+    }
+
+    fn cmp(self, op: CmpOp, value: impl Into<T>) -> Filter<R> {
+        Filter::Cmp(op, (self.value)(value.into()))
+    }
+
+    /// `attribute == value`.
+    pub fn eq(self, value: impl Into<T>) -> Filter<R> {
+        self.cmp(CmpOp::Eq, value)
+    }
+
+    /// `attribute != value` (nil matches neither `==` nor `!=`, as in Ash).
+    pub fn not_eq(self, value: impl Into<T>) -> Filter<R> {
+        self.cmp(CmpOp::NotEq, value)
+    }
+
+    /// `attribute < value`.
+    pub fn lt(self, value: impl Into<T>) -> Filter<R> {
+        self.cmp(CmpOp::Lt, value)
+    }
+
+    /// `attribute <= value`.
+    pub fn lte(self, value: impl Into<T>) -> Filter<R> {
+        self.cmp(CmpOp::Lte, value)
+    }
+
+    /// `attribute > value`.
+    pub fn gt(self, value: impl Into<T>) -> Filter<R> {
+        self.cmp(CmpOp::Gt, value)
+    }
+
+    /// `attribute >= value`.
+    pub fn gte(self, value: impl Into<T>) -> Filter<R> {
+        self.cmp(CmpOp::Gte, value)
+    }
+
+    /// `attribute in [values]`.
+    pub fn is_in<V: Into<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<R> {
+        Filter::In(
+            self.field,
+            values.into_iter().map(|v| (self.value)(v.into())).collect(),
+        )
+    }
+
+    /// `contains(attribute, value)`: substring for strings, element for lists.
+    pub fn contains(self, value: impl Into<T>) -> Filter<R> {
+        Filter::Contains((self.value)(value.into()))
+    }
+
+    /// `is_nil(attribute)`.
+    pub fn is_nil(self) -> Filter<R> {
+        Filter::IsNil(self.field)
+    }
+
+    /// Ascending sort on this attribute (nils last).
+    pub fn asc(self) -> (R::Field, crate::query::SortOrder) {
+        (self.field, crate::query::SortOrder::Asc)
+    }
+
+    /// Descending sort on this attribute (nils first).
+    pub fn desc(self) -> (R::Field, crate::query::SortOrder) {
+        (self.field, crate::query::SortOrder::Desc)
+    }
+}

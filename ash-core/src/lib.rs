@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`resource`] | the [`Resource`](resource::Resource) trait the `#[resource]` macro implements |
 //! | [`action`] | action descriptions and the one pipeline every action runs through |
+//! | [`api`] | running any action of a domain without a `define` |
 //! | [`changeset`] | the [`Changeset`](changeset::Changeset) a running action builds |
 //! | [`change`] | the [`Change`](change::Change) trait and builtin changes (`optimistic_lock`) |
 //! | [`validation`] | the [`Validation`](validation::Validation) trait |
@@ -20,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod api;
 pub mod attribute;
 pub mod change;
 pub mod changeset;

@@ -58,6 +58,12 @@ impl<R: Resource> Query<R> {
         self
     }
 
+    /// Adds a sort key built from a typed attribute: `.sort_by(Address::STATE.desc())`.
+    pub fn sort_by(mut self, key: (R::Field, SortOrder)) -> Self {
+        self.sort.push(key);
+        self
+    }
+
     /// Limits the number of records.
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = Some(limit);
@@ -114,4 +120,150 @@ impl<R: Resource> Query<R> {
         }
         Ordering::Equal
     }
+}
+
+/// How a read action pages, declared with `pagination(...)` in the DSL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pagination {
+    /// Offset pages are allowed.
+    pub offset: bool,
+    /// Keyset pages are allowed.
+    pub keyset: bool,
+    /// The page size when the request gives none.
+    pub default_limit: Option<usize>,
+    /// Larger requested page sizes are reduced to this.
+    pub max_page_size: Option<usize>,
+    /// A page may carry the total count.
+    pub countable: bool,
+}
+
+/// A request for one page of a paginated read action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageRequest<R: Resource> {
+    /// Skip `offset` records.
+    Offset {
+        /// Records to skip.
+        offset: usize,
+        /// Page size; the action's `default_limit` when `None`.
+        limit: Option<usize>,
+        /// Also count every matching record.
+        count: bool,
+    },
+    /// The records after a keyset (the first page when `None`): stable under inserts.
+    Keyset {
+        /// Where the previous page ended ([`Page::next`]).
+        after: Option<Keyset<R>>,
+        /// Page size; the action's `default_limit` when `None`.
+        limit: Option<usize>,
+        /// Also count every matching record.
+        count: bool,
+    },
+}
+
+impl<R: Resource> PageRequest<R> {
+    /// An offset page starting at `offset`.
+    pub fn offset(offset: usize) -> Self {
+        PageRequest::Offset {
+            offset,
+            limit: None,
+            count: false,
+        }
+    }
+
+    /// The first keyset page.
+    pub fn first() -> Self {
+        PageRequest::Keyset {
+            after: None,
+            limit: None,
+            count: false,
+        }
+    }
+
+    /// The keyset page after `keyset`.
+    pub fn after(keyset: Keyset<R>) -> Self {
+        PageRequest::Keyset {
+            after: Some(keyset),
+            limit: None,
+            count: false,
+        }
+    }
+
+    /// Sets the page size.
+    pub fn limit(mut self, n: usize) -> Self {
+        match &mut self {
+            PageRequest::Offset { limit, .. } | PageRequest::Keyset { limit, .. } => {
+                *limit = Some(n)
+            }
+        }
+        self
+    }
+
+    /// Asks for the total count of matching records.
+    pub fn count(mut self) -> Self {
+        match &mut self {
+            PageRequest::Offset { count, .. } | PageRequest::Keyset { count, .. } => *count = true,
+        }
+        self
+    }
+
+    pub(crate) fn requested_limit(&self) -> Option<usize> {
+        match self {
+            PageRequest::Offset { limit, .. } | PageRequest::Keyset { limit, .. } => *limit,
+        }
+    }
+
+    pub(crate) fn wants_count(&self) -> bool {
+        match self {
+            PageRequest::Offset { count, .. } | PageRequest::Keyset { count, .. } => *count,
+        }
+    }
+}
+
+/// Where a keyset page ended: the sort values and primary key of its last record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyset<R: Resource> {
+    pub(crate) values: Vec<R::Value>,
+}
+
+impl<R: Resource> Keyset<R> {
+    /// The keyset of `record` under `sort` (which ends with the primary key).
+    pub(crate) fn of(record: &R, sort: &[(R::Field, SortOrder)]) -> Self {
+        Keyset {
+            values: sort.iter().map(|(field, _)| record.get(*field)).collect(),
+        }
+    }
+
+    /// The filter for records strictly after this keyset under `sort`:
+    /// `k0 > v0 or (k0 == v0 and k1 > v1) or ...` (`<` for descending keys).
+    pub(crate) fn after_filter(&self, sort: &[(R::Field, SortOrder)]) -> Filter<R> {
+        let mut any = Vec::with_capacity(self.values.len());
+        for (i, ((_, order), value)) in sort.iter().zip(&self.values).enumerate() {
+            let op = match order {
+                SortOrder::Asc => crate::filter::CmpOp::Gt,
+                SortOrder::Desc => crate::filter::CmpOp::Lt,
+            };
+            let mut all: Vec<Filter<R>> =
+                self.values[..i].iter().cloned().map(Filter::eq).collect();
+            all.push(Filter::Cmp(op, value.clone()));
+            any.push(Filter::And(all));
+        }
+        Filter::Or(any)
+    }
+}
+
+/// One page of records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<R: Resource> {
+    /// The records of this page.
+    pub results: Vec<R>,
+    /// The page size used.
+    pub limit: usize,
+    /// The offset (offset pages).
+    pub offset: Option<usize>,
+    /// The total count of matching records, when asked for.
+    pub count: Option<usize>,
+    /// Whether more records follow.
+    pub more: bool,
+    /// The keyset to ask for the next page with (keyset pages with more records).
+    pub next: Option<Keyset<R>>,
 }

@@ -24,8 +24,8 @@ pub enum Value {
     String(String),
     /// A UUID.
     Uuid(Uuid),
-    /// A point in time, as microseconds since the Unix epoch.
-    Timestamp(i128),
+    /// A point in time, as microseconds since the Unix epoch (about ±292,000 years).
+    Timestamp(i64),
     /// A list of values.
     List(Vec<Value>),
 }
@@ -48,11 +48,12 @@ impl Value {
         }
     }
 
-    /// Converts a [`SystemTime`] to [`Value::Timestamp`].
+    /// Converts a [`SystemTime`] to [`Value::Timestamp`], saturating beyond ±292,000
+    /// years.
     pub fn from_system_time(t: SystemTime) -> Value {
         let micros = match t.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_micros() as i128,
-            Err(e) => -(e.duration().as_micros() as i128),
+            Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+            Err(e) => i64::try_from(e.duration().as_micros()).map_or(i64::MIN, |m| -m),
         };
         Value::Timestamp(micros)
     }

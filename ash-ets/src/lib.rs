@@ -141,6 +141,14 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         Ok(self.rows.get(key).map(|r| r.value().clone()))
     }
 
+    fn count(&self, query: &Query<R>) -> Result<usize, ErrorKind> {
+        Ok(self
+            .rows
+            .iter()
+            .filter(|r| query.matches(r.value()))
+            .count())
+    }
+
     fn read(&self, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
         if let Some(key) = query.filter.as_ref().and_then(Filter::as_primary_key) {
             let one: Vec<R> = self.get(key)?.into_iter().collect();

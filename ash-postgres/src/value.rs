@@ -10,7 +10,7 @@ use std::error::Error as StdError;
 type BoxError = Box<dyn StdError + Sync + Send>;
 
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 UTC).
-const PG_EPOCH_OFFSET_MICROS: i128 = 946_684_800_000_000;
+const PG_EPOCH_OFFSET_MICROS: i64 = 946_684_800_000_000;
 
 /// The column type that stores a [`ValueKind`], as written in `CREATE TABLE`.
 ///
@@ -146,8 +146,9 @@ impl ToSql for Param {
             Value::String(s) if is_text(ty) => s.as_str().to_sql(ty, out),
             Value::Uuid(u) if *ty == Type::UUID => u.to_sql(ty, out),
             Value::Timestamp(micros) if *ty == Type::TIMESTAMPTZ || *ty == Type::TIMESTAMP => {
-                let pg = i64::try_from(*micros - PG_EPOCH_OFFSET_MICROS)
-                    .map_err(|_| format!("timestamp {micros}us is out of range"))?;
+                let pg = micros
+                    .checked_sub(PG_EPOCH_OFFSET_MICROS)
+                    .ok_or_else(|| format!("timestamp {micros}us is out of range"))?;
                 out.put_i64(pg);
                 Ok(IsNull::No)
             }
@@ -202,7 +203,10 @@ impl<'a> FromSql<'a> for Column {
             if pg == i64::MAX || pg == i64::MIN {
                 return Err("infinite timestamps have no SystemTime".into());
             }
-            Value::Timestamp(i128::from(pg) + PG_EPOCH_OFFSET_MICROS)
+            Value::Timestamp(
+                pg.checked_add(PG_EPOCH_OFFSET_MICROS)
+                    .ok_or("timestamp out of range")?,
+            )
         } else if *ty == Type::JSONB || *ty == Type::JSON {
             from_json(serde_json::Value::from_sql(ty, raw)?)?
         } else {
@@ -268,7 +272,7 @@ pub(crate) fn to_json(value: &Value) -> Result<serde_json::Value, BoxError> {
             .ok_or_else(|| format!("{f} cannot be stored in JSON"))?,
         Value::String(s) => J::String(s.clone()),
         Value::Uuid(u) => J::String(u.to_string()),
-        Value::Timestamp(t) => J::from(i64::try_from(*t).map_err(|_| "timestamp out of range")?),
+        Value::Timestamp(t) => J::from(*t),
         Value::List(items) => J::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
     })
 }

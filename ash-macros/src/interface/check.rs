@@ -20,7 +20,7 @@ pub fn check(cx: &Ctxt, res: &Resource, defines: &[Define]) {
             .collect();
         check_args(cx, res, define, action.kind, &inputs);
         check_get_by(cx, res, define, action.kind);
-        check_get_options(cx, define, action.kind);
+        check_get_options(cx, define, action);
     }
 }
 
@@ -137,14 +137,15 @@ fn check_get_by(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
 }
 
 /// `get` and `not_found_error` shape a read's result.
-fn check_get_options(cx: &Ctxt, define: &Define, kind: ActionKind) {
+fn check_get_options(cx: &Ctxt, define: &Define, action: &crate::resource::ast::Action) {
+    let kind = action.kind;
     if let Some((kw, _)) = &define.get {
         if kind != ActionKind::Read {
             cx.error_spanned_by(kw, "`get` applies to read actions only");
         }
     }
     if let Some((kw, _)) = &define.not_found_error {
-        if !define.is_get() || kind != ActionKind::Read {
+        if !(define.is_get() || action.get) || kind != ActionKind::Read {
             cx.error_spanned_by(
                 kw,
                 "`not_found_error` applies to read interfaces that return one record (`get_by = [..]` or `get = true`)",

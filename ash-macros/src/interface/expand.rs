@@ -134,7 +134,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
         }
         ActionKind::Read => {
             let input = quote!(<#input_ty as ::std::default::Default>::default());
-            if define.is_get() {
+            if define.is_get() || action.get {
                 let (ret, run) = if define.not_found_error() {
                     (
                         quote!(#path),
@@ -150,6 +150,16 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                     #[doc = #doc]
                     pub fn #name(&self, #( #key_params, )*) -> ::std::result::Result<#ret, #krate::error::Error> {
                         #run
+                    }
+                }
+            } else if action.pagination.is_some() {
+                quote! {
+                    #[doc = #doc]
+                    pub fn #name(
+                        &self,
+                        page: #krate::query::PageRequest<#path>,
+                    ) -> ::std::result::Result<#krate::query::Page<#path>, #krate::error::Error> {
+                        #krate::action::read_page(#layer, #input, #krate::query::Query::new(), page)
                     }
                 }
             } else {

@@ -145,6 +145,22 @@ pub struct Action {
     /// `change = ...` and `validate = ...`, in declaration order.
     pub entries: Vec<Entry>,
     pub primary: Option<bool>,
+    /// Read actions: `filter = <expr>` (a `Filter<R>`).
+    pub filter: Option<Expr>,
+    /// Read actions: `get = true`, at most one record.
+    pub get: bool,
+    /// Read actions: `pagination(...)`.
+    pub pagination: Option<PaginationDef>,
+}
+
+/// `pagination(offset = true, keyset = true, default_limit = 20, max_page_size = 100, countable = true)`.
+#[derive(Default)]
+pub struct PaginationDef {
+    pub offset: bool,
+    pub keyset: bool,
+    pub default_limit: Option<syn::LitInt>,
+    pub max_page_size: Option<syn::LitInt>,
+    pub countable: bool,
 }
 
 impl Action {

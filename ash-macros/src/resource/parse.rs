@@ -16,7 +16,23 @@ const RESOURCE_OPTIONS: [&str; 2] = ["domain", "data_layer"];
 const HELPER_ATTRIBUTES: [&str; 3] = ["actions", "changes", "validations"];
 const ATTRIBUTE_OPTIONS: [&str; 3] = ["default", "writable", "primary_key"];
 const ACTION_ENTRIES: [&str; 5] = ["defaults", "create", "read", "update", "destroy"];
-const ACTION_OPTIONS: [&str; 5] = ["accept", "argument", "change", "validate", "primary"];
+const ACTION_OPTIONS: [&str; 8] = [
+    "accept",
+    "argument",
+    "change",
+    "validate",
+    "primary",
+    "filter",
+    "get",
+    "pagination",
+];
+const PAGINATION_OPTIONS: [&str; 5] = [
+    "offset",
+    "keyset",
+    "default_limit",
+    "max_page_size",
+    "countable",
+];
 const ARGUMENT_OPTIONS: [&str; 2] = ["allow_nil", "default"];
 
 /// Parses the whole resource. `None` only when the item is not a struct at all.
@@ -348,6 +364,9 @@ fn parse_defaults(cx: &Ctxt, args: TokenStream, actions: &mut Vec<Action>) {
             arguments: Vec::new(),
             entries: Vec::new(),
             primary: None,
+            filter: None,
+            get: false,
+            pagination: None,
         });
     }
 }
@@ -381,6 +400,9 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
         arguments: Vec::new(),
         entries: Vec::new(),
         primary: None,
+        filter: None,
+        get: false,
+        pagination: None,
     };
     for tokens in entries {
         // `change = <change>` holds its own parenthesized arguments; parse it separately so
@@ -425,6 +447,19 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
                 Ok(b) => action.primary = Some(b),
                 Err(e) => cx.syn_error(e),
             },
+            ("filter" | "get" | "pagination", entry) if kind != ActionKind::Read => cx.error_at(
+                entry.name().span(),
+                format!("`{key}` applies to read actions only"),
+            ),
+            ("filter", Entry::KeyValue(_, v)) => match meta::parse::<Expr>(v) {
+                Ok(e) => action.filter = Some(e),
+                Err(e) => cx.syn_error(e),
+            },
+            ("get", Entry::KeyValue(_, v)) => match meta::parse_bool(v) {
+                Ok(b) => action.get = b,
+                Err(e) => cx.syn_error(e),
+            },
+            ("pagination", Entry::Call(_, args)) => action.pagination = Some(parse_pagination(cx, args)),
             ("on", Entry::KeyValue(i, _)) => cx.error_at(
                 i.span(),
                 "`on` is only allowed in the global `#[changes(...)]`: a change inside an action applies to that action",
@@ -483,4 +518,43 @@ fn parse_argument(cx: &Ctxt, args: TokenStream) -> Option<Argument> {
         }
     }
     Some(argument)
+}
+
+/// `pagination(offset = true, keyset = true, default_limit = 20, max_page_size = 100,
+/// countable = true)`; a bare `offset` or `keyset` means `= true`.
+fn parse_pagination(cx: &Ctxt, args: TokenStream) -> PaginationDef {
+    let mut def = PaginationDef::default();
+    for entry in meta::parse_entries(cx, args) {
+        let key = entry.name().to_string();
+        let flag = |v: Option<TokenStream>| match v {
+            None => Ok(true),
+            Some(v) => meta::parse_bool(v),
+        };
+        let result = match (key.as_str(), entry) {
+            ("offset", Entry::Flag(_)) => flag(None).map(|b| def.offset = b),
+            ("offset", Entry::KeyValue(_, v)) => flag(Some(v)).map(|b| def.offset = b),
+            ("keyset", Entry::Flag(_)) => flag(None).map(|b| def.keyset = b),
+            ("keyset", Entry::KeyValue(_, v)) => flag(Some(v)).map(|b| def.keyset = b),
+            ("countable", Entry::Flag(_)) => flag(None).map(|b| def.countable = b),
+            ("countable", Entry::KeyValue(_, v)) => flag(Some(v)).map(|b| def.countable = b),
+            ("default_limit", Entry::KeyValue(_, v)) => {
+                meta::parse::<syn::LitInt>(v).map(|n| def.default_limit = Some(n))
+            }
+            ("max_page_size", Entry::KeyValue(_, v)) => {
+                meta::parse::<syn::LitInt>(v).map(|n| def.max_page_size = Some(n))
+            }
+            (_, entry) => {
+                unknown(cx, entry.name(), "pagination option", &PAGINATION_OPTIONS);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            cx.syn_error(e);
+        }
+    }
+    if !def.offset && !def.keyset {
+        def.offset = true;
+        def.keyset = true;
+    }
+    def
 }

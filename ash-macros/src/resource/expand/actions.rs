@@ -144,7 +144,44 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         "Input of the `{action_name}` action of [`{ident}`]; choosing this type chooses the action."
     );
     let read_impl = (action.kind == ActionKind::Read).then(|| {
-        quote! { impl #krate::action::ReadAction for #input {} }
+        let pagination = match &action.pagination {
+            Some(p) => {
+                let (offset, keyset, countable) = (p.offset, p.keyset, p.countable);
+                let opt = |n: &Option<syn::LitInt>| match n {
+                    Some(n) => quote!(::std::option::Option::Some(#n)),
+                    None => quote!(::std::option::Option::None),
+                };
+                let (default_limit, max_page_size) = (opt(&p.default_limit), opt(&p.max_page_size));
+                quote! {
+                    const PAGINATION: ::std::option::Option<#krate::query::Pagination> =
+                        ::std::option::Option::Some(#krate::query::Pagination {
+                            offset: #offset,
+                            keyset: #keyset,
+                            default_limit: #default_limit,
+                            max_page_size: #max_page_size,
+                            countable: #countable,
+                        });
+                }
+            }
+            None => quote!(),
+        };
+        let base_query = action.filter.as_ref().map(|filter| {
+            let filter = quote_spanned!(filter.span()=> {
+                let filter: #krate::filter::Filter<#ident> = #filter;
+                filter
+            });
+            quote! {
+                fn base_query(&self) -> #krate::query::Query<#ident> {
+                    #krate::query::Query::new().filter(#filter)
+                }
+            }
+        });
+        quote! {
+            impl #krate::action::ReadAction for #input {
+                #pagination
+                #base_query
+            }
+        }
     });
     let other_impl = (action.kind != ActionKind::Read).then(|| {
         quote! { impl #krate::action::#kind_trait for #input {} }

@@ -3,6 +3,7 @@
 mod actions;
 mod changes;
 mod model;
+mod query;
 mod registry;
 mod validations;
 
@@ -59,11 +60,13 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream) -> Token
     let item = &res.item;
     let model = model::expand(res, &names);
     let actions = actions::expand(res, &names);
+    let query = query::expand(res, &names);
     let registry = registry::expand(res, args, original, true);
     quote! {
         #item
         #model
         #actions
+        #query
         #registry
     }
 }

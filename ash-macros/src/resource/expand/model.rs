@@ -249,7 +249,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
 
             fn contains(&self, value: &#value) -> bool {
                 match value {
-                    #( #value::#variants(v) => #as_attr::contains(&self.#idents, v), )*
+                    #( #value::#variants(v) => #as_attr::contains_value(&self.#idents, v), )*
                 }
             }
 

@@ -1,0 +1,349 @@
+//! Read actions and typed queries: every operator (with nils), combinations, sorting,
+//! limit and offset edges, `get`, offset and keyset pages.
+
+use ash_rs::prelude::*;
+use std::collections::HashSet;
+
+#[resource(domain = Catalog)]
+#[actions(
+    defaults(read, create = [name, price, stock, note, tags]),
+    read(in_stock, filter = Product::STOCK.gt(0)),
+    read(only_cheap, get = true, filter = Product::PRICE.lt(2)),
+    read(pages, pagination(offset, keyset, default_limit = 2, max_page_size = 3, countable)),
+    read(offset_only, pagination(offset = true, default_limit = 10)),
+)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Product {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    pub name: String,
+    pub price: i64,
+    #[attribute(default = 0)]
+    pub stock: i64,
+    pub note: Option<String>,
+    #[attribute(default = Vec::new())]
+    pub tags: Vec<String>,
+}
+
+#[domain]
+#[resources(Product(
+    define(add, action = create, args = [name, price]),
+    define(in_stock),
+    define(only_cheap, not_found_error = false),
+    define(pages),
+    define(offset_only),
+    define(product_by_name, action = read, get_by = [name]),
+))]
+pub struct Catalog;
+
+/// name, price, stock, note, tags
+type Row = (&'static str, i64, i64, Option<&'static str>, &'static [&'static str]);
+
+fn seed() -> Catalog {
+    let c = Catalog::new();
+    let rows: [Row; 5] = [
+        ("apple", 3, 10, Some("red fruit"), &["fruit", "red"]),
+        ("banana", 1, 0, None, &["fruit"]),
+        ("carrot", 2, 5, Some("orange root"), &["vegetable"]),
+        ("date", 5, 0, Some("sweet"), &["fruit", "dried"]),
+        ("eggplant", 4, 2, None, &[]),
+    ];
+    for (name, price, stock, note, tags) in rows {
+        c.add(
+            name,
+            price,
+            ProductCreateInput::new()
+                .stock(stock)
+                .note(note.map(str::to_owned))
+                .tags(tags.iter().map(|t| t.to_string()).collect::<Vec<_>>()),
+        )
+        .unwrap();
+    }
+    c
+}
+
+fn names(c: &Catalog, query: Query<Product>) -> Vec<String> {
+    ash_rs::api::read(
+        c,
+        ProductReadInput::new(),
+        query.sort_by(Product::NAME.asc()),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|p| p.name)
+    .collect()
+}
+
+fn filtered(c: &Catalog, filter: Filter<Product>) -> Vec<String> {
+    names(c, Query::new().filter(filter))
+}
+
+#[test]
+fn comparison_operators() {
+    let c = seed();
+    assert_eq!(filtered(&c, Product::PRICE.eq(3)), ["apple"]);
+    assert_eq!(
+        filtered(&c, Product::PRICE.not_eq(3)),
+        ["banana", "carrot", "date", "eggplant"]
+    );
+    assert_eq!(filtered(&c, Product::PRICE.lt(3)), ["banana", "carrot"]);
+    assert_eq!(
+        filtered(&c, Product::PRICE.lte(3)),
+        ["apple", "banana", "carrot"]
+    );
+    assert_eq!(filtered(&c, Product::PRICE.gt(3)), ["date", "eggplant"]);
+    assert_eq!(
+        filtered(&c, Product::PRICE.gte(3)),
+        ["apple", "date", "eggplant"]
+    );
+    assert_eq!(
+        filtered(&c, Product::NAME.is_in(["date", "apple", "zucchini"])),
+        ["apple", "date"]
+    );
+    assert!(filtered(&c, Product::NAME.is_in(Vec::<String>::new())).is_empty());
+    assert_eq!(
+        filtered(&c, Product::NAME.contains("an")),
+        ["banana", "eggplant"]
+    );
+    assert_eq!(
+        filtered(&c, Product::TAGS.contains(vec!["fruit".to_owned()])),
+        ["apple", "banana", "date"]
+    );
+}
+
+#[test]
+fn nil_matches_no_comparison() {
+    let c = seed();
+    assert_eq!(filtered(&c, Product::NOTE.is_nil()), ["banana", "eggplant"]);
+    assert_eq!(
+        filtered(&c, !Product::NOTE.is_nil()),
+        ["apple", "carrot", "date"]
+    );
+    // `note != "sweet"` is not true for nil notes, as in Ash.
+    assert_eq!(
+        filtered(&c, Product::NOTE.not_eq("sweet")),
+        ["apple", "carrot"]
+    );
+    assert_eq!(filtered(&c, Product::NOTE.eq("sweet")), ["date"]);
+    assert_eq!(
+        filtered(&c, Product::NOTE.contains("r")),
+        ["apple", "carrot"]
+    );
+    assert_eq!(
+        filtered(&c, Product::NOTE.gt("a")),
+        ["apple", "carrot", "date"]
+    );
+}
+
+#[test]
+fn combinations() {
+    let c = seed();
+    assert_eq!(
+        filtered(&c, Product::PRICE.gt(1) & Product::STOCK.eq(0)),
+        ["date"]
+    );
+    assert_eq!(
+        filtered(&c, Product::PRICE.eq(1) | Product::PRICE.eq(5)),
+        ["banana", "date"]
+    );
+    assert_eq!(
+        filtered(
+            &c,
+            !(Product::PRICE.eq(1) | Product::PRICE.eq(5)) & Product::NOTE.is_nil()
+        ),
+        ["eggplant"]
+    );
+    // Two `.filter` calls are ANDed.
+    assert_eq!(
+        names(
+            &c,
+            Query::new()
+                .filter(Product::PRICE.gt(1))
+                .filter(Product::PRICE.lt(4))
+        ),
+        ["apple", "carrot"]
+    );
+}
+
+#[test]
+fn sorting_with_nils_and_ties() {
+    let c = seed();
+    let sorted = |key| -> Vec<String> {
+        ash_rs::api::read(&c, ProductReadInput::new(), Query::new().sort_by(key))
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
+    };
+    assert_eq!(
+        sorted(Product::PRICE.asc()),
+        ["banana", "carrot", "apple", "eggplant", "date"]
+    );
+    assert_eq!(
+        sorted(Product::PRICE.desc()),
+        ["date", "eggplant", "apple", "carrot", "banana"]
+    );
+    // nils last ascending, first descending.
+    let nils_last = sorted(Product::NOTE.asc());
+    assert_eq!(&nils_last[..3], ["carrot", "apple", "date"]);
+    let mut tail = nils_last[3..].to_vec();
+    tail.sort();
+    assert_eq!(tail, ["banana", "eggplant"]);
+    let nils_first = sorted(Product::NOTE.desc());
+    let mut head = nils_first[..2].to_vec();
+    head.sort();
+    assert_eq!(head, ["banana", "eggplant"]);
+    assert_eq!(&nils_first[2..], ["date", "apple", "carrot"]);
+    // Equal keys keep a stable order (by primary key): the same on every read.
+    let first = sorted(Product::STOCK.asc());
+    for _ in 0..5 {
+        assert_eq!(sorted(Product::STOCK.asc()), first);
+    }
+    // Several keys: stock descending, then name descending.
+    let multi: Vec<String> = ash_rs::api::read(
+        &c,
+        ProductReadInput::new(),
+        Query::new()
+            .sort_by(Product::STOCK.asc())
+            .sort_by(Product::NAME.desc()),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|p| p.name)
+    .collect();
+    assert_eq!(multi, ["date", "banana", "eggplant", "carrot", "apple"]);
+}
+
+#[test]
+fn limit_and_offset_edges() {
+    let c = seed();
+    assert!(names(&c, Query::new().limit(0)).is_empty());
+    assert_eq!(names(&c, Query::new().limit(2)), ["apple", "banana"]);
+    assert_eq!(names(&c, Query::new().offset(3)), ["date", "eggplant"]);
+    assert_eq!(names(&c, Query::new().offset(4).limit(10)), ["eggplant"]);
+    assert!(names(&c, Query::new().offset(5)).is_empty());
+    assert!(names(&c, Query::new().offset(usize::MAX).limit(usize::MAX)).is_empty());
+}
+
+#[test]
+fn read_actions_with_filters_and_get() {
+    let c = seed();
+    let mut in_stock: Vec<String> = c.in_stock().unwrap().into_iter().map(|p| p.name).collect();
+    in_stock.sort();
+    assert_eq!(in_stock, ["apple", "carrot", "eggplant"]);
+    // `get = true`: exactly one record below price 2.
+    assert_eq!(
+        c.only_cheap().unwrap().map(|p| p.name).as_deref(),
+        Some("banana")
+    );
+    c.add("fig", 1, ProductCreateInput::new()).unwrap();
+    let err = c.only_cheap().unwrap_err();
+    assert!(matches!(err.errors(), [ErrorKind::MultipleResults(m)] if m.count == 2));
+
+    assert_eq!(c.product_by_name("carrot").unwrap().price, 2);
+    assert!(c.product_by_name("kiwi").unwrap_err().is_not_found());
+    // A get through the action's own filter: the record must match it too.
+    let banana = c.product_by_name("banana").unwrap();
+    let in_stock_banana = ash_rs::api::read_one(
+        &c,
+        ProductInStockInput::new(),
+        Query::new().filter(Product::ID.eq(banana.id)),
+    )
+    .unwrap();
+    assert_eq!(in_stock_banana, None, "banana has no stock");
+}
+
+#[test]
+fn offset_pages() {
+    let c = seed();
+    let page = c.pages(PageRequest::offset(0).count()).unwrap();
+    assert_eq!(
+        (page.results.len(), page.limit, page.count, page.more),
+        (2, 2, Some(5), true)
+    );
+    let last = c.pages(PageRequest::offset(4)).unwrap();
+    assert_eq!(
+        (last.results.len(), last.more, last.count),
+        (1, false, None)
+    );
+    // max_page_size clamps the requested limit.
+    assert_eq!(
+        c.pages(PageRequest::offset(0).limit(100))
+            .unwrap()
+            .results
+            .len(),
+        3
+    );
+    // Not countable: an error, not a silent missing count.
+    let err = c.offset_only(PageRequest::offset(0).count()).unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }));
+    // Keyset pages on an offset-only action are refused.
+    assert!(c.offset_only(PageRequest::first()).is_err());
+}
+
+#[test]
+fn keyset_pages_visit_every_record_once() {
+    let c = seed();
+    let mut seen = Vec::new();
+    let mut request = PageRequest::first();
+    loop {
+        let page = c.pages(request).unwrap();
+        seen.extend(page.results.iter().map(|p| p.name.clone()));
+        match page.next {
+            Some(next) => request = PageRequest::after(next),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["apple", "banana", "carrot", "date", "eggplant"]);
+}
+
+#[test]
+fn keyset_pages_are_stable_under_concurrent_inserts() {
+    let c = Catalog::new();
+    for i in 0..200 {
+        c.add(format!("p{i:04}"), i, ProductCreateInput::new())
+            .unwrap();
+    }
+    let before: HashSet<Uuid> = ash_rs::api::read(&c, ProductReadInput::new(), Query::new())
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let writer = {
+        let c = c.clone();
+        std::thread::spawn(move || {
+            for i in 0..500 {
+                c.add(format!("new{i}"), i % 300, ProductCreateInput::new())
+                    .unwrap();
+            }
+        })
+    };
+    let mut seen: Vec<Uuid> = Vec::new();
+    let query = || Query::new().sort_by(Product::PRICE.asc());
+    let mut page = ash_rs::api::read_page(
+        &c,
+        ProductPagesInput::new(),
+        query(),
+        PageRequest::first().limit(3),
+    )
+    .unwrap();
+    loop {
+        seen.extend(page.results.iter().map(|p| p.id));
+        let Some(next) = page.next.clone() else { break };
+        page = ash_rs::api::read_page(
+            &c,
+            ProductPagesInput::new(),
+            query(),
+            PageRequest::after(next).limit(3),
+        )
+        .unwrap();
+    }
+    writer.join().unwrap();
+    let unique: HashSet<Uuid> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "no record is seen twice");
+    assert!(
+        before.is_subset(&unique),
+        "every record present before paging is seen"
+    );
+}
