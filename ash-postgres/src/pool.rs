@@ -104,10 +104,18 @@ pub struct PoolBuilder {
     max_size: u32,
     connection_timeout: Duration,
     statement_timeout: Option<Duration>,
+    on_connect: Vec<String>,
     create_missing_tables: bool,
 }
 
 impl PoolBuilder {
+    /// SQL run on every new connection, after its settings (for example
+    /// `SET application_name = 'billing'`). Given by you, never by user input.
+    pub fn on_connect(mut self, sql: impl Into<String>) -> Self {
+        self.on_connect.push(sql.into());
+        self
+    }
+
     /// The schema tables live in (table names are qualified with it); by default the
     /// connection's `search_path` decides (normally `public`).
     pub fn schema(mut self, schema: impl Into<String>) -> Self {
@@ -151,10 +159,12 @@ impl PoolBuilder {
             .parse()
             .map_err(|e| framework(format!("invalid PostgreSQL URL: {e}")))?;
         config.connect_timeout(self.connection_timeout);
-        let setup = match self.statement_timeout {
-            Some(t) => format!("SET statement_timeout = {}", t.as_millis().max(1)),
-            None => String::new(),
-        };
+        let mut setup: Vec<String> = Vec::new();
+        if let Some(t) = self.statement_timeout {
+            setup.push(format!("SET statement_timeout = {}", t.as_millis().max(1)));
+        }
+        setup.extend(self.on_connect);
+        let setup = setup.join(";\n");
         let pool = r2d2::Pool::builder()
             .max_size(self.max_size)
             .min_idle(Some(0))
@@ -238,6 +248,7 @@ impl Pool {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
             statement_timeout: None,
+            on_connect: Vec::new(),
             create_missing_tables: false,
         }
     }
