@@ -18,6 +18,7 @@ macro_rules! conformance {
         increments = $increments:expr $(,)?
     ) => {
         use ash_rs::error::{ErrorKind, InputType};
+        use ash_rs::data_layer::DataLayer;
         use ash_rs::filter::CmpOp;
         use ash_rs::prelude::*;
         use ash_rs::value::Value;
@@ -791,6 +792,19 @@ macro_rules! conformance {
             let mut expected: Vec<&Item> = all.iter().collect();
             expected.sort_by(|a, b| b.name.cmp(&a.name).then(a.id.cmp(&b.id)));
             assert_eq!(page.iter().collect::<Vec<_>>(), expected[1..3].to_vec());
+        }
+
+        #[test]
+        fn count_ignores_sort_limit_and_offset() {
+            let Some((d, _env)) = setup() else { return };
+            items(&d);
+            let layer = ash_rs::domain::HasResource::<Item>::data_layer(&d);
+            assert_eq!(layer.count(&Query::new()).unwrap(), 5);
+            let query = by_rank()
+                .filter(Filter::IsNil(ItemField::Score).not())
+                .offset(1)
+                .limit(1);
+            assert_eq!(layer.count(&query).unwrap(), 3);
         }
 
         #[test]

@@ -166,6 +166,9 @@ fn every_action_is_exactly_one_statement() {
     assert_eq!(bank.list_accounts().unwrap().len(), 1);
     assert_eq!(count() - before, 1, "read");
     let before = count();
+    assert_eq!(table.count(&Query::new()).unwrap(), 1);
+    assert_eq!(count() - before, 1, "count");
+    let before = count();
     bank.close_account(&account).unwrap();
     assert_eq!(count() - before, 1, "destroy");
     let before = count();

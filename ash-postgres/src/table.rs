@@ -629,6 +629,26 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         rows.iter().map(|row| Self::decode(row, 0)).collect()
     }
 
+    /// One `SELECT count(*) ... WHERE <filter>`; sort, limit and offset are ignored.
+    fn count(&self, query: &Query<R>) -> Result<usize, ErrorKind> {
+        let mut params = Params::default();
+        let mut sql = format!("SELECT count(*) FROM {}", self.table);
+        if let Some(filter) = &query.filter {
+            sql.push_str(" WHERE ");
+            render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut sql)?;
+        }
+        let rows = self
+            .query(&sql, &params)?
+            .map_err(|e| framework_error(&format!("counting {} records", R::NAME), &e))?;
+        let count: i64 = match rows.first() {
+            Some(row) => row
+                .try_get(0)
+                .map_err(|e| framework_error("reading a count", &e))?,
+            None => 0,
+        };
+        usize::try_from(count).map_err(|_| framework(format!("count {count} out of range")))
+    }
+
     /// Runs `f` in a transaction (see [`Pool::transaction`]): an error or a panic in `f`
     /// rolls back every write made through this pool on this thread.
     fn transaction<T, F>(&self, f: F) -> Result<T, Error>
