@@ -380,6 +380,42 @@ fn a_killed_connection_is_a_typed_error_and_the_next_call_works() {
 }
 
 #[test]
+fn after_a_server_restart_one_call_fails_and_the_pool_recovers() {
+    let Some(db) = TestDb::with(|b| b.max_size(4)) else {
+        return;
+    };
+    let bank = Bank::connect(&db.pool).unwrap();
+    let account = bank.open_account("a", AccountCreateInput::new()).unwrap();
+    // Three connections open at once, then idle in the pool.
+    let barrier = Arc::new(Barrier::new(3));
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let (pool, barrier) = (db.pool.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                pool.with_connection(|c| {
+                    barrier.wait();
+                    c.client().query_one("SELECT pg_backend_pid()", &[])
+                })
+                .unwrap()
+                .get::<_, i32>(0)
+            })
+        })
+        .collect();
+    let pids: Vec<i32> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(pids.len(), 3);
+    // What a restart does to them: every backend is gone.
+    for pid in pids {
+        terminate(pid);
+    }
+    let err = bank.get_account(account.id).unwrap_err();
+    assert_framework(&err, "PostgreSQL");
+    // The other dead connections are checked before use and replaced: no second failure.
+    for _ in 0..6 {
+        assert_eq!(bank.get_account(account.id).unwrap(), account);
+    }
+}
+
+#[test]
 fn a_statement_timeout_is_a_typed_error_that_writes_nothing() {
     let Some(db) = TestDb::with(|b| b.statement_timeout(Duration::from_millis(300))) else {
         return;

@@ -22,6 +22,8 @@ pub struct Connection {
     broken: bool,
     /// The first failed statement of the open transaction: PostgreSQL has aborted it.
     failed: Option<String>,
+    /// The pool's loss count when this connection was last known to be alive.
+    checked: u64,
 }
 
 impl fmt::Debug for Connection {
@@ -68,6 +70,8 @@ impl Connection {
 struct Manager {
     config: postgres::Config,
     setup: String,
+    /// Bumped whenever a connection is found dead: see [`Pool::checkout`].
+    losses: Arc<AtomicU64>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -84,6 +88,7 @@ impl r2d2::ManageConnection for Manager {
             statements: HashMap::new(),
             broken: false,
             failed: None,
+            checked: self.losses.load(Ordering::Relaxed),
         })
     }
 
@@ -165,6 +170,7 @@ impl PoolBuilder {
         }
         setup.extend(self.on_connect);
         let setup = setup.join(";\n");
+        let losses = Arc::new(AtomicU64::new(0));
         let pool = r2d2::Pool::builder()
             .max_size(self.max_size)
             .min_idle(Some(0))
@@ -174,7 +180,11 @@ impl PoolBuilder {
             .test_on_check_out(false)
             .connection_timeout(self.connection_timeout)
             .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build_unchecked(Manager { config, setup });
+            .build_unchecked(Manager {
+                config,
+                setup,
+                losses: losses.clone(),
+            });
         let pool = Pool {
             inner: Arc::new(PoolInner {
                 id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
@@ -182,6 +192,7 @@ impl PoolBuilder {
                 schema: self.schema,
                 create_missing_tables: self.create_missing_tables,
                 target: redact(&self.url),
+                losses,
             }),
         };
         pool.with_connection(|c| c.client().simple_query("").map(|_| ()))?;
@@ -214,6 +225,7 @@ struct PoolInner {
     schema: Option<String>,
     create_missing_tables: bool,
     target: String,
+    losses: Arc<AtomicU64>,
 }
 
 /// A pool of connections to one PostgreSQL database: the configuration
@@ -288,7 +300,9 @@ impl Pool {
         match slot_lookup(pool_id, |slot| slot.conn.take()) {
             None => {
                 let mut conn = self.checkout()?;
-                f(&mut conn)
+                let result = f(&mut conn);
+                self.note_loss(&conn);
+                result
             }
             Some(taken) => {
                 let mut back = PutBack {
@@ -305,12 +319,42 @@ impl Pool {
         }
     }
 
+    /// A connection from the pool. Once a dead connection was found (a killed backend, a
+    /// restarted server), every idle connection opened before is pinged before its next
+    /// use and replaced if it is dead too, so one failure does not become one per pooled
+    /// connection. Otherwise checkouts cost no round trip.
     fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, ErrorKind> {
-        self.inner.pool.get().map_err(|e| {
-            ErrorKind::Framework(FrameworkError {
-                message: format!("no PostgreSQL connection to {}: {e}", self.inner.target),
-            })
-        })
+        let max_tries = self.inner.pool.max_size() + 1;
+        let mut tries = 0;
+        loop {
+            let mut conn = self.inner.pool.get().map_err(|e| {
+                ErrorKind::Framework(FrameworkError {
+                    message: format!("no PostgreSQL connection to {}: {e}", self.inner.target),
+                })
+            })?;
+            let losses = self.inner.losses.load(Ordering::Relaxed);
+            if conn.checked == losses {
+                return Ok(conn);
+            }
+            conn.checked = losses;
+            match conn.client.simple_query("") {
+                Ok(_) => return Ok(conn),
+                Err(_) if tries < max_tries => {
+                    conn.broken = true;
+                    tries += 1;
+                }
+                Err(e) => {
+                    conn.broken = true;
+                    return Err(crate::error::framework_error("checking a connection", &e));
+                }
+            }
+        }
+    }
+
+    fn note_loss(&self, conn: &Connection) {
+        if conn.broken {
+            self.inner.losses.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Runs `f` in a transaction on one connection: every statement any table of this
@@ -334,6 +378,7 @@ impl Pool {
         let mut conn = self.checkout()?;
         if let Err(e) = conn.client.batch_execute("BEGIN") {
             conn.note(&e);
+            self.note_loss(&conn);
             return Err(crate::error::framework_error("BEGIN failed", &e).into());
         }
         conn.failed = None;
@@ -354,20 +399,20 @@ impl Pool {
         let Some(mut conn) = pop_slot(id) else {
             return Err(framework("the transaction's connection was lost").into());
         };
-        if let (Ok(_), Some(reason)) = (&result, conn.failed.take()) {
-            // PostgreSQL answers COMMIT of an aborted transaction with a silent ROLLBACK:
-            // report it rather than pretend the writes were stored.
-            if conn.client.batch_execute("ROLLBACK").is_err() {
-                conn.broken = true;
+        let outcome = match (result, conn.failed.take()) {
+            (Ok(_), Some(reason)) => {
+                // PostgreSQL answers COMMIT of an aborted transaction with a silent ROLLBACK:
+                // report it rather than pretend the writes were stored.
+                if conn.client.batch_execute("ROLLBACK").is_err() {
+                    conn.broken = true;
+                }
+                Err(framework(format!(
+                    "PostgreSQL: the transaction was rolled back because a statement inside it failed: {reason}; \
+                     wrap an expected failure in a nested transaction (a savepoint) to go on after it"
+                ))
+                .into())
             }
-            return Err(framework(format!(
-                "PostgreSQL: the transaction was rolled back because a statement inside it failed: {reason}; \
-                 wrap an expected failure in a nested transaction (a savepoint) to go on after it"
-            ))
-            .into());
-        }
-        match result {
-            Ok(value) => match conn.client.batch_execute("COMMIT") {
+            (Ok(value), None) => match conn.client.batch_execute("COMMIT") {
                 Ok(()) => Ok(value),
                 Err(e) => {
                     conn.note(&e);
@@ -378,14 +423,16 @@ impl Pool {
                     .into())
                 }
             },
-            Err(error) => {
+            (Err(error), _) => {
                 if let Err(e) = conn.client.batch_execute("ROLLBACK") {
                     conn.note(&e);
                     conn.broken = true;
                 }
                 Err(error)
             }
-        }
+        };
+        self.note_loss(&conn);
+        outcome
     }
 
     fn savepoint<T>(&self, depth: u32, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
