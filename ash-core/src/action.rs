@@ -92,6 +92,7 @@ pub trait ReadAction: Action {
 }
 
 /// Runs a create action.
+#[inline]
 pub fn create<A, L>(layer: &L, input: A) -> Result<A::Resource, Error>
 where
     A: CreateAction,
@@ -112,6 +113,7 @@ where
 
 /// The end of every write: fail with every recorded error, or run the hooks and the write
 /// (in the data layer's transaction when there are hooks).
+#[inline]
 fn write<R, L, F>(layer: &L, mut changeset: Changeset<'_, R>, write: F) -> Result<R, Error>
 where
     R: Resource,
@@ -133,6 +135,7 @@ where
 }
 
 /// Runs an update action on `record` (the caller's copy).
+#[inline]
 pub fn update<A, L>(layer: &L, record: &A::Resource, input: A) -> Result<A::Resource, Error>
 where
     A: UpdateAction,
@@ -157,6 +160,7 @@ where
 }
 
 /// Runs a destroy action on `record` (the caller's copy); returns the destroyed record.
+#[inline]
 pub fn destroy<A, L>(layer: &L, record: &A::Resource, input: A) -> Result<A::Resource, Error>
 where
     A: DestroyAction,
@@ -178,6 +182,7 @@ where
 }
 
 /// Runs a read action with an extra `query` on top of the action's own.
+#[inline]
 pub fn read<A, L>(layer: &L, input: A, query: Query<A::Resource>) -> Result<Vec<A::Resource>, Error>
 where
     A: ReadAction,
@@ -190,6 +195,7 @@ where
 /// Runs a read action expecting at most one record (`get?` in Ash): none gives `Ok(None)`,
 /// more than one gives `MultipleResults`. A filter that is exactly primary-key equality
 /// goes straight to the record.
+#[inline]
 pub fn read_one<A, L>(
     layer: &L,
     input: A,
@@ -220,22 +226,25 @@ where
 }
 
 /// [`read_one`], with `NotFound` (naming the filter) when nothing matches.
+#[inline]
 pub fn get<A, L>(layer: &L, input: A, query: Query<A::Resource>) -> Result<A::Resource, Error>
 where
     A: ReadAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
-    let filter = query.filter.as_ref().map(Filter::to_dyn);
+    // Kept typed (no allocation for key lookups) and rendered only when nothing is found.
+    let filter = query.filter.clone();
     read_one(layer, input, query)?.ok_or_else(|| {
         ErrorKind::NotFound(NotFound {
             resource: <A::Resource as Resource>::NAME.to_owned(),
-            filter,
+            filter: filter.as_ref().map(Filter::to_dyn),
         })
         .into()
     })
 }
 
 /// The primary key, when the filter is primary-key equality or a conjunction holding one.
+#[inline]
 fn primary_key_in<R: Resource>(filter: &Filter<R>) -> Option<&R::PrimaryKey> {
     match filter {
         Filter::And(all) => all.iter().find_map(primary_key_in),
@@ -344,6 +353,8 @@ where
         }
     }
 }
+
+#[inline]
 
 fn merge<R: Resource>(base: Query<R>, extra: Query<R>) -> Query<R> {
     let mut merged = match extra.filter {

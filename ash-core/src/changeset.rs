@@ -18,6 +18,12 @@ pub struct Changeset<'a, R: Resource> {
     filter: Option<Filter<R>>,
     atomics: Atomics<R>,
     errors: Vec<ErrorKind>,
+    /// Boxed: most actions add no hook, and the hot path should not carry (or drop) two
+    /// empty vectors.
+    hooks: Option<Box<Hooks<R>>>,
+}
+
+struct Hooks<R: Resource> {
     before_action: Vec<BeforeAction<R>>,
     after_action: Vec<AfterAction<R>>,
 }
@@ -45,14 +51,21 @@ impl<R: Resource> std::fmt::Debug for Changeset<'_, R> {
                     .collect::<Vec<_>>(),
             )
             .field("errors", &self.errors)
-            .field("before_action", &self.before_action.len())
-            .field("after_action", &self.after_action.len())
+            .field(
+                "before_action",
+                &self.hooks.as_ref().map_or(0, |h| h.before_action.len()),
+            )
+            .field(
+                "after_action",
+                &self.hooks.as_ref().map_or(0, |h| h.after_action.len()),
+            )
             .finish()
     }
 }
 
 impl<'a, R: Resource> Changeset<'a, R> {
     /// A changeset for `action`, acting on `data` (the caller's copy, for update and destroy).
+    #[inline]
     pub fn new(action: &'static ActionInfo, data: Option<&'a R>) -> Self {
         Changeset {
             action,
@@ -62,8 +75,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
             filter: None,
             atomics: Atomics::new(),
             errors: Vec::new(),
-            before_action: Vec::new(),
-            after_action: Vec::new(),
+            hooks: None,
         }
     }
 
@@ -74,7 +86,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
     where
         F: for<'x, 'y> FnOnce(&'y mut Changeset<'x, R>) + Send + 'static,
     {
-        self.before_action.push(Box::new(hook));
+        self.hooks_mut().before_action.push(Box::new(hook));
     }
 
     /// Adds a hook that runs just after the write, with the stored record, in the order
@@ -85,18 +97,31 @@ impl<'a, R: Resource> Changeset<'a, R> {
     where
         F: FnOnce(&mut R) -> Result<(), ErrorKind> + Send + 'static,
     {
-        self.after_action.push(Box::new(hook));
+        self.hooks_mut().after_action.push(Box::new(hook));
+    }
+
+    fn hooks_mut(&mut self) -> &mut Hooks<R> {
+        self.hooks.get_or_insert_with(|| {
+            Box::new(Hooks {
+                before_action: Vec::new(),
+                after_action: Vec::new(),
+            })
+        })
     }
 
     /// Whether any hook was added.
+    #[inline]
     pub fn has_hooks(&self) -> bool {
-        !self.before_action.is_empty() || !self.after_action.is_empty()
+        self.hooks.is_some()
     }
 
     /// Runs the `before_action` hooks, including hooks they add, in order.
     pub(crate) fn run_before_action(&mut self) {
-        while !self.before_action.is_empty() {
-            let hooks = std::mem::take(&mut self.before_action);
+        loop {
+            let hooks = match &mut self.hooks {
+                Some(h) if !h.before_action.is_empty() => std::mem::take(&mut h.before_action),
+                _ => break,
+            };
             for hook in hooks {
                 hook(self);
             }
@@ -105,52 +130,66 @@ impl<'a, R: Resource> Changeset<'a, R> {
 
     /// Takes the `after_action` hooks.
     pub(crate) fn take_after_action(&mut self) -> Vec<AfterAction<R>> {
-        std::mem::take(&mut self.after_action)
+        self.hooks
+            .as_mut()
+            .map(|h| std::mem::take(&mut h.after_action))
+            .unwrap_or_default()
     }
 
     /// The running action.
+    #[inline]
     pub fn action(&self) -> &'static ActionInfo {
         self.action
     }
 
     /// The running action's type.
+    #[inline]
     pub fn action_type(&self) -> ActionType {
         self.action.kind
     }
 
     /// The record as the caller holds it (update and destroy); `None` on create.
+    #[inline]
     pub fn data(&self) -> Option<&'a R> {
         self.data
     }
 
     /// Makes the action's input (its arguments) visible to changes and validations.
+    #[inline]
     pub fn set_arguments<A: std::any::Any>(&mut self, input: &'a A) {
         self.arguments = Some(input);
     }
 
     /// The action's input, holding its arguments, if it is of type `A` (the generated
     /// `{Resource}{Action}Input`): `changeset.arguments::<PostPublishInput>()`.
+    #[inline]
     pub fn arguments<A: std::any::Any>(&self) -> Option<&'a A> {
         self.arguments.and_then(|a| a.downcast_ref::<A>())
     }
 
     /// The attribute writes so far.
+    #[inline]
     pub fn changes(&self) -> &R::Changes {
         &self.changes
     }
 
     /// The attribute writes, to change them.
+    #[inline]
     pub fn changes_mut(&mut self) -> &mut R::Changes {
         &mut self.changes
     }
 
     /// Requires the stored record to match `filter` when the write happens (ANDed with any
     /// filter already added). A mismatch fails the action with `StaleRecord`.
+    #[inline]
     pub fn add_filter(&mut self, filter: Filter<R>) {
-        self.filter = Some(match self.filter.take() {
-            Some(existing) => existing.and(filter),
-            None => filter,
-        });
+        match &mut self.filter {
+            None => self.filter = Some(filter),
+            Some(existing) => {
+                let first = std::mem::replace(existing, Filter::And(Vec::new()));
+                *existing = first.and(filter);
+            }
+        }
     }
 
     /// The filter the stored record must match.
@@ -159,6 +198,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
     }
 
     /// Adds an atomic write, computed from the stored record by the data layer.
+    #[inline]
     pub fn add_atomic(&mut self, field: R::Field, expr: AtomicExpr) {
         self.atomics.push(Atomic { field, expr });
     }
@@ -169,6 +209,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
     }
 
     /// Records an error; the action will fail with every error recorded.
+    #[inline]
     pub fn add_error(&mut self, error: ErrorKind) {
         self.errors.push(error);
     }
@@ -179,12 +220,14 @@ impl<'a, R: Resource> Changeset<'a, R> {
     }
 
     /// Whether no error has been recorded.
+    #[inline]
     pub fn is_valid(&self) -> bool {
         self.errors.is_empty()
     }
 
     /// Ends the build: the error class of every recorded error, or the parts the data layer
     /// needs.
+    #[inline]
     pub fn into_parts(self) -> Result<ChangesetParts<R>, Error> {
         if !self.errors.is_empty() {
             return Err(Error::from_errors(self.errors));

@@ -43,6 +43,7 @@ impl CmpOp {
 
     /// Whether `ordering` (of attribute against value) satisfies the operator. Nil or
     /// incomparable values satisfy nothing, as in Ash.
+    #[inline]
     pub fn holds(self, ordering: Option<Ordering>) -> bool {
         let Some(o) = ordering else { return false };
         match self {
@@ -77,11 +78,13 @@ pub enum Filter<R: Resource> {
 
 impl<R: Resource> Filter<R> {
     /// `attribute == value`.
+    #[inline]
     pub fn eq(value: R::Value) -> Self {
         Filter::Cmp(CmpOp::Eq, value)
     }
 
     /// The filter that matches only the record with this primary key.
+    #[inline]
     pub fn primary_key(key: &R::PrimaryKey) -> Self {
         Filter::eq(R::primary_key_value(key))
     }
@@ -98,6 +101,7 @@ impl<R: Resource> Filter<R> {
     }
 
     /// Whether `record` matches.
+    #[inline]
     pub fn matches(&self, record: &R) -> bool {
         match self {
             Filter::Cmp(op, value) => op.holds(record.compare(value)),
@@ -112,6 +116,7 @@ impl<R: Resource> Filter<R> {
 
     /// The primary key, when the filter is exactly primary-key equality: a data layer can
     /// then go straight to the record instead of scanning.
+    #[inline]
     pub fn as_primary_key(&self) -> Option<&R::PrimaryKey> {
         match self {
             Filter::Cmp(CmpOp::Eq, value) => R::primary_key_of(value),

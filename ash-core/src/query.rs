@@ -39,11 +39,13 @@ impl<R: Resource> Default for Query<R> {
 
 impl<R: Resource> Query<R> {
     /// A query reading every record.
+    #[inline]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds a filter (ANDed with any existing one).
+    #[inline]
     pub fn filter(mut self, filter: Filter<R>) -> Self {
         self.filter = Some(match self.filter.take() {
             Some(existing) => existing.and(filter),
@@ -77,6 +79,7 @@ impl<R: Resource> Query<R> {
     }
 
     /// Whether `record` passes the filter.
+    #[inline]
     pub fn matches(&self, record: &R) -> bool {
         self.filter.as_ref().is_none_or(|f| f.matches(record))
     }

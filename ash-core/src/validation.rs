@@ -24,6 +24,7 @@ where
 }
 
 /// Runs `validation` and records its error on the changeset, if any.
+#[inline]
 pub fn run<R: Resource, V: Validation<R> + ?Sized>(
     validation: &V,
     changeset: &mut Changeset<'_, R>,

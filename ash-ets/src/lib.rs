@@ -85,6 +85,7 @@ fn missing<R: Resource>(key: &R::PrimaryKey, operation: &'static str) -> ErrorKi
 }
 
 impl<R: Resource> DataLayer<R> for EtsTable<R> {
+    #[inline]
     fn create(&self, record: R) -> Result<R, ErrorKind> {
         match self.rows.entry(record.primary_key().clone()) {
             Entry::Occupied(_) => Err(ErrorKind::AlreadyExists(AlreadyExists {
@@ -98,6 +99,7 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         }
     }
 
+    #[inline]
     fn update(&self, op: UpdateOp<R>) -> Result<R, ErrorKind> {
         // The compare and the write happen under this one guard: nothing can interleave.
         let Some(mut stored) = self.rows.get_mut(&op.primary_key) else {
@@ -121,6 +123,7 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         Ok(stored.clone())
     }
 
+    #[inline]
     fn destroy(&self, op: DestroyOp<R>) -> Result<R, ErrorKind> {
         let filter = op.filter;
         let removed = self.rows.remove_if(&op.primary_key, |_, stored| {
@@ -137,6 +140,7 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         }
     }
 
+    #[inline]
     fn get(&self, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind> {
         Ok(self.rows.get(key).map(|r| r.value().clone()))
     }

@@ -16,6 +16,9 @@ mod meta;
 mod resource;
 mod suggest;
 
+#[cfg(test)]
+mod tests;
+
 use proc_macro::TokenStream;
 
 /// Declares a resource. See the `ash-rs` crate documentation for the DSL.

@@ -2,7 +2,7 @@
 
 pub mod ast;
 mod builtins;
-mod check;
+pub(crate) mod check;
 mod expand;
 pub mod parse;
 

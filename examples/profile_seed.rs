@@ -1,0 +1,137 @@
+//! A driver for instruction-count profiles of the seed's code interface against
+//! hand-written `dashmap` code: `valgrind --tool=callgrind` counts instructions, which stay
+//! stable on a shared, noisy machine where wall-clock time does not.
+//!
+//! ```sh
+//! cargo build --release --example profile_seed
+//! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out target/release/examples/profile_seed update ash 100000
+//! ```
+//!
+//! Arguments: `create|update|get`, `ash|hand`, and the number of operations.
+
+use ash_rs::prelude::*;
+use dashmap::DashMap;
+use std::hint::black_box;
+
+#[resource(domain = Domain)]
+#[actions(
+    defaults(read, create = [state, county]),
+    update(update, accept = [state, county], change = optimistic_lock(version)),
+)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Address {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    #[attribute(default = 1)]
+    pub version: i64,
+    pub state: String,
+    pub county: String,
+}
+
+#[domain]
+#[resources(Address(
+    define(get_address, action = read, get_by = [id]),
+    define(create_address, action = create, args = [state, county]),
+    define(update_address, action = update),
+))]
+pub struct Domain;
+
+#[derive(Debug, Clone)]
+struct Hand {
+    id: Uuid,
+    version: i64,
+    state: String,
+    county: String,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let op = args.get(1).map(String::as_str).unwrap_or("update");
+    let side = args.get(2).map(String::as_str).unwrap_or("ash");
+    let n: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    if op == "sizes" {
+        sizes();
+        return;
+    }
+    match side {
+        "ash" => ash(op, n),
+        _ => hand(op, n),
+    }
+}
+
+fn ash(op: &str, n: usize) {
+    let domain = Domain::new();
+    let mut record = domain.create_address("FL", "Pinellas").expect("create");
+    for _ in 0..n {
+        match op {
+            "create" => {
+                black_box(domain.create_address("FL", "Pinellas").expect("create"));
+            }
+            "get" => {
+                black_box(domain.get_address(record.id).expect("get"));
+            }
+            _ => {
+                let input = AddressUpdateInput::new().state("NC").county("Guilford");
+                record = domain.update_address(&record, input).expect("update");
+            }
+        }
+    }
+    black_box(record);
+}
+
+fn hand(op: &str, n: usize) {
+    let map: DashMap<Uuid, Hand> = DashMap::new();
+    let mut record = Hand {
+        id: Uuid::new_v4(),
+        version: 1,
+        state: "FL".into(),
+        county: "Pinellas".into(),
+    };
+    map.insert(record.id, record.clone());
+    for _ in 0..n {
+        match op {
+            "create" => {
+                let new = Hand {
+                    id: Uuid::new_v4(),
+                    version: 1,
+                    state: "FL".into(),
+                    county: "Pinellas".into(),
+                };
+                if let dashmap::mapref::entry::Entry::Vacant(slot) = map.entry(new.id) {
+                    slot.insert(new.clone());
+                }
+                black_box(new);
+            }
+            "get" => {
+                black_box(map.get(&record.id).map(|r| r.value().clone()));
+            }
+            _ => {
+                let (state, county) = (String::from("NC"), String::from("Guilford"));
+                let mut stored = map.get_mut(&record.id).expect("stored");
+                assert_eq!(stored.version, record.version);
+                stored.version = stored.version.checked_add(1).expect("overflow");
+                stored.state = state;
+                stored.county = county;
+                record = stored.clone();
+            }
+        }
+    }
+    black_box(record);
+}
+
+#[allow(dead_code)]
+fn sizes() {
+    use ash_rs::changeset::Changeset;
+    eprintln!(
+        "changeset {} update_op {} filter {} query {} value {} changes {} error {} kind {} result {}",
+        std::mem::size_of::<Changeset<Address>>(),
+        std::mem::size_of::<ash_rs::data_layer::UpdateOp<Address>>(),
+        std::mem::size_of::<Filter<Address>>(),
+        std::mem::size_of::<Query<Address>>(),
+        std::mem::size_of::<AddressValue>(),
+        std::mem::size_of::<AddressChanges>(),
+        std::mem::size_of::<Error>(),
+        std::mem::size_of::<ErrorKind>(),
+        std::mem::size_of::<Result<Address, Error>>(),
+    );
+}
