@@ -355,7 +355,6 @@ where
 }
 
 #[inline]
-
 fn merge<R: Resource>(base: Query<R>, extra: Query<R>) -> Query<R> {
     let mut merged = match extra.filter {
         Some(filter) => base.filter(filter),
