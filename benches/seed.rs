@@ -5,16 +5,26 @@
 //! `DashMap<Uuid, HandAddress>`, cloned in and out, with the same optimistic-lock check.
 //! After the criterion runs, `report()` prints each group's medians and their ratio.
 //!
-//! Run it with `cargo bench --bench seed`.
+//! Two groups compare generated code with generated code:
+//! - `update_validated`: the locked update plus two validations (`string_length`,
+//!   `present`) against the bare locked update (issue 3: at most 1.3x), with a
+//!   hand-written validated update for reference;
+//! - `get_via_read`: a get by primary key through the read action and a typed query
+//!   (`ash_rs::api::get`) against the `get_address` code interface (issue 4: within 1.2x).
+//!
+//! Run it with `cargo bench --bench seed`. With `ASH_BENCH_REPORT=<file>` set, the ratio
+//! table is also appended to that file as Markdown (`scripts/bench.sh` does this).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ash_rs::prelude::*;
+use common::{append_report, criterion_dir, median_ns};
 use criterion::{criterion_group, Criterion};
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
+
+mod common;
 
 // ---------------------------------------------------------------------------------------
 // The seed: the resource and domain of examples/prevent_concurrent_writes.rs.
@@ -23,6 +33,13 @@ use dashmap::DashMap;
 #[actions(
     defaults(read, create = [state, county]),
     update(update, accept = [state, county], change = optimistic_lock(version)),
+    update(
+        update_validated,
+        accept = [state, county],
+        change = optimistic_lock(version),
+        validate = string_length(state, min = 1, max = 40),
+        validate = present(county),
+    ),
 )]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Address {
@@ -39,6 +56,7 @@ pub struct Address {
     define(get_address, action = read, get_by = [id]),
     define(create_address, action = create, args = [state, county]),
     define(update_address, action = update),
+    define(update_address_validated, action = update_validated),
 ))]
 pub struct Domain;
 
@@ -59,6 +77,7 @@ pub enum HandError {
     NotFound,
     Stale,
     Overflow,
+    Invalid,
 }
 
 #[derive(Default)]
@@ -104,6 +123,24 @@ impl HandTable {
         }
         stored.version = version;
         Ok(stored.clone())
+    }
+
+    /// `update` behind the two checks of the `update_validated` action: the new (or
+    /// current) state has 1 to 40 characters, and a county is present.
+    pub fn update_validated(
+        &self,
+        record: &HandAddress,
+        state: Option<&str>,
+        county: Option<&str>,
+    ) -> Result<HandAddress, HandError> {
+        let len = state.unwrap_or(&record.state).chars().count();
+        if !(1..=40).contains(&len) {
+            return Err(HandError::Invalid);
+        }
+        if county.is_none() && record.county.is_empty() {
+            return Err(HandError::Invalid);
+        }
+        self.update(record, state, county)
     }
 
     pub fn get(&self, id: Uuid) -> Option<HandAddress> {
@@ -298,6 +335,101 @@ fn bench_contention(c: &mut Criterion) {
     group.finish();
 }
 
+/// The locked update with two validations against the bare locked update, both generated,
+/// always with the latest record; and the hand-written update doing the same checks.
+fn bench_update_validated(c: &mut Criterion) {
+    let mut group = c.benchmark_group("update_validated");
+    group.bench_function("validated", |b| {
+        let domain = Domain::new();
+        let mut latest = domain.create_address("FL", "Pinellas").unwrap();
+        b.iter(|| {
+            latest = domain
+                .update_address_validated(
+                    black_box(&latest),
+                    AddressUpdateValidatedInput::new()
+                        .state(black_box("NC"))
+                        .county(black_box("Guilford")),
+                )
+                .unwrap();
+        });
+        assert!(latest.version > 1);
+    });
+    group.bench_function("bare", |b| {
+        let domain = Domain::new();
+        let mut latest = domain.create_address("FL", "Pinellas").unwrap();
+        b.iter(|| {
+            latest = domain
+                .update_address(
+                    black_box(&latest),
+                    AddressUpdateInput::new()
+                        .state(black_box("NC"))
+                        .county(black_box("Guilford")),
+                )
+                .unwrap();
+        });
+        assert!(latest.version > 1);
+    });
+    group.bench_function("hand_written", |b| {
+        let table = HandTable::default();
+        let mut latest = table.create("FL", "Pinellas").unwrap();
+        b.iter(|| {
+            latest = table
+                .update_validated(
+                    black_box(&latest),
+                    Some(black_box("NC")),
+                    Some(black_box("Guilford")),
+                )
+                .unwrap();
+        });
+        assert!(latest.version > 1);
+    });
+    group.finish();
+}
+
+/// A get by primary key through the read action and a typed query
+/// (`ash_rs::api::get(.., Query::new().filter(Address::ID.eq(id)))`) against the
+/// `get_address` code interface and the hand-written get, from `GET_TABLE_SIZE` records.
+fn bench_get_via_read(c: &mut Criterion) {
+    let mut group = c.benchmark_group("get_via_read");
+    let domain = Domain::new();
+    let ids: Vec<Uuid> = (0..GET_TABLE_SIZE)
+        .map(|_| domain.create_address("FL", "Pinellas").unwrap().id)
+        .collect();
+    group.bench_function("read_action", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % ids.len();
+            black_box(
+                ash_rs::api::get(
+                    &domain,
+                    AddressReadInput::new(),
+                    Query::new().filter(Address::ID.eq(black_box(ids[i]))),
+                )
+                .unwrap(),
+            )
+        });
+    });
+    group.bench_function("get_address", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % ids.len();
+            black_box(domain.get_address(black_box(ids[i])).unwrap())
+        });
+    });
+    group.bench_function("hand_written", |b| {
+        let table = HandTable::default();
+        let ids: Vec<Uuid> = (0..GET_TABLE_SIZE)
+            .map(|_| table.create("FL", "Pinellas").unwrap().id)
+            .collect();
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % ids.len();
+            black_box(table.get(black_box(ids[i])).unwrap())
+        });
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(50)
@@ -308,69 +440,125 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_create, bench_update, bench_get, bench_contention
+    targets = bench_create, bench_update, bench_get, bench_contention, bench_update_validated, bench_get_via_read
 }
 
 // ---------------------------------------------------------------------------------------
 // The ratio table.
 
-/// Where criterion writes its results, found the way criterion finds it.
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(target).join("criterion");
-    }
-    let from_metadata = std::env::var_os("CARGO").and_then(|cargo| {
-        let output = std::process::Command::new(cargo)
-            .args(["metadata", "--format-version", "1", "--no-deps"])
-            .output()
-            .ok()?;
-        let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
-        Some(PathBuf::from(metadata["target_directory"].as_str()?).join("criterion"))
-    });
-    from_metadata.unwrap_or_else(|| PathBuf::from("target/criterion"))
+/// One row of the ratio table: `numerator / denominator`, both medians of `group`.
+struct Row {
+    label: &'static str,
+    group: &'static str,
+    numerator: &'static str,
+    denominator: &'static str,
+    bar: &'static str,
 }
 
-/// The median point estimate, in nanoseconds, of one benchmark's latest run.
-fn median_ns(dir: &std::path::Path, group: &str, function: &str) -> Option<f64> {
-    let path = dir
-        .join(group)
-        .join(function)
-        .join("new")
-        .join("estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let estimates: serde_json::Value = serde_json::from_str(&text).ok()?;
-    estimates["median"]["point_estimate"].as_f64()
-}
+const ROWS: &[Row] = &[
+    Row {
+        label: "create",
+        group: "create",
+        numerator: "ash",
+        denominator: "hand_written",
+        bar: "2x (goal 1.25x)",
+    },
+    Row {
+        label: "update",
+        group: "update",
+        numerator: "ash",
+        denominator: "hand_written",
+        bar: "2x (goal 1.25x)",
+    },
+    Row {
+        label: "get",
+        group: "get",
+        numerator: "ash",
+        denominator: "hand_written",
+        bar: "2x (goal 1.25x)",
+    },
+    Row {
+        label: "contention (2 threads, 1 record)",
+        group: "contention",
+        numerator: "ash",
+        denominator: "hand_written",
+        bar: "2x",
+    },
+    Row {
+        label: "update_validated: validated / bare",
+        group: "update_validated",
+        numerator: "validated",
+        denominator: "bare",
+        bar: "1.3x (issue 3)",
+    },
+    Row {
+        label: "update_validated: validated / hand",
+        group: "update_validated",
+        numerator: "validated",
+        denominator: "hand_written",
+        bar: "-",
+    },
+    Row {
+        label: "get_via_read: read action / get_address",
+        group: "get_via_read",
+        numerator: "read_action",
+        denominator: "get_address",
+        bar: "1.2x (issue 4)",
+    },
+    Row {
+        label: "get_via_read: read action / hand",
+        group: "get_via_read",
+        numerator: "read_action",
+        denominator: "hand_written",
+        bar: "-",
+    },
+];
 
 fn report() {
     let dir = criterion_dir();
+    let mut markdown = String::from(
+        "### Code interface (`cargo bench --bench seed`)\n\n\
+         | comparison | numerator (ns) | denominator (ns) | ratio | bar |\n\
+         |---|---:|---:|---:|---|\n",
+    );
     println!();
     println!("Medians from {}", dir.display());
     println!(
-        "{:<12} {:>16} {:>16} {:>12}",
-        "operation", "ash (ns)", "hand (ns)", "ash / hand"
+        "{:<42} {:>14} {:>14} {:>8}",
+        "comparison", "num (ns)", "den (ns)", "ratio"
     );
-    for group in ["create", "update", "get", "contention"] {
-        let (Some(ash), Some(hand)) = (
-            median_ns(&dir, group, "ash"),
-            median_ns(&dir, group, "hand_written"),
+    for row in ROWS {
+        let (Some(num), Some(den)) = (
+            median_ns(&dir, row.group, row.numerator),
+            median_ns(&dir, row.group, row.denominator),
         ) else {
             continue;
         };
         println!(
-            "{:<12} {:>16.1} {:>16.1} {:>11.2}x",
-            group,
-            ash,
-            hand,
-            ash / hand
+            "{:<42} {:>14.1} {:>14.1} {:>7.2}x",
+            row.label,
+            num,
+            den,
+            num / den
         );
+        markdown.push_str(&format!(
+            "| {} | {:.1} | {:.1} | {:.2}x | {} |\n",
+            row.label,
+            num,
+            den,
+            num / den,
+            row.bar
+        ));
     }
     println!(
         "(contention: one iteration = {THREADS} threads x {INCREMENTS_PER_THREAD} increments)"
     );
+    markdown.push_str(&format!(
+        "\nMedians per call; `contention` is one run of {THREADS} threads x \
+         {INCREMENTS_PER_THREAD} increments of one record. `get` and `get_via_read` read \
+         from {GET_TABLE_SIZE} records.\n\n"
+    ));
+    append_report(&markdown);
 }
 
 fn main() {

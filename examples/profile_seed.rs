@@ -7,7 +7,12 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out target/release/examples/profile_seed update ash 100000
 //! ```
 //!
-//! Arguments: `create|update|get`, `ash|hand`, and the number of operations.
+//! Arguments: `create|update|get|update_validated|get_read|read`, `ash|hand`, and the
+//! number of operations. `update_validated` is the locked update with two validations;
+//! `get_read` a get by primary key through the read action and a typed query; `read` a
+//! filtered read (`state == "FL" and version > 1`) over `READ_RECORDS` records, one
+//! operation being one whole read. `scripts/bench.sh` subtracts a run with 0 operations
+//! and divides by the operations.
 
 use ash_rs::prelude::*;
 use dashmap::DashMap;
@@ -17,6 +22,13 @@ use std::hint::black_box;
 #[actions(
     defaults(read, create = [state, county]),
     update(update, accept = [state, county], change = optimistic_lock(version)),
+    update(
+        update_validated,
+        accept = [state, county],
+        change = optimistic_lock(version),
+        validate = string_length(state, min = 1, max = 40),
+        validate = present(county),
+    ),
 )]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Address {
@@ -33,6 +45,7 @@ pub struct Address {
     define(get_address, action = read, get_by = [id]),
     define(create_address, action = create, args = [state, county]),
     define(update_address, action = update),
+    define(update_address_validated, action = update_validated),
 ))]
 pub struct Domain;
 
@@ -59,9 +72,24 @@ fn main() {
     }
 }
 
+/// Records in the table of the `read` operation.
+const READ_RECORDS: usize = 100_000;
+const STATES: [&str; 5] = ["FL", "NC", "CA", "NY", "TX"];
+
 fn ash(op: &str, n: usize) {
     let domain = Domain::new();
     let mut record = domain.create_address("FL", "Pinellas").expect("create");
+    if op == "read" {
+        for i in 0..READ_RECORDS {
+            let created = domain
+                .create_address(STATES[i % STATES.len()], "Pinellas")
+                .expect("create");
+            if i % 3 == 0 {
+                let input = AddressUpdateInput::new().county("Guilford");
+                domain.update_address(&created, input).expect("update");
+            }
+        }
+    }
     for _ in 0..n {
         match op {
             "create" => {
@@ -69,6 +97,24 @@ fn ash(op: &str, n: usize) {
             }
             "get" => {
                 black_box(domain.get_address(record.id).expect("get"));
+            }
+            "get_read" => {
+                let query = Query::new().filter(Address::ID.eq(record.id));
+                black_box(ash_rs::api::get(&domain, AddressReadInput::new(), query).expect("get"));
+            }
+            "read" => {
+                let query = Query::new().filter(Address::STATE.eq("FL") & Address::VERSION.gt(1));
+                black_box(
+                    ash_rs::api::read(&domain, AddressReadInput::new(), query).expect("read"),
+                );
+            }
+            "update_validated" => {
+                let input = AddressUpdateValidatedInput::new()
+                    .state("NC")
+                    .county("Guilford");
+                record = domain
+                    .update_address_validated(&record, input)
+                    .expect("update");
             }
             _ => {
                 let input = AddressUpdateInput::new().state("NC").county("Guilford");
@@ -88,6 +134,17 @@ fn hand(op: &str, n: usize) {
         county: "Pinellas".into(),
     };
     map.insert(record.id, record.clone());
+    if op == "read" {
+        for i in 0..READ_RECORDS {
+            let new = Hand {
+                id: Uuid::new_v4(),
+                version: if i % 3 == 0 { 2 } else { 1 },
+                state: STATES[i % STATES.len()].into(),
+                county: if i % 3 == 0 { "Guilford" } else { "Pinellas" }.into(),
+            };
+            map.insert(new.id, new);
+        }
+    }
     for _ in 0..n {
         match op {
             "create" => {
@@ -102,11 +159,24 @@ fn hand(op: &str, n: usize) {
                 }
                 black_box(new);
             }
-            "get" => {
+            "get" | "get_read" => {
                 black_box(map.get(&record.id).map(|r| r.value().clone()));
+            }
+            "read" => {
+                let state = black_box("FL");
+                black_box(
+                    map.iter()
+                        .filter(|r| r.state == state && r.version > 1)
+                        .map(|r| r.value().clone())
+                        .collect::<Vec<_>>(),
+                );
             }
             _ => {
                 let (state, county) = (String::from("NC"), String::from("Guilford"));
+                if op == "update_validated" {
+                    let len = state.chars().count();
+                    assert!((1..=40).contains(&len) && !county.is_empty());
+                }
                 let mut stored = map.get_mut(&record.id).expect("stored");
                 assert_eq!(stored.version, record.version);
                 stored.version = stored.version.checked_add(1).expect("overflow");
