@@ -37,7 +37,13 @@ pub struct Product {
 pub struct Catalog;
 
 /// name, price, stock, note, tags
-type Row = (&'static str, i64, i64, Option<&'static str>, &'static [&'static str]);
+type Row = (
+    &'static str,
+    i64,
+    i64,
+    Option<&'static str>,
+    &'static [&'static str],
+);
 
 fn seed() -> Catalog {
     let c = Catalog::new();
