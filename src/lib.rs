@@ -106,3 +106,8 @@ pub mod __private {
     pub use ash_core::__private::*;
     pub use ash_macros::__interface as interface;
 }
+
+/// Compiles and runs the README's examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
