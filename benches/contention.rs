@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ash_rs::prelude::*;
-use common::{append_report, criterion_dir, median_ns};
+use common::{append_report, criterion_dir, median_ns, verdict};
 use criterion::{criterion_group, BenchmarkId, Criterion};
 use dashmap::DashMap;
 
@@ -302,8 +302,9 @@ fn report() {
                 ash / hand
             );
             markdown.push_str(&format!(
-                "| {records} | {threads} | {ash_rate:.2} | {hand_rate:.2} | {:.2}x | {ash_retry:.3} | {hand_retry:.3} | 1.5x |\n",
-                ash / hand
+                "| {records} | {threads} | {ash_rate:.2} | {hand_rate:.2} | {:.2}x | {ash_retry:.3} | {hand_retry:.3} | 1.5x: **{}** |\n",
+                ash / hand,
+                verdict(ash / hand, 1.5)
             ));
         }
     }

@@ -165,7 +165,11 @@ fn main() {
             "{n:>9} {ash_bytes:>12.1} {hand_bytes:>12.1} {:>7.3}x {ash_allocs:>11.2} {hand_allocs:>11.2}",
             ash_bytes / hand_bytes
         );
-        let bar = if n == 100_000 { "1.1x" } else { "-" };
+        let bar = if n == 100_000 {
+            format!("1.1x: **{}**", common::verdict(ash_bytes / hand_bytes, 1.1))
+        } else {
+            "-".to_owned()
+        };
         markdown.push_str(&format!(
             "| {n} | {ash_bytes:.1} | {hand_bytes:.1} | {:.3}x | {ash_allocs:.2} | {hand_allocs:.2} | {bar} |\n",
             ash_bytes / hand_bytes

@@ -49,3 +49,12 @@ pub fn append_report(markdown: &str) {
     file.write_all(markdown.as_bytes())
         .expect("write ASH_BENCH_REPORT");
 }
+
+/// `"met"` or `"missed"`: whether `ratio` is within `limit`.
+pub fn verdict(ratio: f64, limit: f64) -> &'static str {
+    if ratio <= limit {
+        "met"
+    } else {
+        "missed"
+    }
+}
