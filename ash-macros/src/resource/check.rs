@@ -9,6 +9,7 @@ use syn::Ident;
 
 pub fn check(cx: &Ctxt, res: &Resource) {
     check_no_generics(cx, res);
+    check_reserved_names(cx, res);
     check_primary_key(cx, res);
     check_attribute_options(cx, res);
     check_unique_actions(cx, res);
@@ -25,6 +26,26 @@ fn check_no_generics(cx: &Ctxt, res: &Resource) {
             &res.item.generics,
             "a resource cannot have generic parameters",
         );
+    }
+}
+
+/// Names the generated code already uses: each action input has `new()` and a setter per
+/// input, so an input named `new` would collide (Ash has reserved names for the same
+/// reason).
+fn check_reserved_names(cx: &Ctxt, res: &Resource) {
+    const RESERVED: [&str; 1] = ["new"];
+    let attributes = res.attributes.iter().map(|a| &a.ident);
+    let arguments = res
+        .actions
+        .iter()
+        .flat_map(|a| a.arguments.iter().map(|arg| &arg.ident));
+    for name in attributes.chain(arguments) {
+        if RESERVED.contains(&name.to_string().as_str()) {
+            cx.error_spanned_by(
+                name,
+                format!("`{name}` is a reserved name: every action input has `{name}()`; rename the field"),
+            );
+        }
     }
 }
 
