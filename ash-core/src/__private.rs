@@ -33,13 +33,3 @@ pub const fn assert_listed<D: crate::domain::HasResource<R>, R: crate::resource:
 
 /// Checks that a resource listed in domain `D` declares `domain = D`.
 pub const fn assert_in_domain<R: crate::domain::InDomain<D>, D>() {}
-
-/// `deserialize_with` for nilable inputs: a present `null` is `Some(None)` (set to nil),
-/// an absent key stays `None` (not given).
-pub fn deserialize_some<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    T: serde::Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}

@@ -82,3 +82,16 @@ pub fn decode_argument<T: serde::de::DeserializeOwned>(
         })
     })
 }
+
+/// `serde::Deserialize` for every generated input: read a map, then set each input as
+/// [`from_json_value`] does, so serde users get the same checks (unknown inputs rejected)
+/// and generated code stays small.
+pub fn deserialize<'de, A, D>(deserializer: D) -> Result<A, D::Error>
+where
+    A: Action + Default,
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error as _;
+    let value = serde_json::Value::Object(serde::Deserialize::deserialize(deserializer)?);
+    from_json_value(value).map_err(|e| D::Error::custom(e.to_string().replace('\n', " ")))
+}

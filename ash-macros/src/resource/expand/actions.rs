@@ -63,7 +63,6 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         if a.nilable {
             quote! {
                 #[doc = #doc]
-                #[serde(default, deserialize_with = "::ash_rs::__private::deserialize_some")]
                 pub #id: ::std::option::Option<#ty>,
             }
         } else {
@@ -98,7 +97,6 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         let doc = format!("The `{id}` argument.");
         quote! {
             #[doc = #doc]
-            #[serde(default)]
             pub #id: ::std::option::Option<#ty>,
         }
     });
@@ -189,8 +187,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
 
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone, Default, PartialEq, #krate::__private::serde::Deserialize)]
-        #[serde(crate = "::ash_rs::__private::serde", deny_unknown_fields)]
+        #[derive(Debug, Clone, Default, PartialEq)]
         #vis struct #input {
             #( #fields )*
             #( #arg_fields )*
@@ -204,6 +201,17 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
             }
             #( #setters )*
             #( #arg_setters )*
+        }
+
+        /// Reads the input from any self-describing format (a JSON body, say); unknown
+        /// inputs are rejected, and every bad key is reported.
+        impl<'de> #krate::__private::serde::Deserialize<'de> for #input {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: #krate::__private::serde::Deserializer<'de>,
+            {
+                #krate::input::deserialize(deserializer)
+            }
         }
 
         impl #krate::action::Action for #input {
