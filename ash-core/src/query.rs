@@ -86,16 +86,18 @@ impl<R: Resource> Query<R> {
 
     /// Sorts, then applies offset and limit, in memory: what a data layer without native
     /// querying does after filtering. Records equal on every sort key are ordered by
-    /// primary key, so pages are deterministic. A query with no sort, limit or offset
-    /// returns its records in no particular order (sorting them would cost a fifth of a
-    /// filtered read).
+    /// primary key, so pages are deterministic.
     pub fn finish_in_memory(&self, mut records: Vec<R>) -> Vec<R> {
-        let unordered = self.sort.is_empty() && self.limit.is_none() && self.offset == 0;
-        if records.len() > 1 && !unordered {
-            records.sort_by(|a, b| {
-                self.compare(a, b)
-                    .then_with(|| a.compare(&b.get(R::PRIMARY_KEY)).unwrap_or(Ordering::Equal))
-            });
+        if records.len() > 1 {
+            if self.sort.is_empty() {
+                // Primary keys are unique: an unstable sort gives the same order.
+                records.sort_unstable_by(|a, b| a.primary_key().cmp(b.primary_key()));
+            } else {
+                records.sort_by(|a, b| {
+                    self.compare(a, b)
+                        .then_with(|| a.primary_key().cmp(b.primary_key()))
+                });
+            }
         }
         let start = self.offset.min(records.len());
         let end = match self.limit {
@@ -114,7 +116,7 @@ impl<R: Resource> Query<R> {
                 // nils last ascending, first descending
                 (true, false) => Ordering::Greater,
                 (false, true) => Ordering::Less,
-                (false, false) => a.compare(&b.get(*field)).unwrap_or(Ordering::Equal),
+                (false, false) => a.compare_field(b, *field).unwrap_or(Ordering::Equal),
             };
             let ordering = match order {
                 SortOrder::Asc => ordering,

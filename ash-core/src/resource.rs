@@ -33,7 +33,7 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     const DATA_LAYER_OPTIONS: &'static [(&'static str, &'static str)];
 
     /// The primary key's type.
-    type PrimaryKey: Clone + Eq + Hash + Debug + Send + Sync + 'static;
+    type PrimaryKey: Clone + Eq + Ord + Hash + Debug + Send + Sync + 'static;
     /// One variant per attribute.
     type Field: Copy + Eq + Hash + Debug + Send + Sync + 'static;
     /// One variant per attribute, holding a value of that attribute's type.
@@ -63,6 +63,8 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     fn set(&mut self, value: Self::Value);
     /// Compares the record's attribute with `value` (of the same attribute).
     fn compare(&self, value: &Self::Value) -> Option<Ordering>;
+    /// Compares one attribute of two records, without copying either value.
+    fn compare_field(&self, other: &Self, field: Self::Field) -> Option<Ordering>;
     /// Whether the attribute is nil.
     fn is_nil(&self, field: Self::Field) -> bool;
     /// Whether the record's attribute contains `value` (of the same attribute).

@@ -59,17 +59,11 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
     let fields = accepted.iter().map(|a| {
         let id = &a.ident;
         let ty = &a.ty;
+        // For a nilable attribute `Some(None)` sets it to nil.
         let doc = format!("Sets `{id}`; `None` leaves it as it is (or at its default).");
-        if a.nilable {
-            quote! {
-                #[doc = #doc]
-                pub #id: ::std::option::Option<#ty>,
-            }
-        } else {
-            quote! {
-                #[doc = #doc]
-                pub #id: ::std::option::Option<#ty>,
-            }
+        quote! {
+            #[doc = #doc]
+            pub #id: ::std::option::Option<#ty>,
         }
     });
     let setters = accepted.iter().map(|a| {

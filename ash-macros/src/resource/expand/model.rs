@@ -247,6 +247,13 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                 }
             }
 
+            #[inline]
+            fn compare_field(&self, other: &Self, field: #field) -> ::std::option::Option<::std::cmp::Ordering> {
+                match field {
+                    #( #field::#variants => #as_attr::compare(&self.#idents, &other.#idents), )*
+                }
+            }
+
             fn contains(&self, value: &#value) -> bool {
                 match value {
                     #( #value::#variants(v) => #as_attr::contains_value(&self.#idents, v), )*
