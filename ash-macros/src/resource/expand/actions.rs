@@ -56,20 +56,23 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         .iter()
         .filter_map(|n| res.attribute(n))
         .collect();
-    let fields = accepted.iter().map(|a| {
-        let id = &a.ident;
-        let ty = &a.ty;
-        // For a nilable attribute `Some(None)` sets it to nil.
-        let doc = format!("Sets `{id}`; `None` leaves it as it is (or at its default).");
+    let args = &action.arguments;
+    // Accepted attributes and arguments are the inputs: one field and one setter each.
+    let inputs: Vec<(&syn::Ident, &syn::Type, &str)> = accepted
+        .iter()
+        .map(|a| (&a.ident, &a.ty, "attribute"))
+        .chain(args.iter().map(|a| (&a.ident, &a.ty, "argument")))
+        .collect();
+    let fields = inputs.iter().map(|(id, ty, what)| {
+        // For a nilable input `Some(None)` sets it to nil.
+        let doc = format!("The `{id}` {what}; `None` when not given.");
         quote! {
             #[doc = #doc]
             pub #id: ::std::option::Option<#ty>,
         }
     });
-    let setters = accepted.iter().map(|a| {
-        let id = &a.ident;
-        let ty = &a.ty;
-        let doc = format!("Sets `{id}`.");
+    let setters = inputs.iter().map(|(id, ty, what)| {
+        let doc = format!("Sets the `{id}` {what}.");
         quote! {
             #[doc = #doc]
             #[must_use]
@@ -81,32 +84,9 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
     });
     let idents: Vec<_> = accepted.iter().map(|a| &a.ident).collect();
     let attr_strs: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
-    let args = &action.arguments;
     let arg_idents: Vec<_> = args.iter().map(|a| &a.ident).collect();
     let arg_strs: Vec<String> = arg_idents.iter().map(|i| i.to_string()).collect();
     let strs: Vec<String> = attr_strs.iter().chain(arg_strs.iter()).cloned().collect();
-    let arg_fields = args.iter().map(|a| {
-        let id = &a.ident;
-        let ty = &a.ty;
-        let doc = format!("The `{id}` argument.");
-        quote! {
-            #[doc = #doc]
-            pub #id: ::std::option::Option<#ty>,
-        }
-    });
-    let arg_setters = args.iter().map(|a| {
-        let id = &a.ident;
-        let ty = &a.ty;
-        let doc = format!("Sets the `{id}` argument.");
-        quote! {
-            #[doc = #doc]
-            #[must_use]
-            pub fn #id(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
-                self.#id = ::std::option::Option::Some(value.into());
-                self
-            }
-        }
-    });
     let arg_defaults = args.iter().filter_map(|a| {
         let id = &a.ident;
         let expr = a.default.as_ref()?;
@@ -184,7 +164,6 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         #[derive(Debug, Clone, Default, PartialEq)]
         #vis struct #input {
             #( #fields )*
-            #( #arg_fields )*
         }
 
         impl #input {
@@ -194,7 +173,6 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
                 ::std::default::Default::default()
             }
             #( #setters )*
-            #( #arg_setters )*
         }
 
         /// Reads the input from any self-describing format (a JSON body, say); unknown
