@@ -11,6 +11,12 @@ use std::collections::HashSet;
     read(only_cheap, get = true, filter = Product::PRICE.lt(2)),
     read(pages, pagination(offset, keyset, default_limit = 2, max_page_size = 3, countable)),
     read(offset_only, pagination(offset = true, default_limit = 10)),
+    read(
+        by_price,
+        argument(max_price: i64),
+        argument(min_stock: i64, default = 0),
+        filter = Product::PRICE.lte(args.max_price.unwrap_or_default()) & Product::STOCK.gte(args.min_stock.unwrap_or_default()),
+    ),
 )]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Product {
@@ -33,6 +39,7 @@ pub struct Product {
     define(pages),
     define(offset_only),
     define(product_by_name, action = read, get_by = [name]),
+    define(by_price, args = [max_price]),
 ))]
 pub struct Catalog;
 
@@ -351,5 +358,33 @@ fn keyset_pages_are_stable_under_concurrent_inserts() {
     assert!(
         before.is_subset(&unique),
         "every record present before paging is seen"
+    );
+}
+
+#[test]
+fn read_action_arguments() {
+    let c = seed();
+    let mut cheap: Vec<String> = c
+        .by_price(3, ProductByPriceInput::new())
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    cheap.sort();
+    assert_eq!(cheap, ["apple", "banana", "carrot"]);
+    let mut stocked: Vec<String> = c
+        .by_price(3, ProductByPriceInput::new().min_stock(1))
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    stocked.sort();
+    assert_eq!(stocked, ["apple", "carrot"]);
+    // A required argument left out is `Required { type: argument }`.
+    let err = ash_rs::api::read(&c, ProductByPriceInput::new(), Query::new()).unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }));
+    assert_eq!(
+        err.errors()[0].to_string(),
+        "argument max_price is required"
     );
 }

@@ -89,6 +89,11 @@ pub trait ReadAction: Action {
     fn base_query(&self) -> Query<Self::Resource> {
         Query::new()
     }
+
+    /// Fills argument defaults and checks required arguments.
+    fn prepare(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// Runs a create action.
@@ -188,6 +193,8 @@ where
     A: ReadAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    let mut input = input;
+    input.prepare()?;
     let query = merge(input.base_query(), query);
     layer.read(&query).map_err(Error::from)
 }
@@ -205,6 +212,8 @@ where
     A: ReadAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    let mut input = input;
+    input.prepare()?;
     let query = merge(input.base_query(), query);
     if let Some(filter) = &query.filter {
         if let Some(key) = primary_key_in(filter) {
@@ -277,6 +286,8 @@ where
             A::INFO.name
         )));
     };
+    let mut input = input;
+    input.prepare()?;
     let mut query = merge(input.base_query(), query);
     let limit = page
         .requested_limit()

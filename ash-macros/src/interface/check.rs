@@ -66,11 +66,11 @@ fn check_args(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind, acce
             );
             continue;
         }
-        if !kind.accepts_input() {
+        if accept.is_empty() {
             cx.error_spanned_by(
                 arg,
                 format!(
-                    "{} actions take no inputs, so `args` cannot name `{n}`",
+                    "this {} action takes no inputs, so `args` cannot name `{n}`",
                     kind.name()
                 ),
             );

@@ -58,12 +58,11 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
         .args
         .iter()
         .map(|a| quote!(input.#a = ::std::option::Option::Some(::std::convert::Into::into(#a));));
-    let takes_input = action.kind.accepts_input()
-        && action
-            .accept
-            .iter()
-            .chain(action.arguments.iter().map(|a| &a.ident))
-            .any(|a| !define.args.contains(a));
+    let takes_input = action
+        .accept
+        .iter()
+        .chain(action.arguments.iter().map(|a| &a.ident))
+        .any(|a| !define.args.contains(a));
     let (input_param, input_init) = if takes_input {
         (
             Some(quote!(input: #input_ty,)),
@@ -133,7 +132,11 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
             }
         }
         ActionKind::Read => {
-            let input = quote!(<#input_ty as ::std::default::Default>::default());
+            let input = quote!({
+                #input_init
+                #( #arg_sets )*
+                input
+            });
             if define.is_get() || action.get {
                 let (ret, run) = if define.not_found_error() {
                     (
@@ -148,15 +151,19 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                 };
                 quote! {
                     #[doc = #doc]
-                    pub fn #name(&self, #( #key_params, )*) -> ::std::result::Result<#ret, #krate::error::Error> {
+                    #[allow(unused_mut)]
+                    pub fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
                         #run
                     }
                 }
             } else if action.pagination.is_some() {
                 quote! {
                     #[doc = #doc]
+                    #[allow(unused_mut)]
                     pub fn #name(
                         &self,
+                        #( #arg_params, )*
+                        #input_param
                         page: #krate::query::PageRequest<#path>,
                     ) -> ::std::result::Result<#krate::query::Page<#path>, #krate::error::Error> {
                         #krate::action::read_page(#layer, #input, #krate::query::Query::new(), page)
@@ -165,7 +172,8 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
             } else {
                 quote! {
                     #[doc = #doc]
-                    pub fn #name(&self) -> ::std::result::Result<::std::vec::Vec<#path>, #krate::error::Error> {
+                    #[allow(unused_mut)]
+                    pub fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<::std::vec::Vec<#path>, #krate::error::Error> {
                         #krate::action::read(#layer, #input, #krate::query::Query::new())
                     }
                 }

@@ -186,11 +186,6 @@ fn check_arguments(cx: &Ctxt, res: &Resource) {
                     &argument.ident,
                     format!("argument `{name}` has the name of an accepted attribute; rename it or remove `{name}` from `accept`"),
                 );
-            } else if !action.kind.accepts_input() {
-                cx.error_spanned_by(
-                    &argument.ident,
-                    format!("{} actions take no arguments yet", action.kind.name()),
-                );
             }
         }
     }

@@ -98,6 +98,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
             }
         })
     });
+    let arg_defaults_for_read: Vec<TokenStream> = arg_defaults.clone().collect();
     let arg_required = args.iter().filter(|a| !a.allow_nil && a.default.is_none()).map(|a| {
         let id = &a.ident;
         let n = id.to_string();
@@ -137,14 +138,43 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
             }
             None => quote!(),
         };
+        // The filter sees the action's input as `args` (`args.name` is an `Option`).
         let base_query = action.filter.as_ref().map(|filter| {
             let filter = quote_spanned!(filter.span()=> {
                 let filter: #krate::filter::Filter<#ident> = #filter;
                 filter
             });
             quote! {
+                #[allow(unused_variables)]
                 fn base_query(&self) -> #krate::query::Query<#ident> {
+                    let args = self;
                     #krate::query::Query::new().filter(#filter)
+                }
+            }
+        });
+        let required = args.iter().filter(|a| !a.allow_nil && a.default.is_none()).map(|a| {
+            let id = &a.ident;
+            let n = id.to_string();
+            quote! {
+                if self.#id.is_none() {
+                    errors.push(#krate::error::ErrorKind::Required(#krate::error::Required {
+                        field: ::std::string::String::from(#n),
+                        r#type: #krate::error::InputType::Argument,
+                        resource: ::std::string::String::from(<#ident as #krate::resource::Resource>::NAME),
+                    }));
+                }
+            }
+        });
+        let defaults = arg_defaults_for_read.iter();
+        let prepare = (!args.is_empty()).then(|| quote! {
+            fn prepare(&mut self) -> ::std::result::Result<(), #krate::error::Error> {
+                #( #defaults )*
+                let mut errors = ::std::vec::Vec::new();
+                #( #required )*
+                if errors.is_empty() {
+                    ::std::result::Result::Ok(())
+                } else {
+                    ::std::result::Result::Err(#krate::error::Error::from_errors(errors))
                 }
             }
         });
@@ -152,6 +182,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
             impl #krate::action::ReadAction for #input {
                 #pagination
                 #base_query
+                #prepare
             }
         }
     });
