@@ -111,14 +111,25 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
             }
         }
         // Evaluate every atomic against the stored record before writing anything, so an
-        // overflow leaves the record untouched.
-        let mut computed = Values::<R>::new();
-        for atomic in &op.atomics {
-            computed.push(stored.eval_atomic(atomic)?);
-        }
-        stored.apply_changes(op.changes);
-        for value in computed {
-            stored.set(value);
+        // overflow leaves the record untouched. One atomic (the lock's `version + 1`) is the
+        // common case and needs no buffer.
+        match op.atomics.as_slice() {
+            [] => stored.apply_changes(op.changes),
+            [atomic] => {
+                let value = stored.eval_atomic(atomic)?;
+                stored.apply_changes(op.changes);
+                stored.set(value);
+            }
+            atomics => {
+                let mut computed = Values::<R>::new();
+                for atomic in atomics {
+                    computed.push(stored.eval_atomic(atomic)?);
+                }
+                stored.apply_changes(op.changes);
+                for value in computed {
+                    stored.set(value);
+                }
+            }
         }
         Ok(stored.clone())
     }
