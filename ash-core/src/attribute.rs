@@ -36,6 +36,11 @@ pub trait AttributeValue: Clone + std::fmt::Debug + PartialEq + Send + Sync + 's
     fn is_nil(&self) -> bool {
         false
     }
+    /// Whether two values are equal for a filter's `==`: nil equals nothing, as in Ash.
+    /// Cheaper than [`compare`](AttributeValue::compare) for strings.
+    fn equals(&self, other: &Self) -> bool {
+        self == other && !self.is_nil()
+    }
 }
 
 /// An integer attribute that `optimistic_lock` and `increment` can add to, with overflow

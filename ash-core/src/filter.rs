@@ -104,14 +104,29 @@ impl<R: Resource> Filter<R> {
     #[inline]
     pub fn matches(&self, record: &R) -> bool {
         match self {
+            Filter::And(all) => all
+                .iter()
+                .all(|f| f.leaf(record).unwrap_or_else(|| f.matches(record))),
+            Filter::Or(any) => any
+                .iter()
+                .any(|f| f.leaf(record).unwrap_or_else(|| f.matches(record))),
+            Filter::Not(inner) => !inner.matches(record),
+            leaf => leaf.leaf(record).unwrap_or(false),
+        }
+    }
+
+    /// A comparison evaluated in place (no recursive call for the common leaves of an
+    /// `and`/`or`); `None` for the combinators.
+    #[inline(always)]
+    fn leaf(&self, record: &R) -> Option<bool> {
+        Some(match self {
+            Filter::Cmp(CmpOp::Eq, value) => record.equals(value),
             Filter::Cmp(op, value) => op.holds(record.compare(value)),
             Filter::IsNil(field) => record.is_nil(*field),
-            Filter::In(_, values) => values.iter().any(|v| CmpOp::Eq.holds(record.compare(v))),
+            Filter::In(_, values) => values.iter().any(|v| record.equals(v)),
             Filter::Contains(value) => record.contains(value),
-            Filter::And(all) => all.iter().all(|f| f.matches(record)),
-            Filter::Or(any) => any.iter().any(|f| f.matches(record)),
-            Filter::Not(inner) => !inner.matches(record),
-        }
+            Filter::And(_) | Filter::Or(_) | Filter::Not(_) => return None,
+        })
     }
 
     /// The primary key, when the filter is exactly primary-key equality: a data layer can

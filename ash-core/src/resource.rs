@@ -63,6 +63,8 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     fn set(&mut self, value: Self::Value);
     /// Compares the record's attribute with `value` (of the same attribute).
     fn compare(&self, value: &Self::Value) -> Option<Ordering>;
+    /// Whether the record's attribute equals `value` (nil equals nothing).
+    fn equals(&self, value: &Self::Value) -> bool;
     /// Compares one attribute of two records, without copying either value.
     fn compare_field(&self, other: &Self, field: Self::Field) -> Option<Ordering>;
     /// Whether the attribute is nil.

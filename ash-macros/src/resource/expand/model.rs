@@ -248,6 +248,13 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             }
 
             #[inline]
+            fn equals(&self, value: &#value) -> bool {
+                match value {
+                    #( #value::#variants(v) => #as_attr::equals(&self.#idents, v), )*
+                }
+            }
+
+            #[inline]
             fn compare_field(&self, other: &Self, field: #field) -> ::std::option::Option<::std::cmp::Ordering> {
                 match field {
                     #( #field::#variants => #as_attr::compare(&self.#idents, &other.#idents), )*
