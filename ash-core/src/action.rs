@@ -61,9 +61,14 @@ pub trait Action: Sized + Send + 'static {
     /// The names of the inputs the action takes (accepted attributes, arguments).
     const INPUTS: &'static [&'static str];
 
-    /// Moves the input's attribute values into the changeset, fills argument defaults, and
-    /// records a `Required` error for each missing required argument. The arguments stay
-    /// in the input, which the pipeline then shows to changes and validations.
+    /// Fills argument defaults and returns a `Required` error for each missing required
+    /// argument. Every action type runs it first.
+    fn prepare_arguments(&mut self) -> Vec<ErrorKind> {
+        Vec::new()
+    }
+
+    /// Moves the input's attribute values into the changeset. The arguments stay in the
+    /// input, which the pipeline then shows to changes and validations.
     fn apply_input(&mut self, changeset: &mut Changeset<'_, Self::Resource>);
 
     /// Runs the action's changes and validations in declaration order, then the global
@@ -89,10 +94,33 @@ pub trait ReadAction: Action {
     fn base_query(&self) -> Query<Self::Resource> {
         Query::new()
     }
+}
 
-    /// Fills argument defaults and checks required arguments.
-    fn prepare(&mut self) -> Result<(), Error> {
+/// The start of every write: arguments prepared, attribute inputs moved into a new
+/// changeset, the input (its arguments) shown to changes and validations.
+#[inline]
+fn start<'a, A: Action>(
+    input: &'a mut A,
+    data: Option<&'a A::Resource>,
+) -> Changeset<'a, A::Resource> {
+    let mut changeset = Changeset::new(A::INFO, data);
+    for error in input.prepare_arguments() {
+        changeset.add_error(error);
+    }
+    input.apply_input(&mut changeset);
+    let input: &'a A = input;
+    changeset.set_arguments(input);
+    changeset
+}
+
+/// Read actions have no changeset: missing arguments fail the read directly.
+#[inline]
+fn prepare_read<A: ReadAction>(input: &mut A) -> Result<(), Error> {
+    let errors = input.prepare_arguments();
+    if errors.is_empty() {
         Ok(())
+    } else {
+        Err(Error::from_errors(errors))
     }
 }
 
@@ -104,9 +132,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     let mut input = input;
-    let mut changeset = Changeset::new(A::INFO, None);
-    input.apply_input(&mut changeset);
-    changeset.set_arguments(&input);
+    let mut changeset = start(&mut input, None);
     <A::Resource as Resource>::apply_create_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
     write(layer, changeset, |parts| {
@@ -147,9 +173,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     let mut input = input;
-    let mut changeset = Changeset::new(A::INFO, Some(record));
-    input.apply_input(&mut changeset);
-    changeset.set_arguments(&input);
+    let mut changeset = start(&mut input, Some(record));
     <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
     write(layer, changeset, |parts| {
@@ -172,9 +196,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     let mut input = input;
-    let mut changeset = Changeset::new(A::INFO, Some(record));
-    input.apply_input(&mut changeset);
-    changeset.set_arguments(&input);
+    let mut changeset = start(&mut input, Some(record));
     A::run_changes(&mut changeset);
     write(layer, changeset, |parts| {
         layer
@@ -194,7 +216,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     let mut input = input;
-    input.prepare()?;
+    prepare_read(&mut input)?;
     let query = merge(input.base_query(), query);
     layer.read(&query).map_err(Error::from)
 }
@@ -213,7 +235,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     let mut input = input;
-    input.prepare()?;
+    prepare_read(&mut input)?;
     let query = merge(input.base_query(), query);
     if let Some(filter) = &query.filter {
         if let Some(key) = primary_key_in(filter) {
@@ -287,7 +309,7 @@ where
         )));
     };
     let mut input = input;
-    input.prepare()?;
+    prepare_read(&mut input)?;
     let mut query = merge(input.base_query(), query);
     let limit = page
         .requested_limit()

@@ -60,26 +60,12 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
                 Ok(t) => parse_actions(cx, t, &mut actions),
                 Err(e) => cx.syn_error(e),
             },
-            Some("changes") => match list_tokens(&attr) {
-                Ok(t) => {
-                    for entry in meta::split_commas(t) {
-                        if let Some(c) = builtins::parse_change(cx, entry, true) {
-                            global_changes.push(c);
-                        }
-                    }
-                }
-                Err(e) => cx.syn_error(e),
-            },
-            Some("validations") => match list_tokens(&attr) {
-                Ok(t) => {
-                    for entry in meta::split_commas(t) {
-                        if let Some(v) = builtins::parse_validation(cx, entry, true) {
-                            global_validations.push(v);
-                        }
-                    }
-                }
-                Err(e) => cx.syn_error(e),
-            },
+            Some("changes") => {
+                global_changes.extend(parse_global(cx, &attr, builtins::parse_change))
+            }
+            Some("validations") => {
+                global_validations.extend(parse_global(cx, &attr, builtins::parse_validation))
+            }
             _ => kept.push(attr),
         }
     }
@@ -95,6 +81,24 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         global_changes,
         global_validations,
     })
+}
+
+/// The entries of `#[changes(...)]` or `#[validations(...)]`, each parsed by `parse`.
+fn parse_global<T>(
+    cx: &Ctxt,
+    attr: &syn::Attribute,
+    parse: fn(&Ctxt, TokenStream, bool) -> Option<T>,
+) -> Vec<T> {
+    match list_tokens(attr) {
+        Ok(tokens) => meta::split_commas(tokens)
+            .into_iter()
+            .filter_map(|entry| parse(cx, entry, true))
+            .collect(),
+        Err(e) => {
+            cx.syn_error(e);
+            Vec::new()
+        }
+    }
 }
 
 fn list_tokens(attr: &syn::Attribute) -> syn::Result<TokenStream> {

@@ -98,17 +98,26 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
             }
         })
     });
-    let arg_defaults_for_read: Vec<TokenStream> = arg_defaults.clone().collect();
     let arg_required = args.iter().filter(|a| !a.allow_nil && a.default.is_none()).map(|a| {
         let id = &a.ident;
         let n = id.to_string();
         quote! {
             if self.#id.is_none() {
-                changeset.add_error(#krate::error::ErrorKind::Required(#krate::error::Required {
+                errors.push(#krate::error::ErrorKind::Required(#krate::error::Required {
                     field: ::std::string::String::from(#n),
                     r#type: #krate::error::InputType::Argument,
                     resource: ::std::string::String::from(<#ident as #krate::resource::Resource>::NAME),
                 }));
+            }
+        }
+    });
+    let prepare_arguments = (!args.is_empty()).then(|| {
+        quote! {
+            fn prepare_arguments(&mut self) -> ::std::vec::Vec<#krate::error::ErrorKind> {
+                #( #arg_defaults )*
+                let mut errors = ::std::vec::Vec::new();
+                #( #arg_required )*
+                errors
             }
         }
     });
@@ -152,37 +161,10 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
                 }
             }
         });
-        let required = args.iter().filter(|a| !a.allow_nil && a.default.is_none()).map(|a| {
-            let id = &a.ident;
-            let n = id.to_string();
-            quote! {
-                if self.#id.is_none() {
-                    errors.push(#krate::error::ErrorKind::Required(#krate::error::Required {
-                        field: ::std::string::String::from(#n),
-                        r#type: #krate::error::InputType::Argument,
-                        resource: ::std::string::String::from(<#ident as #krate::resource::Resource>::NAME),
-                    }));
-                }
-            }
-        });
-        let defaults = arg_defaults_for_read.iter();
-        let prepare = (!args.is_empty()).then(|| quote! {
-            fn prepare(&mut self) -> ::std::result::Result<(), #krate::error::Error> {
-                #( #defaults )*
-                let mut errors = ::std::vec::Vec::new();
-                #( #required )*
-                if errors.is_empty() {
-                    ::std::result::Result::Ok(())
-                } else {
-                    ::std::result::Result::Err(#krate::error::Error::from_errors(errors))
-                }
-            }
-        });
         quote! {
             impl #krate::action::ReadAction for #input {
                 #pagination
                 #base_query
-                #prepare
             }
         }
     });
@@ -218,6 +200,8 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         }
 
         impl #krate::action::Action for #input {
+            #prepare_arguments
+
             type Resource = #ident;
             const INFO: &'static #krate::action::ActionInfo = &#krate::action::ActionInfo {
                 name: #action_name,
@@ -229,8 +213,6 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
             #[inline]
             #[allow(unused_variables)]
             fn apply_input(&mut self, changeset: &mut #krate::changeset::Changeset<'_, #ident>) {
-                #( #arg_defaults )*
-                #( #arg_required )*
                 let changes = changeset.changes_mut();
                 #( if self.#idents.is_some() { changes.#idents = self.#idents.take(); } )*
             }
