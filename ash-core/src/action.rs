@@ -98,14 +98,16 @@ pub trait ReadAction: Action {
 
 /// The start of every write: arguments prepared, attribute inputs moved into a new
 /// changeset, the input (its arguments) shown to changes and validations.
-#[inline]
+// Always inlined: returning the changeset by value would otherwise copy it on every call.
+#[inline(always)]
 fn start<'a, A: Action>(
     input: &'a mut A,
     data: Option<&'a A::Resource>,
 ) -> Changeset<'a, A::Resource> {
     let mut changeset = Changeset::new(A::INFO, data);
-    for error in input.prepare_arguments() {
-        changeset.add_error(error);
+    let errors = input.prepare_arguments();
+    if !errors.is_empty() {
+        changeset.extend_errors(errors);
     }
     input.apply_input(&mut changeset);
     let input: &'a A = input;

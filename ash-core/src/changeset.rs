@@ -214,6 +214,11 @@ impl<'a, R: Resource> Changeset<'a, R> {
         self.errors.push(error);
     }
 
+    /// Records several errors.
+    pub fn extend_errors(&mut self, errors: impl IntoIterator<Item = ErrorKind>) {
+        self.errors.extend(errors);
+    }
+
     /// The errors so far.
     pub fn errors(&self) -> &[ErrorKind] {
         &self.errors
