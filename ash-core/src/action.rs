@@ -5,8 +5,8 @@
 //! fail with every recorded error, check required attributes, hand the data layer one
 //! declarative write, return the stored record. A failed action writes nothing.
 
-use crate::changeset::{Changeset, ChangesetParts};
-use crate::data_layer::{DataLayer, DestroyOp, UpdateOp};
+use crate::changeset::Changeset;
+use crate::data_layer::DataLayer;
 use crate::error::{Error, ErrorKind, InvalidArgument, MultipleResults, NotFound};
 use crate::filter::Filter;
 use crate::query::{Keyset, Page, PageRequest, Pagination, Query, SortOrder};
@@ -137,29 +137,32 @@ where
     let mut changeset = start(&mut input, None);
     <A::Resource as Resource>::apply_create_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
-    write(layer, changeset, |parts| {
-        let record =
-            <A::Resource as Resource>::from_changes(parts.changes).map_err(Error::from_errors)?;
+    write(layer, &mut changeset, |changeset| {
+        let record = <A::Resource as Resource>::from_changes(changeset.changes_mut())
+            .map_err(Error::from_errors)?;
         layer.create(record).map_err(Error::from)
     })
 }
 
 /// The end of every write: fail with every recorded error, or run the hooks and the write
 /// (in the data layer's transaction when there are hooks).
+// The write borrows the changeset: the data layer's description of it copies nothing.
 #[inline]
-fn write<R, L, F>(layer: &L, mut changeset: Changeset<'_, R>, write: F) -> Result<R, Error>
+fn write<'c, R, L, F>(layer: &L, changeset: &mut Changeset<'c, R>, write: F) -> Result<R, Error>
 where
     R: Resource,
     L: DataLayer<R> + ?Sized,
-    F: FnOnce(ChangesetParts<R>) -> Result<R, Error>,
+    F: FnOnce(&mut Changeset<'c, R>) -> Result<R, Error>,
 {
-    if !changeset.is_valid() || !changeset.has_hooks() {
-        return write(changeset.into_parts()?);
+    changeset.check()?;
+    if !changeset.has_hooks() {
+        return write(changeset);
     }
-    layer.transaction(move || {
+    layer.transaction(|| {
         changeset.run_before_action();
+        changeset.check()?;
         let after = changeset.take_after_action();
-        let mut record = write(changeset.into_parts()?)?;
+        let mut record = write(changeset)?;
         for hook in after {
             hook(&mut record).map_err(Error::from)?;
         }
@@ -178,14 +181,9 @@ where
     let mut changeset = start(&mut input, Some(record));
     <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
-    write(layer, changeset, |parts| {
+    write(layer, &mut changeset, |changeset| {
         layer
-            .update(UpdateOp {
-                primary_key: record.primary_key().clone(),
-                filter: parts.filter,
-                changes: parts.changes,
-                atomics: parts.atomics,
-            })
+            .update(changeset.update_op(record.primary_key()))
             .map_err(Error::from)
     })
 }
@@ -200,12 +198,9 @@ where
     let mut input = input;
     let mut changeset = start(&mut input, Some(record));
     A::run_changes(&mut changeset);
-    write(layer, changeset, |parts| {
+    write(layer, &mut changeset, |changeset| {
         layer
-            .destroy(DestroyOp {
-                primary_key: record.primary_key().clone(),
-                filter: parts.filter,
-            })
+            .destroy(changeset.destroy_op(record.primary_key()))
             .map_err(Error::from)
     })
 }
@@ -239,23 +234,7 @@ where
     let mut input = input;
     prepare_read(&mut input)?;
     let query = merge(input.base_query(), query);
-    if let Some(filter) = &query.filter {
-        if let Some(key) = primary_key_in(filter) {
-            // Straight to the record; the rest of the filter is checked on it.
-            let record = layer.get(key).map_err(Error::from)?;
-            return Ok(record.filter(|r| filter.matches(r)));
-        }
-    }
-    let mut records = layer.read(&query).map_err(Error::from)?;
-    match records.len() {
-        0 => Ok(None),
-        1 => Ok(records.pop()),
-        count => Err(ErrorKind::MultipleResults(MultipleResults {
-            resource: <A::Resource as Resource>::NAME.to_owned(),
-            count,
-        })
-        .into()),
-    }
+    find_one(layer, &query)
 }
 
 /// [`read_one`], with `NotFound` (naming the filter) when nothing matches.
@@ -265,15 +244,44 @@ where
     A: ReadAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
-    // Kept typed (no allocation for key lookups) and rendered only when nothing is found.
-    let filter = query.filter.clone();
-    read_one(layer, input, query)?.ok_or_else(|| {
-        ErrorKind::NotFound(NotFound {
+    let mut input = input;
+    prepare_read(&mut input)?;
+    let query = merge(input.base_query(), query);
+    match find_one(layer, &query)? {
+        Some(record) => Ok(record),
+        // Rendered only here: a found record costs no copy of the filter.
+        None => Err(ErrorKind::NotFound(NotFound {
             resource: <A::Resource as Resource>::NAME.to_owned(),
-            filter: filter.as_ref().map(Filter::to_dyn),
+            filter: query.filter.as_ref().map(Filter::to_dyn),
         })
-        .into()
-    })
+        .into()),
+    }
+}
+
+/// The one record matching `query`, if any.
+#[inline]
+fn find_one<R, L>(layer: &L, query: &Query<R>) -> Result<Option<R>, Error>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+{
+    if let Some(filter) = &query.filter {
+        if let Some(key) = primary_key_in(filter) {
+            // Straight to the record; the rest of the filter is checked on it.
+            let record = layer.get(key).map_err(Error::from)?;
+            return Ok(record.filter(|r| filter.matches(r)));
+        }
+    }
+    let mut records = layer.read(query).map_err(Error::from)?;
+    match records.len() {
+        0 => Ok(None),
+        1 => Ok(records.pop()),
+        count => Err(ErrorKind::MultipleResults(MultipleResults {
+            resource: R::NAME.to_owned(),
+            count,
+        })
+        .into()),
+    }
 }
 
 /// The primary key, when the filter is primary-key equality or a conjunction holding one.
@@ -391,6 +399,10 @@ where
 
 #[inline]
 fn merge<R: Resource>(base: Query<R>, extra: Query<R>) -> Query<R> {
+    // Most read actions have no query of their own.
+    if base.is_empty() {
+        return extra;
+    }
     let mut merged = match extra.filter {
         Some(filter) => base.filter(filter),
         None => base,

@@ -33,6 +33,7 @@ where
     R: Resource,
     F: for<'a, 'b> Fn(&'b mut Changeset<'a, R>) + Send + Sync,
 {
+    #[inline]
     fn change(&self, changeset: &mut Changeset<'_, R>) {
         self(changeset)
     }
@@ -61,6 +62,8 @@ impl<R: Resource> OptimisticLock<R> {
 }
 
 impl<R: Resource> Change<R> for OptimisticLock<R> {
+    // Inlined so the generated call, with a constant field, reads the version directly.
+    #[inline(always)]
     fn change(&self, changeset: &mut Changeset<'_, R>) {
         let Some(data) = changeset.data() else { return };
         match changeset.action_type() {

@@ -1,7 +1,7 @@
 //! The [`Changeset`]: what a running action builds before it reaches the data layer.
 
 use crate::action::{ActionInfo, ActionType};
-use crate::data_layer::{Atomic, AtomicExpr, Atomics};
+use crate::data_layer::{Atomic, AtomicExpr, Atomics, DestroyOp, UpdateOp};
 use crate::error::{Error, ErrorKind};
 use crate::filter::Filter;
 use crate::resource::Resource;
@@ -230,28 +230,33 @@ impl<'a, R: Resource> Changeset<'a, R> {
         self.errors.is_empty()
     }
 
-    /// Ends the build: the error class of every recorded error, or the parts the data layer
-    /// needs.
+    /// Fails with the error class of every recorded error (taking them), if any.
     #[inline]
-    pub fn into_parts(self) -> Result<ChangesetParts<R>, Error> {
-        if !self.errors.is_empty() {
-            return Err(Error::from_errors(self.errors));
+    pub(crate) fn check(&mut self) -> Result<(), Error> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::from_errors(std::mem::take(&mut self.errors)))
         }
-        Ok(ChangesetParts {
-            changes: self.changes,
-            filter: self.filter,
-            atomics: self.atomics,
-        })
     }
-}
 
-/// The parts of a valid changeset that a data layer receives.
-#[derive(Debug)]
-pub struct ChangesetParts<R: Resource> {
-    /// Attribute writes.
-    pub changes: R::Changes,
-    /// The filter the stored record must match.
-    pub filter: Option<Filter<R>>,
-    /// Atomic writes.
-    pub atomics: Atomics<R>,
+    /// The update the data layer receives, borrowing this changeset.
+    #[inline]
+    pub(crate) fn update_op<'s>(&'s mut self, primary_key: &'s R::PrimaryKey) -> UpdateOp<'s, R> {
+        UpdateOp {
+            primary_key,
+            filter: self.filter.as_ref(),
+            changes: &mut self.changes,
+            atomics: &self.atomics,
+        }
+    }
+
+    /// The destroy the data layer receives, borrowing this changeset.
+    #[inline]
+    pub(crate) fn destroy_op<'s>(&'s self, primary_key: &'s R::PrimaryKey) -> DestroyOp<'s, R> {
+        DestroyOp {
+            primary_key,
+            filter: self.filter.as_ref(),
+        }
+    }
 }

@@ -32,26 +32,28 @@ pub struct Atomic<R: Resource> {
 /// The atomic writes of one action; most actions have at most two, kept inline.
 pub type Atomics<R> = SmallVec<[Atomic<R>; 2]>;
 
-/// An update, described.
+/// An update, described. It borrows from the running action's changeset, so handing it to
+/// the data layer copies nothing.
 #[derive(Debug)]
-pub struct UpdateOp<R: Resource> {
+pub struct UpdateOp<'a, R: Resource> {
     /// The record to update.
-    pub primary_key: R::PrimaryKey,
+    pub primary_key: &'a R::PrimaryKey,
     /// The stored record must match this, or the update fails with `StaleRecord`.
-    pub filter: Option<Filter<R>>,
-    /// Attribute writes.
-    pub changes: R::Changes,
+    pub filter: Option<&'a Filter<R>>,
+    /// Attribute writes. A data layer may move the values out
+    /// ([`Resource::apply_changes`]) once it has decided to write.
+    pub changes: &'a mut R::Changes,
     /// Writes computed from the stored record, after `changes`.
-    pub atomics: Atomics<R>,
+    pub atomics: &'a [Atomic<R>],
 }
 
 /// A destroy, described.
 #[derive(Debug)]
-pub struct DestroyOp<R: Resource> {
+pub struct DestroyOp<'a, R: Resource> {
     /// The record to destroy.
-    pub primary_key: R::PrimaryKey,
+    pub primary_key: &'a R::PrimaryKey,
     /// The stored record must match this, or the destroy fails with `StaleRecord`.
-    pub filter: Option<Filter<R>>,
+    pub filter: Option<&'a Filter<R>>,
 }
 
 /// A store of records of one resource.
@@ -68,9 +70,9 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// Stores a new record; returns it as stored.
     fn create(&self, record: R) -> Result<R, ErrorKind>;
     /// Applies an update; returns the record as stored afterwards.
-    fn update(&self, op: UpdateOp<R>) -> Result<R, ErrorKind>;
+    fn update(&self, op: UpdateOp<'_, R>) -> Result<R, ErrorKind>;
     /// Applies a destroy; returns the record as it was stored.
-    fn destroy(&self, op: DestroyOp<R>) -> Result<R, ErrorKind>;
+    fn destroy(&self, op: DestroyOp<'_, R>) -> Result<R, ErrorKind>;
     /// The record with this primary key, if stored.
     fn get(&self, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind>;
     /// The records matching the query, sorted and paged.

@@ -101,15 +101,26 @@ impl<R: Resource> Filter<R> {
     }
 
     /// Whether `record` matches.
-    #[inline]
+    // A single comparison (the lock's `version == n`, a `get_by`) is evaluated inline at
+    // the call site; combinations go through the out-of-line walk.
+    #[inline(always)]
     pub fn matches(&self, record: &R) -> bool {
+        match self.leaf(record) {
+            Some(matched) => matched,
+            None => self.matches_combined(record),
+        }
+    }
+
+    /// [`Filter::matches`] for `and`, `or` and `not`.
+    #[inline(never)]
+    fn matches_combined(&self, record: &R) -> bool {
         match self {
             Filter::And(all) => all
                 .iter()
-                .all(|f| f.leaf(record).unwrap_or_else(|| f.matches(record))),
+                .all(|f| f.leaf(record).unwrap_or_else(|| f.matches_combined(record))),
             Filter::Or(any) => any
                 .iter()
-                .any(|f| f.leaf(record).unwrap_or_else(|| f.matches(record))),
+                .any(|f| f.leaf(record).unwrap_or_else(|| f.matches_combined(record))),
             Filter::Not(inner) => !inner.matches(record),
             leaf => leaf.leaf(record).unwrap_or(false),
         }

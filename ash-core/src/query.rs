@@ -44,6 +44,12 @@ impl<R: Resource> Query<R> {
         Self::default()
     }
 
+    /// Whether the query reads every record, unsorted and unpaged.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.filter.is_none() && self.sort.is_empty() && self.limit.is_none() && self.offset == 0
+    }
+
     /// Adds a filter (ANDed with any existing one).
     #[inline]
     pub fn filter(mut self, filter: Filter<R>) -> Self {

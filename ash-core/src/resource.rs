@@ -83,8 +83,8 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     /// Evaluates an atomic write against this (stored) record, giving the new value or an
     /// error (overflow, or an attribute that does not support it). Does not write.
     fn eval_atomic(&self, atomic: &Atomic<Self>) -> Result<Self::Value, ErrorKind>;
-    /// Moves every set change into the record.
-    fn apply_changes(&mut self, changes: Self::Changes);
+    /// Moves every set change into the record, leaving `changes` empty.
+    fn apply_changes(&mut self, changes: &mut Self::Changes);
 
     /// Fills unset attributes with their create defaults.
     fn apply_create_defaults(changes: &mut Self::Changes);
@@ -92,5 +92,6 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     fn apply_update_defaults(changes: &mut Self::Changes);
     /// Builds a record from a create's changes; every unset non-nilable attribute is a
     /// `Required` error, all reported at once.
-    fn from_changes(changes: Self::Changes) -> Result<Self, Vec<ErrorKind>>;
+    /// The values are moved out of `changes`.
+    fn from_changes(changes: &mut Self::Changes) -> Result<Self, Vec<ErrorKind>>;
 }

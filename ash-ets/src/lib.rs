@@ -100,12 +100,12 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
     }
 
     #[inline]
-    fn update(&self, op: UpdateOp<R>) -> Result<R, ErrorKind> {
+    fn update(&self, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
         // The compare and the write happen under this one guard: nothing can interleave.
-        let Some(mut stored) = self.rows.get_mut(&op.primary_key) else {
-            return Err(missing::<R>(&op.primary_key, "update"));
+        let Some(mut stored) = self.rows.get_mut(op.primary_key) else {
+            return Err(missing::<R>(op.primary_key, "update"));
         };
-        if let Some(filter) = &op.filter {
+        if let Some(filter) = op.filter {
             if !filter.matches(&stored) {
                 return Err(stale(filter, "update"));
             }
@@ -113,7 +113,7 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         // Evaluate every atomic against the stored record before writing anything, so an
         // overflow leaves the record untouched. One atomic (the lock's `version + 1`) is the
         // common case and needs no buffer.
-        match op.atomics.as_slice() {
+        match op.atomics {
             [] => stored.apply_changes(op.changes),
             [atomic] => {
                 let value = stored.eval_atomic(atomic)?;
@@ -135,18 +135,18 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
     }
 
     #[inline]
-    fn destroy(&self, op: DestroyOp<R>) -> Result<R, ErrorKind> {
+    fn destroy(&self, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
         let filter = op.filter;
-        let removed = self.rows.remove_if(&op.primary_key, |_, stored| {
-            filter.as_ref().is_none_or(|f| f.matches(stored))
+        let removed = self.rows.remove_if(op.primary_key, |_, stored| {
+            filter.is_none_or(|f| f.matches(stored))
         });
         match removed {
             Some((_, record)) => Ok(record),
-            None => match (&filter, self.rows.contains_key(&op.primary_key)) {
+            None => match (filter, self.rows.contains_key(op.primary_key)) {
                 // The record is there but did not match: report the lock's filter. (Between
                 // the two calls it may have gone; reporting the filter is still true.)
                 (Some(filter), true) => Err(stale(filter, "destroy")),
-                _ => Err(missing::<R>(&op.primary_key, "destroy")),
+                _ => Err(missing::<R>(op.primary_key, "destroy")),
             },
         }
     }

@@ -460,12 +460,12 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         }
     }
 
-    fn update(&self, op: UpdateOp<R>) -> Result<R, ErrorKind> {
+    fn update(&self, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
         let mut params = Params::default();
-        let pk = self.key_param(&mut params, &op.primary_key)?;
+        let pk = self.key_param(&mut params, op.primary_key)?;
         let atomic_fields: Vec<&str> = op.atomics.iter().map(|a| R::field_name(a.field)).collect();
         let mut sets: Vec<String> = Vec::new();
-        for (field, value) in R::changes_to_values(&op.changes) {
+        for (field, value) in R::changes_to_values(op.changes) {
             let name = R::field_name(field);
             if atomic_fields.contains(&name) {
                 // The atomic write wins, as in memory.
@@ -475,7 +475,7 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
             sets.push(format!("{} = {p}", quote_ident(name)));
         }
         let mut guards = String::new();
-        for atomic in &op.atomics {
+        for atomic in op.atomics {
             let name = R::field_name(atomic.field);
             let info = attribute(R::ATTRIBUTES, name)?;
             let Some((lo, hi)) = integer_range(info.kind) else {
@@ -521,7 +521,7 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
             sets.join(", "),
             quote_ident(self.primary_key.name)
         );
-        if let Some(filter) = &op.filter {
+        if let Some(filter) = op.filter {
             write.push_str(" AND ");
             render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut write)?;
         }
@@ -551,25 +551,21 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         };
         match self.outcome(rows, guarded)? {
             Outcome::Written(record) => Ok(record),
-            Outcome::Refused(stored) => Err(self.refusal(
-                stored,
-                &op.primary_key,
-                op.filter.as_ref(),
-                &op.atomics,
-                "update",
-            )),
+            Outcome::Refused(stored) => {
+                Err(self.refusal(stored, op.primary_key, op.filter, op.atomics, "update"))
+            }
         }
     }
 
-    fn destroy(&self, op: DestroyOp<R>) -> Result<R, ErrorKind> {
+    fn destroy(&self, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
         let mut params = Params::default();
-        let pk = self.key_param(&mut params, &op.primary_key)?;
+        let pk = self.key_param(&mut params, op.primary_key)?;
         let mut write = format!(
             "DELETE FROM {} WHERE {} = {pk}",
             self.table,
             quote_ident(self.primary_key.name)
         );
-        if let Some(filter) = &op.filter {
+        if let Some(filter) = op.filter {
             write.push_str(" AND ");
             render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut write)?;
         }
@@ -585,7 +581,7 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         match self.outcome(rows, guarded)? {
             Outcome::Written(record) => Ok(record),
             Outcome::Refused(stored) => {
-                Err(self.refusal(stored, &op.primary_key, op.filter.as_ref(), &[], "destroy"))
+                Err(self.refusal(stored, op.primary_key, op.filter, &[], "destroy"))
             }
         }
     }

@@ -117,12 +117,15 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
 
     let required: Vec<_> = attrs.iter().filter(|a| !a.nilable).collect();
     let required_idents: Vec<_> = required.iter().map(|a| &a.ident).collect();
-    let required_checks = required.iter().map(|a| {
-        let id = &a.ident;
-        let n = id.to_string();
+    // Fresh names for the taken values: an attribute may be called `changes`.
+    let required_vars: Vec<_> = (0..required.len())
+        .map(|i| quote::format_ident!("__ash_required_{}", i))
+        .collect();
+    let required_checks = required.iter().zip(&required_vars).map(|(a, var)| {
+        let n = a.ident.to_string();
         quote! {
-            if changes.#id.is_none() {
-                errors.push(#krate::error::ErrorKind::Required(#krate::error::Required {
+            if #var.is_none() {
+                __ash_missing.push(#krate::error::ErrorKind::Required(#krate::error::Required {
                     field: ::std::string::String::from(#n),
                     r#type: #krate::error::InputType::Attribute,
                     resource: ::std::string::String::from(#name),
@@ -326,8 +329,8 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             }
 
             #[inline]
-            fn apply_changes(&mut self, changes: #changes) {
-                #( if let ::std::option::Option::Some(v) = changes.#idents { self.#idents = v; } )*
+            fn apply_changes(&mut self, changes: &mut #changes) {
+                #( if let ::std::option::Option::Some(v) = changes.#idents.take() { self.#idents = v; } )*
             }
 
             #[allow(unused_variables)]
@@ -340,17 +343,22 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                 #( #update_defaults )*
             }
 
+            #[inline]
             fn from_changes(
-                changes: #changes,
+                changes: &mut #changes,
             ) -> ::std::result::Result<Self, ::std::vec::Vec<#krate::error::ErrorKind>> {
-                let mut errors = ::std::vec::Vec::new();
-                #( #required_checks )*
-                match ( #( changes.#required_idents, )* ) {
-                    ( #( ::std::option::Option::Some(#required_idents), )* ) => ::std::result::Result::Ok(#ident {
-                        #( #required_idents, )*
-                        #( #nilable_idents: changes.#nilable_idents.flatten(), )*
+                #[allow(unreachable_patterns)]
+                match ( #( changes.#required_idents.take(), )* ) {
+                    ( #( ::std::option::Option::Some(#required_vars), )* ) => ::std::result::Result::Ok(#ident {
+                        #( #required_idents: #required_vars, )*
+                        #( #nilable_idents: changes.#nilable_idents.take().flatten(), )*
                     }),
-                    _ => ::std::result::Result::Err(errors),
+                    // Only a failed create names what is missing.
+                    ( #( #required_vars, )* ) => {
+                        let mut __ash_missing = ::std::vec::Vec::new();
+                        #( #required_checks )*
+                        ::std::result::Result::Err(__ash_missing)
+                    }
                 }
             }
         }
