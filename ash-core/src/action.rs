@@ -251,7 +251,7 @@ where
         Some(record) => Ok(record),
         // Rendered only here: a found record costs no copy of the filter.
         None => Err(ErrorKind::NotFound(NotFound {
-            resource: <A::Resource as Resource>::NAME.to_owned(),
+            resource: <A::Resource as Resource>::NAME,
             filter: query.filter.as_ref().map(Filter::to_dyn),
         })
         .into()),
@@ -277,7 +277,7 @@ where
         0 => Ok(None),
         1 => Ok(records.pop()),
         count => Err(ErrorKind::MultipleResults(MultipleResults {
-            resource: R::NAME.to_owned(),
+            resource: R::NAME,
             count,
         })
         .into()),

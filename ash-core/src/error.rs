@@ -248,7 +248,7 @@ impl ErrorKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StaleRecord {
     /// The resource's name, e.g. `"Address"`.
-    pub resource: String,
+    pub resource: &'static str,
     /// What the stored record failed to match: the lock's `version == 1`, or the primary
     /// key when the record no longer exists.
     pub filter: DynFilter,
@@ -272,7 +272,7 @@ impl std::error::Error for StaleRecord {}
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NotFound {
     /// The resource's name.
-    pub resource: String,
+    pub resource: &'static str,
     /// The keys that were looked up, if any.
     pub filter: Option<DynFilter>,
 }
@@ -293,7 +293,7 @@ impl std::error::Error for NotFound {}
 #[error("expected at most one result of {resource} but got {count}")]
 pub struct MultipleResults {
     /// The resource's name.
-    pub resource: String,
+    pub resource: &'static str,
     /// How many records matched.
     pub count: usize,
 }
@@ -326,7 +326,7 @@ pub struct Required {
     /// Attribute or argument.
     pub r#type: InputType,
     /// The resource's name.
-    pub resource: String,
+    pub resource: &'static str,
 }
 
 /// `Ash.Error.Changes.InvalidAttribute`: an attribute got a value it cannot take.
@@ -358,7 +358,7 @@ pub struct InvalidArgument {
 #[error("No such input `{input}` for action {resource}.{action}; valid inputs: {}", inputs.join(", "))]
 pub struct NoSuchInput {
     /// The resource's name.
-    pub resource: String,
+    pub resource: &'static str,
     /// The action's name.
     pub action: String,
     /// The unknown input.
@@ -373,7 +373,7 @@ pub struct NoSuchInput {
 #[error("{resource} with {filter} already exists")]
 pub struct AlreadyExists {
     /// The resource's name.
-    pub resource: String,
+    pub resource: &'static str,
     /// The primary key that is taken.
     pub filter: DynFilter,
 }

@@ -36,7 +36,7 @@ pub fn from_json_value<A: Action + Default>(value: serde_json::Value) -> Result<
     for (key, value) in map {
         if !A::INPUTS.contains(&key.as_str()) {
             errors.push(ErrorKind::NoSuchInput(NoSuchInput {
-                resource: <A::Resource as Resource>::NAME.to_owned(),
+                resource: <A::Resource as Resource>::NAME,
                 action: A::INFO.name.to_owned(),
                 input: key,
                 inputs: A::INPUTS.iter().map(|s| (*s).to_owned()).collect(),

@@ -74,7 +74,7 @@ impl<R: Resource> EtsTable<R> {
 
 fn stale<R: Resource>(filter: &Filter<R>, operation: &'static str) -> ErrorKind {
     ErrorKind::StaleRecord(StaleRecord {
-        resource: R::NAME.to_owned(),
+        resource: R::NAME,
         filter: filter.to_dyn(),
         operation,
     })
@@ -89,7 +89,7 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
     fn create(&self, record: R) -> Result<R, ErrorKind> {
         match self.rows.entry(record.primary_key().clone()) {
             Entry::Occupied(_) => Err(ErrorKind::AlreadyExists(AlreadyExists {
-                resource: R::NAME.to_owned(),
+                resource: R::NAME,
                 filter: Filter::<R>::primary_key(record.primary_key()).to_dyn(),
             })),
             Entry::Vacant(slot) => {
@@ -107,6 +107,9 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         };
         if let Some(filter) = op.filter {
             if !filter.matches(&stored) {
+                // The error is built after the entry is released: under contention, other
+                // writers are waiting for it.
+                drop(stored);
                 return Err(stale(filter, "update"));
             }
         }

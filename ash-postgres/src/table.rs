@@ -396,7 +396,7 @@ impl<R: Resource> PgTable<R> {
     ) -> ErrorKind {
         let stale = |filter: &Filter<R>| {
             ErrorKind::StaleRecord(StaleRecord {
-                resource: R::NAME.to_owned(),
+                resource: R::NAME,
                 filter: filter.to_dyn(),
                 operation,
             })
@@ -452,7 +452,7 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
             },
             Err(e) if classify(&e) == Failure::UniqueViolation => {
                 Err(ErrorKind::AlreadyExists(AlreadyExists {
-                    resource: R::NAME.to_owned(),
+                    resource: R::NAME,
                     filter: Filter::<R>::primary_key(record.primary_key()).to_dyn(),
                 }))
             }

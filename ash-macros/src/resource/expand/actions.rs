@@ -98,19 +98,22 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
             }
         })
     });
-    let arg_required = args.iter().filter(|a| !a.allow_nil && a.default.is_none()).map(|a| {
-        let id = &a.ident;
-        let n = id.to_string();
-        quote! {
-            if self.#id.is_none() {
-                errors.push(#krate::error::ErrorKind::Required(#krate::error::Required {
-                    field: ::std::string::String::from(#n),
-                    r#type: #krate::error::InputType::Argument,
-                    resource: ::std::string::String::from(<#ident as #krate::resource::Resource>::NAME),
-                }));
+    let arg_required = args
+        .iter()
+        .filter(|a| !a.allow_nil && a.default.is_none())
+        .map(|a| {
+            let id = &a.ident;
+            let n = id.to_string();
+            quote! {
+                if self.#id.is_none() {
+                    errors.push(#krate::error::ErrorKind::Required(#krate::error::Required {
+                        field: ::std::string::String::from(#n),
+                        r#type: #krate::error::InputType::Argument,
+                        resource: <#ident as #krate::resource::Resource>::NAME,
+                    }));
+                }
             }
-        }
-    });
+        });
     let prepare_arguments = (!args.is_empty()).then(|| {
         quote! {
             fn prepare_arguments(&mut self) -> ::std::vec::Vec<#krate::error::ErrorKind> {
@@ -239,7 +242,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
                     } )*
                     other => ::std::result::Result::Err(#krate::error::ErrorKind::NoSuchInput(
                         #krate::error::NoSuchInput {
-                            resource: ::std::string::String::from(<#ident as #krate::resource::Resource>::NAME),
+                            resource: <#ident as #krate::resource::Resource>::NAME,
                             action: ::std::string::String::from(#action_name),
                             input: ::std::string::String::from(other),
                             inputs: <Self as #krate::action::Action>::INPUTS

@@ -128,7 +128,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                 __ash_missing.push(#krate::error::ErrorKind::Required(#krate::error::Required {
                     field: ::std::string::String::from(#n),
                     r#type: #krate::error::InputType::Attribute,
-                    resource: ::std::string::String::from(#name),
+                    resource: #name,
                 }));
             }
         }
