@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::query::{Page, PageRequest, Query};
 
 /// Runs a create action.
+#[inline]
 pub fn create<D, A>(domain: &D, input: A) -> Result<A::Resource, Error>
 where
     A: CreateAction,
@@ -20,6 +21,7 @@ where
 }
 
 /// Runs an update action on `record`.
+#[inline]
 pub fn update<D, A>(domain: &D, record: &A::Resource, input: A) -> Result<A::Resource, Error>
 where
     A: UpdateAction,
@@ -29,6 +31,7 @@ where
 }
 
 /// Runs a destroy action on `record`; returns the destroyed record.
+#[inline]
 pub fn destroy<D, A>(domain: &D, record: &A::Resource, input: A) -> Result<A::Resource, Error>
 where
     A: DestroyAction,
@@ -38,6 +41,7 @@ where
 }
 
 /// Runs a read action with `query` on top of its own.
+#[inline]
 pub fn read<D, A>(
     domain: &D,
     input: A,
@@ -51,6 +55,7 @@ where
 }
 
 /// Runs a read action expecting at most one record.
+#[inline]
 pub fn read_one<D, A>(
     domain: &D,
     input: A,
@@ -64,6 +69,7 @@ where
 }
 
 /// Runs a read action expecting exactly one record (`NotFound` otherwise).
+#[inline]
 pub fn get<D, A>(domain: &D, input: A, query: Query<A::Resource>) -> Result<A::Resource, Error>
 where
     A: ReadAction,
