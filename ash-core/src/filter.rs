@@ -105,9 +105,25 @@ impl<R: Resource> Filter<R> {
     // the call site; combinations go through the out-of-line walk.
     #[inline(always)]
     pub fn matches(&self, record: &R) -> bool {
-        match self.leaf(record) {
-            Some(matched) => matched,
-            None => self.matches_combined(record),
+        match self {
+            // A conjunction of comparisons (the common query) is walked inline too, so a
+            // scan pays no call per record.
+            Filter::And(all) => {
+                for f in all {
+                    let matched = match f.leaf(record) {
+                        Some(matched) => matched,
+                        None => f.matches_combined(record),
+                    };
+                    if !matched {
+                        return false;
+                    }
+                }
+                true
+            }
+            other => match other.leaf(record) {
+                Some(matched) => matched,
+                None => other.matches_combined(record),
+            },
         }
     }
 

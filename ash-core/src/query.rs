@@ -85,7 +85,7 @@ impl<R: Resource> Query<R> {
     }
 
     /// Whether `record` passes the filter.
-    #[inline]
+    #[inline(always)]
     pub fn matches(&self, record: &R) -> bool {
         self.filter.as_ref().is_none_or(|f| f.matches(record))
     }

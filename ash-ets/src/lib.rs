@@ -160,11 +160,13 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
     }
 
     fn count(&self, query: &Query<R>) -> Result<usize, ErrorKind> {
-        Ok(self
-            .rows
-            .iter()
-            .filter(|r| query.matches(r.value()))
-            .count())
+        let mut count = 0;
+        for entry in self.rows.iter() {
+            if query.matches(entry.value()) {
+                count += 1;
+            }
+        }
+        Ok(count)
     }
 
     fn read(&self, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
@@ -172,12 +174,13 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
             let one: Vec<R> = self.get(key)?.into_iter().collect();
             return Ok(query.finish_in_memory(one));
         }
-        let matching: Vec<R> = self
-            .rows
-            .iter()
-            .filter(|r| query.matches(r.value()))
-            .map(|r| r.value().clone())
-            .collect();
+        // A plain loop: the filter is evaluated inline, with no call per record.
+        let mut matching = Vec::new();
+        for entry in self.rows.iter() {
+            if query.matches(entry.value()) {
+                matching.push(entry.value().clone());
+            }
+        }
         Ok(query.finish_in_memory(matching))
     }
 }
