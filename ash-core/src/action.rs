@@ -270,6 +270,10 @@ where
     L: DataLayer<R> + ?Sized,
 {
     if let Some(filter) = &query.filter {
+        if let Some(key) = filter.as_primary_key() {
+            // Exactly the key: the record found is the answer.
+            return layer.get(key).map_err(Error::from);
+        }
         if let Some(key) = primary_key_in(filter) {
             // Straight to the record; the rest of the filter is checked on it.
             let record = layer.get(key).map_err(Error::from)?;

