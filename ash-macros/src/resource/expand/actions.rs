@@ -76,6 +76,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         quote! {
             #[doc = #doc]
             #[must_use]
+            #[inline]
             pub fn #id(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
                 self.#id = ::std::option::Option::Some(value.into());
                 self
@@ -185,6 +186,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         impl #input {
             /// An empty input: nothing set.
             #[must_use]
+            #[inline]
             pub fn new() -> Self {
                 ::std::default::Default::default()
             }
