@@ -388,3 +388,45 @@ fn read_action_arguments() {
         "argument max_price is required"
     );
 }
+
+/// `get` by primary key takes a short path when the query is only a filter; every other
+/// shape (the action's own filter, an offset, a limit, a sort, a key inside an `and`) must
+/// give the answer the general path gives.
+#[test]
+fn get_by_key_agrees_with_the_general_path() {
+    let c = seed();
+    let banana = c.product_by_name("banana").unwrap();
+    let carrot = c.product_by_name("carrot").unwrap();
+    let get = |query| ash_rs::api::get(&c, ProductReadInput::new(), query);
+    let get_in_stock = |query| ash_rs::api::get(&c, ProductInStockInput::new(), query);
+
+    // Exactly the key: found, or NotFound naming the key.
+    let found = get(Query::new().filter(Product::ID.eq(banana.id)));
+    assert_eq!(found.unwrap(), banana);
+    let missing = Uuid::new_v4();
+    let err = get(Query::new().filter(Product::ID.eq(missing))).unwrap_err();
+    assert!(err.is_not_found());
+    assert!(err.to_string().contains(&missing.to_string()), "{err}");
+
+    // The action's own filter still applies: banana has no stock, carrot has.
+    let err = get_in_stock(Query::new().filter(Product::ID.eq(banana.id))).unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    let found = get_in_stock(Query::new().filter(Product::ID.eq(carrot.id)));
+    assert_eq!(found.unwrap(), carrot);
+
+    // An offset past the one match finds nothing; a limit or a sort changes nothing.
+    let key = || Query::new().filter(Product::ID.eq(carrot.id));
+    assert!(get(key().offset(1)).unwrap_err().is_not_found());
+    assert!(get(key().limit(0)).unwrap_err().is_not_found());
+    assert_eq!(get(key().limit(1)).unwrap(), carrot);
+    let read_one = |query| ash_rs::api::read_one(&c, ProductReadInput::new(), query);
+    assert_eq!(read_one(key().offset(1)).unwrap(), None);
+    assert_eq!(read_one(key()).unwrap(), Some(carrot.clone()));
+    assert_eq!(get(key().sort_by(Product::NAME.desc())).unwrap(), carrot);
+
+    // The key inside an `and`: the rest of the filter is checked on the record.
+    let and =
+        |price: i64| Query::new().filter(Product::ID.eq(carrot.id) & Product::PRICE.eq(price));
+    assert_eq!(get(and(2)).unwrap(), carrot);
+    assert!(get(and(3)).unwrap_err().is_not_found());
+}

@@ -248,18 +248,61 @@ where
     A: ReadAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    // A filter and nothing else (a get by key, usually) takes the short path.
+    let query = match query {
+        Query {
+            filter: Some(filter),
+            sort,
+            limit: None,
+            offset: 0,
+        } if sort.is_empty() => return get_by(layer, input, filter),
+        other => other,
+    };
     let mut input = input;
     prepare_read(&mut input)?;
     let query = merge(input.base_query(), query);
     match find_one(layer, &query)? {
         Some(record) => Ok(record),
-        // Rendered only here: a found record costs no copy of the filter.
-        None => Err(ErrorKind::NotFound(NotFound {
-            resource: <A::Resource as Resource>::NAME,
-            filter: query.filter.as_ref().map(Filter::to_dyn),
-        })
-        .into()),
+        None => Err(not_found(query.filter.as_ref())),
     }
+}
+
+/// [`get`] with a filter and no other query: what a `define` with `get_by` runs. When the
+/// filter is exactly the primary key and the action has no filter of its own, the record
+/// is read straight from the data layer, with no query built.
+// Always inlined: a copy of the returned record costs store-forwarding stalls.
+#[inline(always)]
+pub fn get_by<A, L>(layer: &L, input: A, filter: Filter<A::Resource>) -> Result<A::Resource, Error>
+where
+    A: ReadAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    let mut input = input;
+    prepare_read(&mut input)?;
+    let base = input.base_query();
+    if base.is_empty() {
+        if let Some(key) = filter.as_primary_key() {
+            return match layer.get(key).map_err(Error::from)? {
+                Some(record) => Ok(record),
+                None => Err(not_found(Some(&filter))),
+            };
+        }
+    }
+    let query = base.filter(filter);
+    match find_one(layer, &query)? {
+        Some(record) => Ok(record),
+        None => Err(not_found(query.filter.as_ref())),
+    }
+}
+
+/// `NotFound`, naming the filter; rendered only when nothing is found.
+#[cold]
+fn not_found<R: Resource>(filter: Option<&Filter<R>>) -> Error {
+    ErrorKind::NotFound(NotFound {
+        resource: R::NAME,
+        filter: filter.map(Filter::to_dyn),
+    })
+    .into()
 }
 
 /// The one record matching `query`, if any.
@@ -269,7 +312,9 @@ where
     R: Resource,
     L: DataLayer<R> + ?Sized,
 {
-    if let Some(filter) = &query.filter {
+    // Paging past the one record (an offset, a limit of 0) is left to the data layer.
+    let pages_away = query.offset > 0 || query.limit == Some(0);
+    if let (Some(filter), false) = (&query.filter, pages_away) {
         if let Some(key) = filter.as_primary_key() {
             // Exactly the key: the record found is the answer.
             return layer.get(key).map_err(Error::from);

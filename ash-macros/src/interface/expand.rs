@@ -114,15 +114,17 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                 };
                 let read_key = key_lit(&read.name.to_string());
                 let read_ty = quote!(<#path as #krate::__private::HasAction<#read_key>>::Input);
+                let find = get_call(
+                    path,
+                    &layer,
+                    &define.get_by,
+                    quote!(<#read_ty as ::std::default::Default>::default()),
+                );
                 quote! {
                     #[doc = #doc]
                     #[allow(unused_mut)]
                     pub fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
-                        let found = #krate::action::get(
-                            #layer,
-                            <#read_ty as ::std::default::Default>::default(),
-                            #key_filter,
-                        )?;
+                        let found = #find?;
                         let record = &found;
                         #input_init
                         #( #arg_sets )*
@@ -139,10 +141,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
             });
             if define.is_get() || action.get {
                 let (ret, run) = if define.not_found_error() {
-                    (
-                        quote!(#path),
-                        quote!(#krate::action::get(#layer, #input, #key_filter)),
-                    )
+                    (quote!(#path), get_call(path, &layer, &define.get_by, input))
                 } else {
                     (
                         quote!(::std::option::Option<#path>),
@@ -179,6 +178,29 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                 }
             }
         }
+    }
+}
+
+/// The get of a `define`: `get_by` with the keys' filter (no query built), or `get` with an
+/// empty query when there are no keys.
+fn get_call(path: &Path, layer: &TokenStream, keys: &[Ident], input: TokenStream) -> TokenStream {
+    let krate = quote!(::ash_rs);
+    let filters: Vec<TokenStream> = keys
+        .iter()
+        .map(|k| {
+            let key = key_lit(&k.to_string());
+            quote! {
+                #krate::filter::Filter::eq(
+                    <#path as #krate::__private::HasAttribute<#key>>::value(::std::convert::Into::into(#k)),
+                )
+            }
+        })
+        .collect();
+    match filters.split_first() {
+        Some((first, rest)) => {
+            quote!(#krate::action::get_by(#layer, #input, #first #( .and(#rest) )*))
+        }
+        None => quote!(#krate::action::get(#layer, #input, #krate::query::Query::<#path>::new())),
     }
 }
 
