@@ -181,13 +181,11 @@ where
     let mut changeset = start(&mut input, Some(record));
     <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
-    let result = write(layer, &mut changeset, |changeset| {
+    write(layer, &mut changeset, |changeset| {
         layer
             .update(changeset.update_op(record.primary_key()))
             .map_err(Error::from)
-    });
-    changeset.dispose();
-    result
+    })
 }
 
 /// Runs a destroy action on `record` (the caller's copy); returns the destroyed record.
@@ -200,13 +198,11 @@ where
     let mut input = input;
     let mut changeset = start(&mut input, Some(record));
     A::run_changes(&mut changeset);
-    let result = write(layer, &mut changeset, |changeset| {
+    write(layer, &mut changeset, |changeset| {
         layer
             .destroy(changeset.destroy_op(record.primary_key()))
             .map_err(Error::from)
-    });
-    changeset.dispose();
-    result
+    })
 }
 
 /// Runs a read action with an extra `query` on top of the action's own.

@@ -230,37 +230,6 @@ impl<'a, R: Resource> Changeset<'a, R> {
         self.errors.is_empty()
     }
 
-    /// Drops the changeset field by field, with the common filters (one comparison, such as
-    /// the lock's) dropped in place: the general drop is an out-of-line call per field on
-    /// every write.
-    #[inline(always)]
-    pub(crate) fn dispose(self) {
-        let Changeset {
-            changes,
-            filter,
-            atomics,
-            errors,
-            hooks,
-            ..
-        } = self;
-        drop(changes);
-        match filter {
-            None => {}
-            Some(Filter::Cmp(_, value)) => drop(value),
-            Some(other) => drop(other),
-        }
-        drop(atomics);
-        if errors.capacity() != 0 {
-            drop(errors);
-        } else {
-            // An unallocated vector owns nothing; this skips the out-of-line drop call.
-            std::mem::forget(errors);
-        }
-        if let Some(hooks) = hooks {
-            drop(hooks);
-        }
-    }
-
     /// Fails with the error class of every recorded error (taking them), if any.
     #[inline]
     pub(crate) fn check(&mut self) -> Result<(), Error> {

@@ -81,6 +81,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
         ActionKind::Create => quote! {
             #[doc = #doc]
             #[allow(unused_mut)]
+            #[inline]
             pub fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<#path, #krate::error::Error> {
                 #input_init
                 #( #arg_sets )*
@@ -102,6 +103,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                 quote! {
                     #[doc = #doc]
                     #[allow(unused_mut)]
+                    #[inline]
                     pub fn #name(&self, record: &#path, #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
                         #input_init
                         #( #arg_sets )*
@@ -123,6 +125,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                 quote! {
                     #[doc = #doc]
                     #[allow(unused_mut)]
+                    #[inline]
                     pub fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
                         let found = #find?;
                         let record = &found;
@@ -151,6 +154,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                 quote! {
                     #[doc = #doc]
                     #[allow(unused_mut)]
+                    #[inline]
                     pub fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
                         #run
                     }
@@ -159,6 +163,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                 quote! {
                     #[doc = #doc]
                     #[allow(unused_mut)]
+                    #[inline]
                     pub fn #name(
                         &self,
                         #( #arg_params, )*
@@ -172,6 +177,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                 quote! {
                     #[doc = #doc]
                     #[allow(unused_mut)]
+                    #[inline]
                     pub fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<::std::vec::Vec<#path>, #krate::error::Error> {
                         #krate::action::read(#layer, #input, #krate::query::Query::new())
                     }
