@@ -13,6 +13,8 @@ use dashmap::DashMap;
 
 mod common;
 
+use common::seed::*;
+
 /// The system allocator, counting live bytes and live allocations.
 struct Counting;
 
@@ -59,37 +61,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-#[resource(domain = Domain, data_layer = Ets)]
-#[actions(
-    defaults(read, create = [state, county]),
-    update(update, accept = [state, county], change = optimistic_lock(version)),
-)]
-#[derive(Debug, Clone, PartialEq)]
-pub struct Address {
-    #[uuid_primary_key]
-    pub id: Uuid,
-    #[attribute(default = 1)]
-    pub version: i64,
-    pub state: String,
-    pub county: String,
-}
-
-#[domain]
-#[resources(Address(
-    define(get_address, action = read, get_by = [id]),
-    define(create_address, action = create, args = [state, county]),
-    define(update_address, action = update),
-))]
-pub struct Domain;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct HandAddress {
-    pub id: Uuid,
-    pub version: i64,
-    pub state: String,
-    pub county: String,
-}
 
 /// The headline size (issue 7's memory bar), then the others for the curve.
 const SIZES: [usize; 3] = [100_000, 10_000, 1_000_000];

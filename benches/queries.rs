@@ -14,35 +14,7 @@ use dashmap::DashMap;
 
 mod common;
 
-#[resource(domain = Domain, data_layer = Ets)]
-#[actions(
-    defaults(read, create = [state, county]),
-    update(update, accept = [state, county], change = optimistic_lock(version)),
-)]
-#[derive(Debug, Clone, PartialEq)]
-pub struct Address {
-    #[uuid_primary_key]
-    pub id: Uuid,
-    #[attribute(default = 1)]
-    pub version: i64,
-    pub state: String,
-    pub county: String,
-}
-
-#[domain]
-#[resources(Address(
-    define(create_address, action = create, args = [state, county]),
-    define(update_address, action = update),
-))]
-pub struct Domain;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct HandAddress {
-    pub id: Uuid,
-    pub version: i64,
-    pub state: String,
-    pub county: String,
-}
+use common::seed::*;
 
 /// Records in both tables.
 const RECORDS: usize = 100_000;

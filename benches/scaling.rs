@@ -10,106 +10,20 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ash_rs::prelude::*;
-use dashmap::mapref::entry::Entry;
-use dashmap::DashMap;
 
 mod common;
 
-#[resource(domain = Domain, data_layer = Ets)]
-#[actions(
-    defaults(read, create = [state, county]),
-    update(update, accept = [state, county], change = optimistic_lock(version)),
-)]
-#[derive(Debug, Clone, PartialEq)]
-pub struct Address {
-    #[uuid_primary_key]
-    pub id: Uuid,
-    #[attribute(default = 1)]
-    pub version: i64,
-    pub state: String,
-    pub county: String,
-}
+use common::seed::*;
 
-#[domain]
-#[resources(Address(
-    define(get_address, action = read, get_by = [id]),
-    define(create_address, action = create, args = [state, county]),
-    define(update_address, action = update),
-))]
-pub struct Domain;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct HandAddress {
-    pub id: Uuid,
-    pub version: i64,
-    pub state: String,
-    pub county: String,
-}
-
-#[derive(Debug)]
-pub enum HandError {
-    AlreadyExists,
-    NotFound,
-    Stale,
-}
-
-/// The seed benchmark's hand-written table.
-#[derive(Default)]
-pub struct HandTable {
-    rows: DashMap<Uuid, HandAddress>,
-}
-
-impl HandTable {
-    pub fn create(&self, state: &str, county: &str) -> Result<HandAddress, HandError> {
-        let record = HandAddress {
-            id: Uuid::new_v4(),
-            version: 1,
-            state: state.to_owned(),
-            county: county.to_owned(),
-        };
-        match self.rows.entry(record.id) {
-            Entry::Occupied(_) => Err(HandError::AlreadyExists),
-            Entry::Vacant(slot) => {
-                slot.insert(record.clone());
-                Ok(record)
-            }
-        }
-    }
-
-    pub fn update(
-        &self,
-        record: &HandAddress,
-        state: Option<&str>,
-        county: Option<&str>,
-    ) -> Result<HandAddress, HandError> {
-        let state = state.map(str::to_owned);
-        let county = county.map(str::to_owned);
-        let mut stored = self.rows.get_mut(&record.id).ok_or(HandError::NotFound)?;
-        if stored.version != record.version {
-            return Err(HandError::Stale);
-        }
-        if let Some(state) = state {
-            stored.state = state;
-        }
-        if let Some(county) = county {
-            stored.county = county;
-        }
-        stored.version += 1;
-        Ok(stored.clone())
-    }
-
-    pub fn get(&self, id: Uuid) -> Option<HandAddress> {
-        self.rows.get(&id).map(|r| r.clone())
-    }
-
-    pub fn read_fl_updated(&self) -> Vec<HandAddress> {
-        let state = black_box("FL");
-        self.rows
-            .iter()
-            .filter(|r| r.state == state && r.version > 1)
-            .map(|r| r.value().clone())
-            .collect()
-    }
+/// The hand-written filtered read: `state == "FL" and version > 1`.
+fn read_fl_updated(table: &HandTable) -> Vec<HandAddress> {
+    let state = black_box("FL");
+    table
+        .rows
+        .iter()
+        .filter(|r| r.state == state && r.version > 1)
+        .map(|r| r.value().clone())
+        .collect()
 }
 
 const SIZES: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
@@ -242,7 +156,7 @@ fn hand_rep(n: usize, seed: u64) -> Sample {
     let start = Instant::now();
     let mut found = 0;
     for _ in 0..reads {
-        found = table.read_fl_updated().len();
+        found = read_fl_updated(&table).len();
     }
     sample.read = per_op(start, reads * n);
     let expected = records

@@ -117,7 +117,9 @@ irefs() {
     done
     echo
     echo "\`update_validated\` and \`get_read\` on the hand side: the same checks inline, and"
-    echo "the plain map get."
+    echo "the plain map get. The hand side here is each operation written inline in \`main\`"
+    echo "(no function boundary, no \`Result\`): a stricter baseline than the criterion"
+    echo "\`HandTable\`, whose methods return \`Result\`; the criterion ratios above are the bar's measure."
     echo
     echo "Generated against generated, in instructions (the stable form of issues 3 and 4):"
     echo

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod seed;
+
 use std::path::PathBuf;
 
 /// Where criterion writes its results, found the way criterion finds it.
