@@ -37,6 +37,7 @@ run_bench() { # name, log
 # runs and their median (one run's ratio can move by 10% on this machine).
 SEED_RUNS=${SEED_RUNS:-3}
 for i in $(seq 1 "$SEED_RUNS"); do
+    : >"$LOGS/seed-$i.md" # the bench appends its table
     ASH_BENCH_REPORT="$LOGS/seed-$i.md" run_bench seed "$LOGS/seed-$i.log"
 done
 cat "$LOGS/seed-1.md" >>"$REPORT"
