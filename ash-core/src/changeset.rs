@@ -17,13 +17,13 @@ pub struct Changeset<'a, R: Resource> {
     changes: R::Changes,
     filter: Option<Filter<R>>,
     atomics: Atomics<R>,
-    errors: Vec<ErrorKind>,
-    /// Boxed: most actions add no hook, and the hot path should not carry (or drop) two
-    /// empty vectors.
-    hooks: Option<Box<Hooks<R>>>,
+    /// Errors and hooks, boxed: an action that succeeds without hooks (the hot path) has
+    /// none, and should not build, carry or drop three empty vectors.
+    rare: Option<Box<Rare<R>>>,
 }
 
-struct Hooks<R: Resource> {
+struct Rare<R: Resource> {
+    errors: Vec<ErrorKind>,
     before_action: Vec<BeforeAction<R>>,
     after_action: Vec<AfterAction<R>>,
 }
@@ -50,14 +50,14 @@ impl<R: Resource> std::fmt::Debug for Changeset<'_, R> {
                     .map(|a| (R::field_name(a.field), a.expr))
                     .collect::<Vec<_>>(),
             )
-            .field("errors", &self.errors)
+            .field("errors", &self.errors())
             .field(
                 "before_action",
-                &self.hooks.as_ref().map_or(0, |h| h.before_action.len()),
+                &self.rare.as_ref().map_or(0, |h| h.before_action.len()),
             )
             .field(
                 "after_action",
-                &self.hooks.as_ref().map_or(0, |h| h.after_action.len()),
+                &self.rare.as_ref().map_or(0, |h| h.after_action.len()),
             )
             .finish()
     }
@@ -74,8 +74,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
             changes: R::Changes::default(),
             filter: None,
             atomics: Atomics::new(),
-            errors: Vec::new(),
-            hooks: None,
+            rare: None,
         }
     }
 
@@ -86,7 +85,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
     where
         F: for<'x, 'y> FnOnce(&'y mut Changeset<'x, R>) + Send + 'static,
     {
-        self.hooks_mut().before_action.push(Box::new(hook));
+        self.rare_mut().before_action.push(Box::new(hook));
     }
 
     /// Adds a hook that runs just after the write, with the stored record, in the order
@@ -97,12 +96,13 @@ impl<'a, R: Resource> Changeset<'a, R> {
     where
         F: FnOnce(&mut R) -> Result<(), ErrorKind> + Send + 'static,
     {
-        self.hooks_mut().after_action.push(Box::new(hook));
+        self.rare_mut().after_action.push(Box::new(hook));
     }
 
-    fn hooks_mut(&mut self) -> &mut Hooks<R> {
-        self.hooks.get_or_insert_with(|| {
-            Box::new(Hooks {
+    fn rare_mut(&mut self) -> &mut Rare<R> {
+        self.rare.get_or_insert_with(|| {
+            Box::new(Rare {
+                errors: Vec::new(),
                 before_action: Vec::new(),
                 after_action: Vec::new(),
             })
@@ -112,13 +112,15 @@ impl<'a, R: Resource> Changeset<'a, R> {
     /// Whether any hook was added.
     #[inline]
     pub fn has_hooks(&self) -> bool {
-        self.hooks.is_some()
+        self.rare
+            .as_ref()
+            .is_some_and(|r| !r.before_action.is_empty() || !r.after_action.is_empty())
     }
 
     /// Runs the `before_action` hooks, including hooks they add, in order.
     pub(crate) fn run_before_action(&mut self) {
         loop {
-            let hooks = match &mut self.hooks {
+            let hooks = match &mut self.rare {
                 Some(h) if !h.before_action.is_empty() => std::mem::take(&mut h.before_action),
                 _ => break,
             };
@@ -130,7 +132,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
 
     /// Takes the `after_action` hooks.
     pub(crate) fn take_after_action(&mut self) -> Vec<AfterAction<R>> {
-        self.hooks
+        self.rare
             .as_mut()
             .map(|h| std::mem::take(&mut h.after_action))
             .unwrap_or_default()
@@ -211,32 +213,36 @@ impl<'a, R: Resource> Changeset<'a, R> {
     /// Records an error; the action will fail with every error recorded.
     #[inline]
     pub fn add_error(&mut self, error: ErrorKind) {
-        self.errors.push(error);
+        self.rare_mut().errors.push(error);
     }
 
     /// Records several errors.
     pub fn extend_errors(&mut self, errors: impl IntoIterator<Item = ErrorKind>) {
-        self.errors.extend(errors);
+        let mut errors = errors.into_iter().peekable();
+        if errors.peek().is_some() {
+            self.rare_mut().errors.extend(errors);
+        }
     }
 
     /// The errors so far.
     pub fn errors(&self) -> &[ErrorKind] {
-        &self.errors
+        self.rare.as_ref().map_or(&[], |r| &r.errors)
     }
 
     /// Whether no error has been recorded.
     #[inline]
     pub fn is_valid(&self) -> bool {
-        self.errors.is_empty()
+        self.rare.as_ref().is_none_or(|r| r.errors.is_empty())
     }
 
     /// Fails with the error class of every recorded error (taking them), if any.
     #[inline]
     pub(crate) fn check(&mut self) -> Result<(), Error> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::from_errors(std::mem::take(&mut self.errors)))
+        match &mut self.rare {
+            Some(rare) if !rare.errors.is_empty() => {
+                Err(Error::from_errors(std::mem::take(&mut rare.errors)))
+            }
+            _ => Ok(()),
         }
     }
 
