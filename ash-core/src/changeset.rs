@@ -185,13 +185,10 @@ impl<'a, R: Resource> Changeset<'a, R> {
     /// filter already added). A mismatch fails the action with `StaleRecord`.
     #[inline]
     pub fn add_filter(&mut self, filter: Filter<R>) {
-        match &mut self.filter {
-            None => self.filter = Some(filter),
-            Some(existing) => {
-                let first = std::mem::replace(existing, Filter::And(Vec::new()));
-                *existing = first.and(filter);
-            }
-        }
+        self.filter = Some(match self.filter.take() {
+            Some(existing) => existing.and(filter),
+            None => filter,
+        });
     }
 
     /// The filter the stored record must match.

@@ -104,29 +104,31 @@ impl<R: Resource> Filter<R> {
     }
 
     /// Whether `record` matches.
-    // A single comparison (the lock's `version == n`, a `get_by`) is evaluated inline at
-    // the call site; combinations go through the out-of-line walk.
+    // Inlined at the call site with the common shapes walked in place: a single comparison
+    // (the lock's `version == n`, a `get_by`) and a conjunction of comparisons (the usual
+    // query), so a scan pays no call per record. `or` and `not` go out of line.
     #[inline(always)]
     pub fn matches(&self, record: &R) -> bool {
         match self {
-            // A conjunction of comparisons (the common query) is walked inline too, so a
-            // scan pays no call per record.
             Filter::And(all) => {
+                // A plain loop: `Iterator::all` was left out of line here.
                 for f in all {
-                    let matched = match f.leaf(record) {
-                        Some(matched) => matched,
-                        None => f.matches_combined(record),
-                    };
-                    if !matched {
+                    if !f.matches_one(record) {
                         return false;
                     }
                 }
                 true
             }
-            other => match other.leaf(record) {
-                Some(matched) => matched,
-                None => other.matches_combined(record),
-            },
+            other => other.matches_one(record),
+        }
+    }
+
+    /// A leaf in place, anything else through [`Filter::matches_combined`].
+    #[inline(always)]
+    fn matches_one(&self, record: &R) -> bool {
+        match self.leaf(record) {
+            Some(matched) => matched,
+            None => self.matches_combined(record),
         }
     }
 
@@ -134,12 +136,8 @@ impl<R: Resource> Filter<R> {
     #[inline(never)]
     fn matches_combined(&self, record: &R) -> bool {
         match self {
-            Filter::And(all) => all
-                .iter()
-                .all(|f| f.leaf(record).unwrap_or_else(|| f.matches_combined(record))),
-            Filter::Or(any) => any
-                .iter()
-                .any(|f| f.leaf(record).unwrap_or_else(|| f.matches_combined(record))),
+            Filter::And(all) => all.iter().all(|f| f.matches_one(record)),
+            Filter::Or(any) => any.iter().any(|f| f.matches_one(record)),
             Filter::Not(inner) => !inner.matches(record),
             leaf => leaf.leaf(record).unwrap_or(false),
         }
