@@ -191,17 +191,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
 /// empty query when there are no keys.
 fn get_call(path: &Path, layer: &TokenStream, keys: &[Ident], input: TokenStream) -> TokenStream {
     let krate = quote!(::ash_rs);
-    let filters: Vec<TokenStream> = keys
-        .iter()
-        .map(|k| {
-            let key = key_lit(&k.to_string());
-            quote! {
-                #krate::filter::Filter::eq(
-                    <#path as #krate::__private::HasAttribute<#key>>::value(::std::convert::Into::into(#k)),
-                )
-            }
-        })
-        .collect();
+    let filters = key_filters(path, keys);
     match filters.split_first() {
         Some((first, rest)) => {
             quote!(#krate::action::get_by(#layer, #input, #first #( .and(#rest) )*))
@@ -212,16 +202,23 @@ fn get_call(path: &Path, layer: &TokenStream, keys: &[Ident], input: TokenStream
 
 /// `Query::new().filter(key1 == v1).filter(key2 == v2)`.
 fn key_query(path: &Path, keys: &[Ident]) -> TokenStream {
+    let filters = key_filters(path, keys);
+    quote!(::ash_rs::query::Query::<#path>::new() #( .filter(#filters) )*)
+}
+
+/// `key == value` for each key, the value taken from the parameter of the same name.
+fn key_filters(path: &Path, keys: &[Ident]) -> Vec<TokenStream> {
     let krate = quote!(::ash_rs);
-    let filters = keys.iter().map(|k| {
-        let key = key_lit(&k.to_string());
-        quote! {
-            .filter(#krate::filter::Filter::eq(
-                <#path as #krate::__private::HasAttribute<#key>>::value(::std::convert::Into::into(#k)),
-            ))
-        }
-    });
-    quote!(#krate::query::Query::<#path>::new() #( #filters )*)
+    keys.iter()
+        .map(|k| {
+            let key = key_lit(&k.to_string());
+            quote! {
+                #krate::filter::Filter::eq(
+                    <#path as #krate::__private::HasAttribute<#key>>::value(::std::convert::Into::into(#k)),
+                )
+            }
+        })
+        .collect()
 }
 
 fn primary_read(res: &Resource) -> Option<&Action> {
