@@ -117,7 +117,6 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         // overflow leaves the record untouched. One atomic (the lock's `version + 1`) is the
         // common case and needs no buffer.
         match op.atomics {
-            [] => stored.apply_changes(op.changes),
             [atomic] => {
                 let value = stored.eval_atomic(atomic)?;
                 stored.apply_changes(op.changes);
