@@ -18,36 +18,10 @@ use ash_rs::prelude::*;
 use dashmap::DashMap;
 use std::hint::black_box;
 
-#[resource(domain = Domain)]
-#[actions(
-    defaults(read, create = [state, county]),
-    update(update, accept = [state, county], change = optimistic_lock(version)),
-    update(
-        update_validated,
-        accept = [state, county],
-        change = optimistic_lock(version),
-        validate = string_length(state, min = 1, max = 40),
-        validate = present(county),
-    ),
-)]
-#[derive(Debug, Clone, PartialEq)]
-pub struct Address {
-    #[uuid_primary_key]
-    pub id: Uuid,
-    #[attribute(default = 1)]
-    pub version: i64,
-    pub state: String,
-    pub county: String,
-}
-
-#[domain]
-#[resources(Address(
-    define(get_address, action = read, get_by = [id]),
-    define(create_address, action = create, args = [state, county]),
-    define(update_address, action = update),
-    define(update_address_validated, action = update_validated),
-))]
-pub struct Domain;
+// The benchmarks' seed resource and domain, so both measure the same declaration.
+#[path = "../benches/common/seed.rs"]
+mod seed;
+use seed::*;
 
 #[derive(Debug, Clone)]
 struct Hand {
