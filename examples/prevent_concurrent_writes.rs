@@ -42,20 +42,25 @@ pub struct Address {
 ))]
 pub struct Domain;
 
-fn main() -> Result<(), Error> {
+#[tokio::main]
+async fn main() -> Result<(), Error> {
     let domain = Domain::new();
 
     println!("## Triggering a StaleRecord error\n");
-    let address = domain.create_address("FL", "Pinellas")?;
+    let address = domain.create_address("FL", "Pinellas").await?;
     println!("create_address(\"FL\", \"Pinellas\")\n  => {address:?}");
-    let updated = domain.update_address(
-        &address,
-        AddressUpdateInput::new().state("NC").county("Guilford"),
-    )?;
+    let updated = domain
+        .update_address(
+            &address,
+            AddressUpdateInput::new().state("NC").county("Guilford"),
+        )
+        .await?;
     println!("update_address(address, state: \"NC\", county: \"Guilford\")\n  => {updated:?}");
 
     // `address` still has a version of 1, so our optimistic lock should catch it!
-    let result = domain.update_address(&address, AddressUpdateInput::new().county("Miami-Dade"));
+    let result = domain
+        .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+        .await;
     match &result {
         Err(Error::Invalid { errors }) => match errors.as_slice() {
             [ErrorKind::StaleRecord(stale)] => println!(
@@ -66,26 +71,32 @@ fn main() -> Result<(), Error> {
         },
         other => println!("unexpected: {other:?}"),
     }
-    let stored = domain.get_address(address.id)?;
+    let stored = domain.get_address(address.id).await?;
     println!("  stored record is unchanged by the failed update: {stored:?}\n");
 
     println!("## Refetching a record to get the latest version\n");
-    let address = domain.create_address("FL", "Pinellas")?;
-    domain.update_address(
-        &address,
-        AddressUpdateInput::new().state("NC").county("Guilford"),
-    )?;
-    let address =
-        match domain.update_address(&address, AddressUpdateInput::new().county("Miami-Dade")) {
-            Err(err) if err.is_stale() => {
-                // In a web app you would not just refetch and resubmit: you would show the
-                // user the error and have them submit the form again.
-                let address = domain.get_address(address.id)?;
-                domain.update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))?
-            }
-            Err(other) => return Err(other),
-            Ok(address) => address,
-        };
+    let address = domain.create_address("FL", "Pinellas").await?;
+    domain
+        .update_address(
+            &address,
+            AddressUpdateInput::new().state("NC").county("Guilford"),
+        )
+        .await?;
+    let address = match domain
+        .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+        .await
+    {
+        Err(err) if err.is_stale() => {
+            // In a web app you would not just refetch and resubmit: you would show the
+            // user the error and have them submit the form again.
+            let address = domain.get_address(address.id).await?;
+            domain
+                .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+                .await?
+        }
+        Err(other) => return Err(other),
+        Ok(address) => address,
+    };
     println!("{address:#?}");
     assert_eq!(address.version, 3);
     Ok(())

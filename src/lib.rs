@@ -56,13 +56,14 @@
 #![warn(missing_docs)]
 
 pub use ash_core::{
-    action, api, attribute, change, changeset, data_layer, domain, error, filter, input, query,
-    resource, validation, value,
+    action, api, attribute, change, changeset, context, data_layer, domain, error, filter, future,
+    input, query, resource, transaction, validation, value,
 };
 pub use ash_macros::{domain, resource};
 
 pub use ash_core::attribute::AttributeValue;
 pub use ash_core::error::Error;
+pub use ash_core::future::block_on;
 
 /// The ETS data layer: in-memory, concurrent tables on `dashmap`.
 pub mod ets {
@@ -93,10 +94,12 @@ pub mod prelude {
     pub use ash_core::action::ActionType;
     pub use ash_core::change::Change;
     pub use ash_core::changeset::Changeset;
+    pub use ash_core::context::Context;
     pub use ash_core::error::{Error, ErrorKind};
     pub use ash_core::filter::{Attr, Filter};
     pub use ash_core::query::{Page, PageRequest, Query, SortOrder};
     pub use ash_core::resource::Resource;
+    pub use ash_core::transaction::Transaction;
     pub use ash_core::validation::Validation;
     pub use ash_macros::{domain, resource};
 }

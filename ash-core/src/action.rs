@@ -6,6 +6,7 @@
 //! declarative write, return the stored record. A failed action writes nothing.
 
 use crate::changeset::Changeset;
+use crate::context::Context;
 use crate::data_layer::DataLayer;
 use crate::error::{Error, ErrorKind, InvalidArgument, MultipleResults, NotFound};
 use crate::filter::Filter;
@@ -53,7 +54,7 @@ pub struct ActionInfo {
 /// An action, identified by its generated input type (`AddressUpdateInput` is the
 /// `update` action of `Address`): choosing the input type chooses the action at compile
 /// time.
-pub trait Action: Sized + Send + 'static {
+pub trait Action: Sized + Send + Sync + 'static {
     /// The resource the action belongs to.
     type Resource: Resource;
     /// The action's static facts.
@@ -103,8 +104,9 @@ pub trait ReadAction: Action {
 fn start<'a, A: Action>(
     input: &'a mut A,
     data: Option<&'a A::Resource>,
+    ctx: &'a Context,
 ) -> Changeset<'a, A::Resource> {
-    let mut changeset = Changeset::new(A::INFO, data);
+    let mut changeset = Changeset::new(A::INFO, data, ctx);
     let errors = input.prepare_arguments();
     if !errors.is_empty() {
         changeset.extend_errors(errors);
@@ -128,86 +130,158 @@ fn prepare_read<A: ReadAction>(input: &mut A) -> Result<(), Error> {
 
 /// Runs a create action.
 #[inline]
-pub fn create<A, L>(layer: &L, input: A) -> Result<A::Resource, Error>
+pub async fn create<A, L>(layer: &L, ctx: &Context, input: A) -> Result<A::Resource, Error>
 where
     A: CreateAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
     let mut input = input;
-    let mut changeset = start(&mut input, None);
+    let mut changeset = start(&mut input, None, ctx);
     <A::Resource as Resource>::apply_create_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
-    write(layer, &mut changeset, |changeset| {
-        let record = <A::Resource as Resource>::from_changes(changeset.changes_mut())
-            .map_err(Error::from_errors)?;
-        layer.create(record).map_err(Error::from)
-    })
-}
-
-/// The end of every write: fail with every recorded error, or run the hooks and the write
-/// (in the data layer's transaction when there are hooks).
-// The write borrows the changeset: the data layer's description of it copies nothing.
-#[inline]
-fn write<'c, R, L, F>(layer: &L, changeset: &mut Changeset<'c, R>, write: F) -> Result<R, Error>
-where
-    R: Resource,
-    L: DataLayer<R> + ?Sized,
-    F: FnOnce(&mut Changeset<'c, R>) -> Result<R, Error>,
-{
-    changeset.check()?;
-    if !changeset.has_hooks() {
-        return write(changeset);
-    }
-    layer.transaction(|| {
-        changeset.run_before_action();
-        changeset.check()?;
-        let after = changeset.take_after_action();
-        let mut record = write(changeset)?;
-        for hook in after {
-            hook(&mut record).map_err(Error::from)?;
-        }
-        Ok(record)
-    })
+    write(layer, &mut changeset, Write::Create).await
 }
 
 /// Runs an update action on `record` (the caller's copy).
 #[inline]
-pub fn update<A, L>(layer: &L, record: &A::Resource, input: A) -> Result<A::Resource, Error>
+pub async fn update<A, L>(
+    layer: &L,
+    ctx: &Context,
+    record: &A::Resource,
+    input: A,
+) -> Result<A::Resource, Error>
 where
     A: UpdateAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
     let mut input = input;
-    let mut changeset = start(&mut input, Some(record));
+    let mut changeset = start(&mut input, Some(record), ctx);
     <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
-    write(layer, &mut changeset, |changeset| {
-        layer
-            .update(changeset.update_op(record.primary_key()))
-            .map_err(Error::from)
-    })
+    write(layer, &mut changeset, Write::Update(record.primary_key())).await
 }
 
 /// Runs a destroy action on `record` (the caller's copy); returns the destroyed record.
 #[inline]
-pub fn destroy<A, L>(layer: &L, record: &A::Resource, input: A) -> Result<A::Resource, Error>
+pub async fn destroy<A, L>(
+    layer: &L,
+    ctx: &Context,
+    record: &A::Resource,
+    input: A,
+) -> Result<A::Resource, Error>
 where
     A: DestroyAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
     let mut input = input;
-    let mut changeset = start(&mut input, Some(record));
+    let mut changeset = start(&mut input, Some(record), ctx);
     A::run_changes(&mut changeset);
-    write(layer, &mut changeset, |changeset| {
-        layer
-            .destroy(changeset.destroy_op(record.primary_key()))
-            .map_err(Error::from)
-    })
+    write(layer, &mut changeset, Write::Destroy(record.primary_key())).await
+}
+
+/// Which write the changeset becomes.
+enum Write<'k, R: Resource> {
+    Create,
+    Update(&'k R::PrimaryKey),
+    Destroy(&'k R::PrimaryKey),
+}
+
+impl<R: Resource> Clone for Write<'_, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R: Resource> Copy for Write<'_, R> {}
+
+/// The end of every write: fail with every recorded error, or run the hooks and the write
+/// (in a transaction of the data layer when there are hooks).
+#[inline]
+async fn write<R, L>(
+    layer: &L,
+    changeset: &mut Changeset<'_, R>,
+    write: Write<'_, R>,
+) -> Result<R, Error>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+{
+    changeset.check()?;
+    if !changeset.has_hooks() {
+        let ctx = changeset.context_ref();
+        return perform(layer, ctx, changeset, write).await;
+    }
+    // Boxed: the hook path's state stays out of every action's future.
+    Box::pin(write_with_hooks(layer, changeset, write)).await
+}
+
+/// The hooks and the write, sharing one transaction: an error from any of them (or a
+/// panic, or the future being dropped) rolls back where the data layer has transactions.
+async fn write_with_hooks<R, L>(
+    layer: &L,
+    changeset: &mut Changeset<'_, R>,
+    write: Write<'_, R>,
+) -> Result<R, Error>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+{
+    let tx = layer.begin(changeset.context()).await?;
+    let ctx = if tx.is_real() {
+        changeset.context().clone().with_transaction(&tx)
+    } else {
+        changeset.context().clone()
+    };
+    changeset.set_hook_context(ctx.clone());
+    let result = async {
+        changeset.run_before_action().await;
+        changeset.check()?;
+        let after = changeset.take_after_action();
+        let mut record = perform(layer, &ctx, changeset, write).await?;
+        for hook in after {
+            record = hook(record, ctx.clone()).await?;
+        }
+        Ok(record)
+    }
+    .await;
+    tx.finish(result).await
+}
+
+/// Hands the data layer the write the changeset describes.
+#[inline(always)]
+async fn perform<R, L>(
+    layer: &L,
+    ctx: &Context,
+    changeset: &mut Changeset<'_, R>,
+    write: Write<'_, R>,
+) -> Result<R, Error>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+{
+    match write {
+        Write::Create => {
+            let record = R::from_changes(changeset.changes_mut()).map_err(Error::from_errors)?;
+            layer.create(ctx, record).await.map_err(Error::from)
+        }
+        Write::Update(key) => layer
+            .update(ctx, changeset.update_op(key))
+            .await
+            .map_err(Error::from),
+        Write::Destroy(key) => layer
+            .destroy(ctx, changeset.destroy_op(key))
+            .await
+            .map_err(Error::from),
+    }
 }
 
 /// Runs a read action with an extra `query` on top of the action's own.
 #[inline]
-pub fn read<A, L>(layer: &L, input: A, query: Query<A::Resource>) -> Result<Vec<A::Resource>, Error>
+pub async fn read<A, L>(
+    layer: &L,
+    ctx: &Context,
+    input: A,
+    query: Query<A::Resource>,
+) -> Result<Vec<A::Resource>, Error>
 where
     A: ReadAction,
     L: DataLayer<A::Resource> + ?Sized,
@@ -215,15 +289,16 @@ where
     let mut input = input;
     prepare_read(&mut input)?;
     let query = merge(input.base_query(), query);
-    layer.read(&query).map_err(Error::from)
+    layer.read(ctx, &query).await.map_err(Error::from)
 }
 
 /// Runs a read action expecting at most one record (`get?` in Ash): none gives `Ok(None)`,
 /// more than one gives `MultipleResults`. A filter that is exactly primary-key equality
 /// goes straight to the record.
 #[inline]
-pub fn read_one<A, L>(
+pub async fn read_one<A, L>(
     layer: &L,
+    ctx: &Context,
     input: A,
     query: Query<A::Resource>,
 ) -> Result<Option<A::Resource>, Error>
@@ -234,12 +309,17 @@ where
     let mut input = input;
     prepare_read(&mut input)?;
     let query = merge(input.base_query(), query);
-    find_one(layer, &query)
+    find_one(layer, ctx, &query).await
 }
 
 /// [`read_one`], with `NotFound` (naming the filter) when nothing matches.
 #[inline]
-pub fn get<A, L>(layer: &L, input: A, query: Query<A::Resource>) -> Result<A::Resource, Error>
+pub async fn get<A, L>(
+    layer: &L,
+    ctx: &Context,
+    input: A,
+    query: Query<A::Resource>,
+) -> Result<A::Resource, Error>
 where
     A: ReadAction,
     L: DataLayer<A::Resource> + ?Sized,
@@ -251,13 +331,13 @@ where
             sort,
             limit: None,
             offset: 0,
-        } if sort.is_empty() => return get_by(layer, input, filter),
+        } if sort.is_empty() => return get_by(layer, ctx, input, filter).await,
         other => other,
     };
     let mut input = input;
     prepare_read(&mut input)?;
     let query = merge(input.base_query(), query);
-    match find_one(layer, &query)? {
+    match find_one(layer, ctx, &query).await? {
         Some(record) => Ok(record),
         None => Err(not_found(query.filter.as_ref())),
     }
@@ -268,7 +348,12 @@ where
 /// is read straight from the data layer, with no query built.
 // Always inlined: a copy of the returned record costs store-forwarding stalls.
 #[inline(always)]
-pub fn get_by<A, L>(layer: &L, input: A, filter: Filter<A::Resource>) -> Result<A::Resource, Error>
+pub async fn get_by<A, L>(
+    layer: &L,
+    ctx: &Context,
+    input: A,
+    filter: Filter<A::Resource>,
+) -> Result<A::Resource, Error>
 where
     A: ReadAction,
     L: DataLayer<A::Resource> + ?Sized,
@@ -278,14 +363,14 @@ where
     let base = input.base_query();
     if base.is_empty() {
         if let Some(key) = filter.as_primary_key() {
-            return match layer.get(key).map_err(Error::from)? {
+            return match layer.get(ctx, key).await.map_err(Error::from)? {
                 Some(record) => Ok(record),
                 None => Err(not_found(Some(&filter))),
             };
         }
     }
     let query = base.filter(filter);
-    match find_one(layer, &query)? {
+    match find_one(layer, ctx, &query).await? {
         Some(record) => Ok(record),
         None => Err(not_found(query.filter.as_ref())),
     }
@@ -303,7 +388,7 @@ fn not_found<R: Resource>(filter: Option<&Filter<R>>) -> Error {
 
 /// The one record matching `query`, if any.
 #[inline]
-fn find_one<R, L>(layer: &L, query: &Query<R>) -> Result<Option<R>, Error>
+async fn find_one<R, L>(layer: &L, ctx: &Context, query: &Query<R>) -> Result<Option<R>, Error>
 where
     R: Resource,
     L: DataLayer<R> + ?Sized,
@@ -313,15 +398,15 @@ where
     if let (Some(filter), false) = (&query.filter, pages_away) {
         if let Some(key) = filter.as_primary_key() {
             // Exactly the key: the record found is the answer.
-            return layer.get(key).map_err(Error::from);
+            return layer.get(ctx, key).await.map_err(Error::from);
         }
         if let Some(key) = primary_key_in(filter) {
             // Straight to the record; the rest of the filter is checked on it.
-            let record = layer.get(key).map_err(Error::from)?;
+            let record = layer.get(ctx, key).await.map_err(Error::from)?;
             return Ok(record.filter(|r| filter.matches(r)));
         }
     }
-    let mut records = layer.read(query).map_err(Error::from)?;
+    let mut records = layer.read(ctx, query).await.map_err(Error::from)?;
     match records.len() {
         0 => Ok(None),
         1 => Ok(records.pop()),
@@ -343,8 +428,9 @@ fn primary_key_in<R: Resource>(filter: &Filter<R>) -> Option<&R::PrimaryKey> {
 }
 
 /// Runs a paginated read action, returning one page.
-pub fn read_page<A, L>(
+pub async fn read_page<A, L>(
     layer: &L,
+    ctx: &Context,
     input: A,
     query: Query<A::Resource>,
     page: PageRequest<A::Resource>,
@@ -379,7 +465,7 @@ where
         if !pagination.countable {
             return Err(invalid(format!("action {} is not countable", A::INFO.name)));
         }
-        Some(layer.count(&query).map_err(Error::from)?)
+        Some(layer.count(ctx, &query).await.map_err(Error::from)?)
     } else {
         None
     };
@@ -391,9 +477,12 @@ where
                     A::INFO.name
                 )));
             }
-            query.offset += offset;
+            query.offset = query
+                .offset
+                .checked_add(offset)
+                .ok_or_else(|| invalid(format!("offset {offset} is too large")))?;
             query.limit = Some(limit.saturating_add(1));
-            let mut results = layer.read(&query).map_err(Error::from)?;
+            let mut results = layer.read(ctx, &query).await.map_err(Error::from)?;
             let more = results.len() > limit;
             results.truncate(limit);
             Ok(Page {
@@ -426,7 +515,7 @@ where
                 query = query.filter(after_filter);
             }
             query.limit = Some(limit.saturating_add(1));
-            let mut results = layer.read(&query).map_err(Error::from)?;
+            let mut results = layer.read(ctx, &query).await.map_err(Error::from)?;
             let more = results.len() > limit;
             results.truncate(limit);
             let next = if more {
@@ -458,6 +547,7 @@ fn merge<R: Resource>(base: Query<R>, extra: Query<R>) -> Query<R> {
     };
     merged.sort.extend(extra.sort);
     merged.limit = extra.limit.or(merged.limit);
-    merged.offset += extra.offset;
+    // Offsets add up; past usize::MAX nothing could be returned anyway.
+    merged.offset = merged.offset.saturating_add(extra.offset);
     merged
 }

@@ -1,8 +1,9 @@
 //! Running any action of a domain's resources without a `define`: the input type picks
-//! the action at compile time.
+//! the action at compile time. The call carries the domain value's context
+//! (`domain.with_actor(&user)`).
 //!
 //! ```ignore
-//! let fl = ash_rs::api::read(&domain, AddressReadInput::new(), Query::new().filter(Address::STATE.eq("FL")))?;
+//! let fl = ash_rs::api::read(&domain, AddressReadInput::new(), Query::new().filter(Address::STATE.eq("FL"))).await?;
 //! ```
 
 use crate::action::{self, CreateAction, DestroyAction, ReadAction, UpdateAction};
@@ -12,37 +13,37 @@ use crate::query::{Page, PageRequest, Query};
 
 /// Runs a create action.
 #[inline]
-pub fn create<D, A>(domain: &D, input: A) -> Result<A::Resource, Error>
+pub async fn create<D, A>(domain: &D, input: A) -> Result<A::Resource, Error>
 where
     A: CreateAction,
     D: HasResource<A::Resource>,
 {
-    action::create(domain.data_layer(), input)
+    action::create(domain.data_layer(), domain.context(), input).await
 }
 
 /// Runs an update action on `record`.
 #[inline]
-pub fn update<D, A>(domain: &D, record: &A::Resource, input: A) -> Result<A::Resource, Error>
+pub async fn update<D, A>(domain: &D, record: &A::Resource, input: A) -> Result<A::Resource, Error>
 where
     A: UpdateAction,
     D: HasResource<A::Resource>,
 {
-    action::update(domain.data_layer(), record, input)
+    action::update(domain.data_layer(), domain.context(), record, input).await
 }
 
 /// Runs a destroy action on `record`; returns the destroyed record.
 #[inline]
-pub fn destroy<D, A>(domain: &D, record: &A::Resource, input: A) -> Result<A::Resource, Error>
+pub async fn destroy<D, A>(domain: &D, record: &A::Resource, input: A) -> Result<A::Resource, Error>
 where
     A: DestroyAction,
     D: HasResource<A::Resource>,
 {
-    action::destroy(domain.data_layer(), record, input)
+    action::destroy(domain.data_layer(), domain.context(), record, input).await
 }
 
 /// Runs a read action with `query` on top of its own.
 #[inline]
-pub fn read<D, A>(
+pub async fn read<D, A>(
     domain: &D,
     input: A,
     query: Query<A::Resource>,
@@ -51,12 +52,12 @@ where
     A: ReadAction,
     D: HasResource<A::Resource>,
 {
-    action::read(domain.data_layer(), input, query)
+    action::read(domain.data_layer(), domain.context(), input, query).await
 }
 
 /// Runs a read action expecting at most one record.
 #[inline]
-pub fn read_one<D, A>(
+pub async fn read_one<D, A>(
     domain: &D,
     input: A,
     query: Query<A::Resource>,
@@ -65,21 +66,25 @@ where
     A: ReadAction,
     D: HasResource<A::Resource>,
 {
-    action::read_one(domain.data_layer(), input, query)
+    action::read_one(domain.data_layer(), domain.context(), input, query).await
 }
 
 /// Runs a read action expecting exactly one record (`NotFound` otherwise).
 #[inline]
-pub fn get<D, A>(domain: &D, input: A, query: Query<A::Resource>) -> Result<A::Resource, Error>
+pub async fn get<D, A>(
+    domain: &D,
+    input: A,
+    query: Query<A::Resource>,
+) -> Result<A::Resource, Error>
 where
     A: ReadAction,
     D: HasResource<A::Resource>,
 {
-    action::get(domain.data_layer(), input, query)
+    action::get(domain.data_layer(), domain.context(), input, query).await
 }
 
 /// Runs a paginated read action, returning one page.
-pub fn read_page<D, A>(
+pub async fn read_page<D, A>(
     domain: &D,
     input: A,
     query: Query<A::Resource>,
@@ -89,5 +94,5 @@ where
     A: ReadAction,
     D: HasResource<A::Resource>,
 {
-    action::read_page(domain.data_layer(), input, query, page)
+    action::read_page(domain.data_layer(), domain.context(), input, query, page).await
 }

@@ -1,39 +1,51 @@
 //! The [`Changeset`]: what a running action builds before it reaches the data layer.
 
 use crate::action::{ActionInfo, ActionType};
+use crate::context::Context;
 use crate::data_layer::{Atomic, AtomicExpr, Atomics, DestroyOp, UpdateOp};
 use crate::error::{Error, ErrorKind};
 use crate::filter::Filter;
+use crate::future::BoxFuture;
 use crate::resource::Resource;
+use std::any::Any;
+use std::future::Future;
 
-/// The state of one action run: the record it acts on, the attribute writes, the filter
-/// and atomic writes for the data layer, and the errors so far.
+/// The state of one action run: the record it acts on, the call's context, the attribute
+/// writes, the filter and atomic writes for the data layer, and the errors so far.
 ///
-/// Changes and validations receive `&mut Changeset` / `&Changeset`.
+/// Changes and validations receive `&mut Changeset` / `&Changeset`. A changeset is `Send`:
+/// an action's future can move between threads.
 pub struct Changeset<'a, R: Resource> {
     action: &'static ActionInfo,
     data: Option<&'a R>,
-    arguments: Option<&'a dyn std::any::Any>,
+    ctx: &'a Context,
+    arguments: Option<&'a (dyn Any + Send + Sync)>,
     changes: R::Changes,
     filter: Option<Filter<R>>,
     atomics: Atomics<R>,
-    /// Errors and hooks, boxed: an action that succeeds without hooks (the hot path) has
-    /// none, and should not build, carry or drop three empty vectors.
-    rare: Option<Box<Rare<R>>>,
+    /// Errors, hooks and the transaction's context, boxed: an action that succeeds without
+    /// hooks (the hot path) has none, and should not build, carry or drop them.
+    rare: Option<Box<Rare<'a, R>>>,
 }
 
-struct Rare<R: Resource> {
+struct Rare<'a, R: Resource> {
     errors: Vec<ErrorKind>,
-    before_action: Vec<BeforeAction<R>>,
-    after_action: Vec<AfterAction<R>>,
+    before_action: Vec<BeforeAction<'a, R>>,
+    after_action: Vec<AfterAction<'a, R>>,
+    /// The context while hooks run: the caller's, with the action's transaction.
+    ctx: Option<Context>,
 }
 
-/// A hook that runs just before the write, inside the data layer's transaction.
-pub type BeforeAction<R> = Box<dyn for<'a, 'b> FnOnce(&'b mut Changeset<'a, R>) + Send>;
+/// A hook that runs just before the write, inside the action's transaction. It takes the
+/// changeset and gives it back (Ash's `before_action`), and may `.await`.
+pub type BeforeAction<'a, R> =
+    Box<dyn FnOnce(Changeset<'a, R>) -> BoxFuture<'a, Changeset<'a, R>> + Send + 'a>;
 
-/// A hook that runs just after the write with the stored record, inside the data layer's
-/// transaction.
-pub type AfterAction<R> = Box<dyn FnOnce(&mut R) -> Result<(), ErrorKind> + Send>;
+/// A hook that runs just after the write, inside the action's transaction, with the stored
+/// record and the action's context (holding the transaction: actions run with it join the
+/// transaction). It gives back the record the action returns, and may `.await`.
+pub type AfterAction<'a, R> =
+    Box<dyn FnOnce(R, Context) -> BoxFuture<'a, Result<R, ErrorKind>> + Send + 'a>;
 
 impl<R: Resource> std::fmt::Debug for Changeset<'_, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,12 +76,14 @@ impl<R: Resource> std::fmt::Debug for Changeset<'_, R> {
 }
 
 impl<'a, R: Resource> Changeset<'a, R> {
-    /// A changeset for `action`, acting on `data` (the caller's copy, for update and destroy).
+    /// A changeset for `action`, acting on `data` (the caller's copy, for update and
+    /// destroy), called with `ctx`.
     #[inline]
-    pub fn new(action: &'static ActionInfo, data: Option<&'a R>) -> Self {
+    pub fn new(action: &'static ActionInfo, data: Option<&'a R>, ctx: &'a Context) -> Self {
         Changeset {
             action,
             data,
+            ctx,
             arguments: None,
             changes: R::Changes::default(),
             filter: None,
@@ -80,31 +94,83 @@ impl<'a, R: Resource> Changeset<'a, R> {
 
     /// Adds a hook that runs just before the write, after every change and validation, in
     /// the order hooks were added. It may change attributes or add errors; an error aborts
-    /// the action and nothing is written.
+    /// the action and nothing is written. For a hook that awaits, see
+    /// [`Changeset::before_action_async`].
     pub fn before_action<F>(&mut self, hook: F)
     where
-        F: for<'x, 'y> FnOnce(&'y mut Changeset<'x, R>) + Send + 'static,
+        F: FnOnce(&mut Changeset<'a, R>) + Send + 'a,
     {
-        self.rare_mut().before_action.push(Box::new(hook));
+        self.rare_mut()
+            .before_action
+            .push(Box::new(move |mut changeset: Changeset<'a, R>| {
+                hook(&mut changeset);
+                Box::pin(std::future::ready(changeset)) as BoxFuture<'a, Changeset<'a, R>>
+            }));
+    }
+
+    /// [`Changeset::before_action`] for a hook that awaits: it takes the changeset and
+    /// gives it back.
+    ///
+    /// ```ignore
+    /// changeset.before_action_async(|mut changeset| async move {
+    ///     let slug = slugs.next().await;
+    ///     changeset.changes_mut().slug = Some(slug);
+    ///     changeset
+    /// });
+    /// ```
+    pub fn before_action_async<F, Fut>(&mut self, hook: F)
+    where
+        F: FnOnce(Changeset<'a, R>) -> Fut + Send + 'a,
+        Fut: Future<Output = Changeset<'a, R>> + Send + 'a,
+    {
+        self.rare_mut()
+            .before_action
+            .push(Box::new(move |changeset: Changeset<'a, R>| {
+                Box::pin(hook(changeset)) as BoxFuture<'a, Changeset<'a, R>>
+            }));
     }
 
     /// Adds a hook that runs just after the write, with the stored record, in the order
     /// hooks were added. It may change the returned record. An error fails the action:
     /// where the data layer has transactions (PostgreSQL) the write is rolled back; the
     /// ETS layer has none, so there **the write stays** and the caller gets the error.
+    /// For a hook that awaits (or runs other actions), see
+    /// [`Changeset::after_action_async`].
     pub fn after_action<F>(&mut self, hook: F)
     where
-        F: FnOnce(&mut R) -> Result<(), ErrorKind> + Send + 'static,
+        F: FnOnce(&mut R) -> Result<(), ErrorKind> + Send + 'a,
     {
-        self.rare_mut().after_action.push(Box::new(hook));
+        self.rare_mut()
+            .after_action
+            .push(Box::new(move |mut record: R, _ctx: Context| {
+                let result = hook(&mut record).map(|()| record);
+                Box::pin(std::future::ready(result)) as BoxFuture<'a, Result<R, ErrorKind>>
+            }));
     }
 
-    fn rare_mut(&mut self) -> &mut Rare<R> {
+    /// [`Changeset::after_action`] for a hook that awaits. It receives the stored record
+    /// and the action's [`Context`], which holds the action's transaction: actions run
+    /// with that context (`domain.with_context(ctx)`) join the transaction, so on
+    /// PostgreSQL an error rolls back their writes too.
+    pub fn after_action_async<F, Fut>(&mut self, hook: F)
+    where
+        F: FnOnce(R, Context) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<R, ErrorKind>> + Send + 'a,
+    {
+        self.rare_mut()
+            .after_action
+            .push(Box::new(move |record: R, ctx: Context| {
+                Box::pin(hook(record, ctx)) as BoxFuture<'a, Result<R, ErrorKind>>
+            }));
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare<'a, R> {
         self.rare.get_or_insert_with(|| {
             Box::new(Rare {
                 errors: Vec::new(),
                 before_action: Vec::new(),
                 after_action: Vec::new(),
+                ctx: None,
             })
         })
     }
@@ -118,24 +184,49 @@ impl<'a, R: Resource> Changeset<'a, R> {
     }
 
     /// Runs the `before_action` hooks, including hooks they add, in order.
-    pub(crate) fn run_before_action(&mut self) {
+    pub(crate) async fn run_before_action(&mut self) {
         loop {
             let hooks = match &mut self.rare {
                 Some(h) if !h.before_action.is_empty() => std::mem::take(&mut h.before_action),
                 _ => break,
             };
             for hook in hooks {
-                hook(self);
+                // The hook owns the changeset while it runs; an empty one holds its place.
+                let placeholder = Changeset::new(self.action, self.data, self.ctx);
+                let taken = std::mem::replace(self, placeholder);
+                *self = hook(taken).await;
             }
         }
     }
 
     /// Takes the `after_action` hooks.
-    pub(crate) fn take_after_action(&mut self) -> Vec<AfterAction<R>> {
+    pub(crate) fn take_after_action(&mut self) -> Vec<AfterAction<'a, R>> {
         self.rare
             .as_mut()
             .map(|h| std::mem::take(&mut h.after_action))
             .unwrap_or_default()
+    }
+
+    /// Sets the context hooks and the write see: the caller's, with the action's
+    /// transaction.
+    pub(crate) fn set_hook_context(&mut self, ctx: Context) {
+        self.rare_mut().ctx = Some(ctx);
+    }
+
+    /// The caller's context, for the length of the action.
+    #[inline]
+    pub(crate) fn context_ref(&self) -> &'a Context {
+        self.ctx
+    }
+
+    /// The call's context: actor, tenant, open transaction. While hooks run, it holds the
+    /// action's transaction.
+    #[inline]
+    pub fn context(&self) -> &Context {
+        match &self.rare {
+            Some(rare) => rare.ctx.as_ref().unwrap_or(self.ctx),
+            None => self.ctx,
+        }
     }
 
     /// The running action.
@@ -158,14 +249,14 @@ impl<'a, R: Resource> Changeset<'a, R> {
 
     /// Makes the action's input (its arguments) visible to changes and validations.
     #[inline]
-    pub fn set_arguments<A: std::any::Any>(&mut self, input: &'a A) {
+    pub fn set_arguments<A: Any + Send + Sync>(&mut self, input: &'a A) {
         self.arguments = Some(input);
     }
 
     /// The action's input, holding its arguments, if it is of type `A` (the generated
     /// `{Resource}{Action}Input`): `changeset.arguments::<PostPublishInput>()`.
     #[inline]
-    pub fn arguments<A: std::any::Any>(&self) -> Option<&'a A> {
+    pub fn arguments<A: Any>(&self) -> Option<&'a A> {
         self.arguments.and_then(|a| a.downcast_ref::<A>())
     }
 

@@ -7,11 +7,14 @@
 //! layer under one entry guard, a SQL layer as one `UPDATE ... WHERE ... RETURNING`.
 //! Nothing that only an in-memory store could run (such as a closure) crosses this line.
 
+use crate::context::Context;
 use crate::error::{Error, ErrorKind};
 use crate::filter::Filter;
 use crate::query::Query;
 use crate::resource::Resource;
+use crate::transaction::Transaction;
 use smallvec::SmallVec;
+use std::future::Future;
 
 /// An atomic expression: a write computed from the *stored* value, not the caller's copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +61,10 @@ pub struct DestroyOp<'a, R: Resource> {
 
 /// A store of records of one resource.
 ///
+/// Every method returns a `Send` future and receives the call's [`Context`]: its open
+/// transaction (a data layer uses it when it is one of its own), its tenant and actor.
+/// A data layer that never waits (ETS) returns futures that are ready at once.
+///
 /// Contract, checked by the conformance tests:
 /// - `create` refuses a primary key that is already stored (`AlreadyExists`), writing
 ///   nothing;
@@ -68,43 +75,66 @@ pub struct DestroyOp<'a, R: Resource> {
 /// - `get` reads by primary key without a scan.
 pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// Stores a new record; returns it as stored.
-    fn create(&self, record: R) -> Result<R, ErrorKind>;
+    fn create(&self, ctx: &Context, record: R)
+        -> impl Future<Output = Result<R, ErrorKind>> + Send;
     /// Applies an update; returns the record as stored afterwards.
-    fn update(&self, op: UpdateOp<'_, R>) -> Result<R, ErrorKind>;
+    fn update(
+        &self,
+        ctx: &Context,
+        op: UpdateOp<'_, R>,
+    ) -> impl Future<Output = Result<R, ErrorKind>> + Send;
     /// Applies a destroy; returns the record as it was stored.
-    fn destroy(&self, op: DestroyOp<'_, R>) -> Result<R, ErrorKind>;
+    fn destroy(
+        &self,
+        ctx: &Context,
+        op: DestroyOp<'_, R>,
+    ) -> impl Future<Output = Result<R, ErrorKind>> + Send;
     /// The record with this primary key, if stored.
-    fn get(&self, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind>;
+    fn get(
+        &self,
+        ctx: &Context,
+        key: &R::PrimaryKey,
+    ) -> impl Future<Output = Result<Option<R>, ErrorKind>> + Send;
     /// The records matching the query, sorted and paged.
-    fn read(&self, query: &Query<R>) -> Result<Vec<R>, ErrorKind>;
+    fn read(
+        &self,
+        ctx: &Context,
+        query: &Query<R>,
+    ) -> impl Future<Output = Result<Vec<R>, ErrorKind>> + Send;
 
     /// How many records match the query's filter (sort, limit and offset ignored). The
     /// default reads them; data layers override it with a cheaper count.
-    fn count(&self, query: &Query<R>) -> Result<usize, ErrorKind> {
+    fn count(
+        &self,
+        ctx: &Context,
+        query: &Query<R>,
+    ) -> impl Future<Output = Result<usize, ErrorKind>> + Send {
         let unpaged = Query {
             filter: query.filter.clone(),
             ..Query::default()
         };
-        Ok(self.read(&unpaged)?.len())
+        async move { Ok(self.read(ctx, &unpaged).await?.len()) }
     }
 
-    /// Runs `f` (an action's hooks and its write) in a transaction where the data layer
-    /// has them: an error from `f` undoes the writes made inside it. The default, for data
-    /// layers without transactions (ETS), just runs `f`: each write is atomic on its own,
-    /// and a write made before an error stays.
-    fn transaction<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        F: FnOnce() -> Result<T, Error>,
-    {
-        f()
+    /// Opens a transaction (a savepoint when `ctx` already holds one of this data
+    /// layer's). The pipeline opens one around an action with hooks, so that the hooks and
+    /// the write share it. The default, for data layers without transactions (ETS), gives
+    /// [`Transaction::none`]: each write is atomic on its own, and a write made before an
+    /// error stays.
+    fn begin(&self, ctx: &Context) -> impl Future<Output = Result<Transaction, ErrorKind>> + Send {
+        let _ = ctx;
+        std::future::ready(Ok(Transaction::none()))
     }
 }
 
 /// Building a data layer from a configuration: `Domain::connect(&config)` builds every
 /// resource's layer this way. The ETS layer accepts any configuration and ignores it.
-pub trait Connect<C: ?Sized>: Sized {
+///
+/// It is async because a data layer may check its storage on connect (PostgreSQL checks or
+/// creates its table).
+pub trait Connect<C: ?Sized + Sync>: Sized + Send {
     /// Builds the layer.
-    fn connect(config: &C) -> Result<Self, Error>;
+    fn connect(config: &C) -> impl Future<Output = Result<Self, Error>> + Send;
 }
 
 /// A kind of data layer, as named in `#[resource(data_layer = ...)]`: it picks the

@@ -1,6 +1,19 @@
-//! What a `#[domain]` value provides: the data layer of each resource it lists.
+//! What a `#[domain]` value provides: the data layer of each resource it lists, and the
+//! call [`Context`] its calls carry.
 
+use crate::context::Context;
 use crate::resource::Resource;
+
+/// A domain value: shared data layers plus the context of the calls made through it.
+/// Implemented by `#[domain]`, which also gives the domain inherent `with_actor`,
+/// `with_tenant`, `with_transaction` and `with_context` methods.
+pub trait Domain: Clone + Send + Sync + 'static {
+    /// The context every call through this value carries.
+    fn context(&self) -> &Context;
+    /// This domain value (sharing its data layers) with another context.
+    #[must_use]
+    fn with_context(&self, ctx: Context) -> Self;
+}
 
 /// A domain that lists resource `R`; implemented by `#[domain]`.
 #[diagnostic::on_unimplemented(
@@ -8,7 +21,7 @@ use crate::resource::Resource;
     label = "`{R}` declares this domain",
     note = "add `{R}` to `#[resources(...)]` on `{Self}`, or remove `domain = ...` from `{R}`"
 )]
-pub trait HasResource<R: Resource> {
+pub trait HasResource<R: Resource>: Domain {
     /// The store of `R` in this domain value.
     fn data_layer(&self) -> &R::DataLayer;
 }

@@ -13,7 +13,10 @@
 //! | [`validation`] | the [`Validation`](validation::Validation) trait |
 //! | [`filter`] | declarative filters that cross the data-layer boundary as data |
 //! | [`query`] | read queries: filter, sort, limit, offset |
-//! | [`data_layer`] | the [`DataLayer`](data_layer::DataLayer) contract |
+//! | [`data_layer`] | the [`DataLayer`](data_layer::DataLayer) contract (async) |
+//! | [`context`] | the call [`Context`](context::Context): actor, tenant, open transaction |
+//! | [`transaction`] | [`Transaction`](transaction::Transaction) handles |
+//! | [`future`] | [`block_on`](future::block_on) for sync callers, `BoxFuture` |
 //! | [`domain`] | what a `#[domain]` value provides |
 //! | [`error`] | Ash's error classes and the errors inside them |
 //! | [`value`] | dynamic values, used only at the edges (errors, JSON, SQL parameters) |
@@ -25,13 +28,16 @@ pub mod api;
 pub mod attribute;
 pub mod change;
 pub mod changeset;
+pub mod context;
 pub mod data_layer;
 pub mod domain;
 pub mod error;
 pub mod filter;
+pub mod future;
 pub mod input;
 pub mod query;
 pub mod resource;
+pub mod transaction;
 pub mod validation;
 pub mod value;
 

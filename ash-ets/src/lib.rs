@@ -9,6 +9,7 @@
 //! There are no transactions: a write is one atomic step, nothing more.
 #![warn(missing_docs)]
 
+use ash_core::context::Context;
 use ash_core::data_layer::{Connect, DataLayer, DataLayerKind, DestroyOp, UpdateOp};
 use ash_core::error::{AlreadyExists, Error, ErrorKind, StaleRecord};
 use ash_core::filter::Filter;
@@ -17,6 +18,7 @@ use ash_core::resource::Resource;
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use smallvec_like::Values;
+use std::future::{ready, Future, Ready};
 
 /// The ETS data layer, as named in `#[resource(data_layer = Ets)]`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,10 +41,10 @@ impl<R: Resource> Default for EtsTable<R> {
     }
 }
 
-impl<R: Resource, C: ?Sized> Connect<C> for EtsTable<R> {
+impl<R: Resource, C: ?Sized + Sync> Connect<C> for EtsTable<R> {
     /// An empty table; the configuration is for other data layers.
-    fn connect(_config: &C) -> Result<Self, Error> {
-        Ok(Self::default())
+    fn connect(_config: &C) -> impl Future<Output = Result<Self, Error>> + Send {
+        ready(Ok(Self::default()))
     }
 }
 
@@ -84,9 +86,10 @@ fn missing<R: Resource>(key: &R::PrimaryKey, operation: &'static str) -> ErrorKi
     stale(&Filter::<R>::primary_key(key), operation)
 }
 
-impl<R: Resource> DataLayer<R> for EtsTable<R> {
+/// The operations, done at once: the futures of the [`DataLayer`] impl are ready when made.
+impl<R: Resource> EtsTable<R> {
     #[inline]
-    fn create(&self, record: R) -> Result<R, ErrorKind> {
+    fn create_now(&self, record: R) -> Result<R, ErrorKind> {
         match self.rows.entry(record.primary_key().clone()) {
             Entry::Occupied(_) => Err(ErrorKind::AlreadyExists(AlreadyExists {
                 resource: R::NAME,
@@ -100,7 +103,7 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
     }
 
     #[inline]
-    fn update(&self, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
+    fn update_now(&self, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
         // The compare and the write happen under this one guard: nothing can interleave.
         let Some(mut stored) = self.rows.get_mut(op.primary_key) else {
             return Err(missing::<R>(op.primary_key, "update"));
@@ -137,7 +140,7 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
     }
 
     #[inline]
-    fn destroy(&self, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
+    fn destroy_now(&self, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
         let filter = op.filter;
         let removed = self.rows.remove_if(op.primary_key, |_, stored| {
             filter.is_none_or(|f| f.matches(stored))
@@ -157,24 +160,24 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
     // costs store-forwarding stalls (a 72-byte record copied between differently aligned
     // wrappers).
     #[inline(always)]
-    fn get(&self, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind> {
-        Ok(self.rows.get(key).map(|r| r.value().clone()))
+    fn get_now(&self, key: &R::PrimaryKey) -> Option<R> {
+        self.rows.get(key).map(|r| r.value().clone())
     }
 
-    fn count(&self, query: &Query<R>) -> Result<usize, ErrorKind> {
+    fn count_now(&self, query: &Query<R>) -> usize {
         let mut count = 0;
         for entry in self.rows.iter() {
             if query.matches(entry.value()) {
                 count += 1;
             }
         }
-        Ok(count)
+        count
     }
 
-    fn read(&self, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
+    fn read_now(&self, query: &Query<R>) -> Vec<R> {
         if let Some(key) = query.filter.as_ref().and_then(Filter::as_primary_key) {
-            let one: Vec<R> = self.get(key)?.into_iter().collect();
-            return Ok(query.finish_in_memory(one));
+            let one: Vec<R> = self.get_now(key).into_iter().collect();
+            return query.finish_in_memory(one);
         }
         // A plain loop: the filter is evaluated inline, with no call per record.
         let mut matching = Vec::new();
@@ -183,7 +186,42 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
                 matching.push(entry.value().clone());
             }
         }
-        Ok(query.finish_in_memory(matching))
+        query.finish_in_memory(matching)
+    }
+}
+
+/// Every future is ready when returned: an ETS call never suspends, so it costs an
+/// `.await` nothing and [`ash_core::future::block_on`] runs it without a runtime. The
+/// context is not needed: ETS has no transactions and no tenants yet.
+// The `Ready` return types are the promise, made public on purpose.
+#[allow(refining_impl_trait)]
+impl<R: Resource> DataLayer<R> for EtsTable<R> {
+    #[inline]
+    fn create(&self, _ctx: &Context, record: R) -> Ready<Result<R, ErrorKind>> {
+        ready(self.create_now(record))
+    }
+
+    #[inline]
+    fn update(&self, _ctx: &Context, op: UpdateOp<'_, R>) -> Ready<Result<R, ErrorKind>> {
+        ready(self.update_now(op))
+    }
+
+    #[inline]
+    fn destroy(&self, _ctx: &Context, op: DestroyOp<'_, R>) -> Ready<Result<R, ErrorKind>> {
+        ready(self.destroy_now(op))
+    }
+
+    #[inline(always)]
+    fn get(&self, _ctx: &Context, key: &R::PrimaryKey) -> Ready<Result<Option<R>, ErrorKind>> {
+        ready(Ok(self.get_now(key)))
+    }
+
+    fn count(&self, _ctx: &Context, query: &Query<R>) -> Ready<Result<usize, ErrorKind>> {
+        ready(Ok(self.count_now(query)))
+    }
+
+    fn read(&self, _ctx: &Context, query: &Query<R>) -> Ready<Result<Vec<R>, ErrorKind>> {
+        ready(Ok(self.read_now(query)))
     }
 }
 

@@ -180,6 +180,7 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
         #[derive(Clone)]
         #vis struct #ident {
             tables: ::std::sync::Arc<#tables>,
+            ctx: #krate::context::Context,
         }
 
         #[doc(hidden)]
@@ -201,20 +202,85 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
                     tables: ::std::sync::Arc::new(#tables {
                         #( #slots: ::std::default::Default::default(), )*
                     }),
+                    ctx: #krate::context::Context::new(),
                 }
             }
 
             /// A domain value whose data layers are built from `config` (for example a
             /// connection pool). Clones share the data layers.
-            pub fn connect<C: ?::std::marker::Sized>(config: &C) -> ::std::result::Result<Self, #krate::error::Error>
+            pub async fn connect<C: ?::std::marker::Sized + ::std::marker::Sync>(config: &C) -> ::std::result::Result<Self, #krate::error::Error>
             where
                 #( <#paths as #krate::resource::Resource>::DataLayer: #krate::data_layer::Connect<C>, )*
             {
                 ::std::result::Result::Ok(#ident {
                     tables: ::std::sync::Arc::new(#tables {
-                        #( #slots: <<#paths as #krate::resource::Resource>::DataLayer as #krate::data_layer::Connect<C>>::connect(config)?, )*
+                        #( #slots: <<#paths as #krate::resource::Resource>::DataLayer as #krate::data_layer::Connect<C>>::connect(config).await?, )*
                     }),
+                    ctx: #krate::context::Context::new(),
                 })
+            }
+
+            /// This domain value (sharing its data layers) whose calls carry `actor` (Ash's
+            /// `actor:` option): `domain.with_actor(&user).create_post(..)`.
+            #[must_use]
+            pub fn with_actor<T>(&self, actor: &T) -> Self
+            where
+                T: ::std::any::Any + ::std::clone::Clone + ::std::marker::Send + ::std::marker::Sync,
+            {
+                self.with_context(self.ctx.clone().with_actor(actor))
+            }
+
+            /// This domain value whose calls carry `tenant` (Ash's `tenant:` option).
+            #[must_use]
+            pub fn with_tenant(&self, tenant: impl ::std::convert::Into<::std::sync::Arc<str>>) -> Self {
+                self.with_context(self.ctx.clone().with_tenant(tenant))
+            }
+
+            /// This domain value whose calls run inside `transaction` (see
+            /// [`begin`](Self::begin)).
+            #[must_use]
+            pub fn with_transaction(&self, transaction: &#krate::transaction::Transaction) -> Self {
+                self.with_context(self.ctx.clone().with_transaction(transaction))
+            }
+
+            /// This domain value with another call context (for example the one an
+            /// `after_action_async` hook receives, to run actions in its transaction).
+            #[must_use]
+            pub fn with_context(&self, ctx: #krate::context::Context) -> Self {
+                #ident {
+                    tables: ::std::clone::Clone::clone(&self.tables),
+                    ctx,
+                }
+            }
+
+            /// The context this value's calls carry.
+            pub fn context(&self) -> &#krate::context::Context {
+                &self.ctx
+            }
+
+            /// Opens a transaction in the first data layer of this domain that has them (a
+            /// savepoint inside the transaction this value already carries). Run actions in
+            /// it with [`with_transaction`](Self::with_transaction), then `commit` it. With
+            /// ETS only, the transaction does nothing: each write stays as it is made.
+            pub async fn begin(&self) -> ::std::result::Result<#krate::transaction::Transaction, #krate::error::Error> {
+                #(
+                    let tx = #krate::data_layer::DataLayer::<#paths>::begin(&self.tables.#slots, &self.ctx).await?;
+                    if tx.is_real() {
+                        return ::std::result::Result::Ok(tx);
+                    }
+                )*
+                ::std::result::Result::Ok(#krate::transaction::Transaction::none())
+            }
+        }
+
+        impl #krate::domain::Domain for #ident {
+            #[inline]
+            fn context(&self) -> &#krate::context::Context {
+                &self.ctx
+            }
+
+            fn with_context(&self, ctx: #krate::context::Context) -> Self {
+                #ident::with_context(self, ctx)
             }
         }
 
@@ -222,6 +288,7 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct(::std::stringify!(#ident))
                     #( .field(#names, &self.tables.#slots) )*
+                    .field("context", &self.ctx)
                     .finish()
             }
         }

@@ -28,7 +28,8 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
     let krate = quote!(::ash_rs);
     let name = &define.name;
     let layer = quote! {
-        <Self as #krate::domain::HasResource<#path>>::data_layer(self)
+        <Self as #krate::domain::HasResource<#path>>::data_layer(self),
+        <Self as #krate::domain::Domain>::context(self)
     };
     let action_key = key_lit(&action.name.to_string());
     let input_ty = quote!(<#path as #krate::__private::HasAction<#action_key>>::Input);
@@ -82,17 +83,17 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
             #[doc = #doc]
             #[allow(unused_mut)]
             #[inline]
-            pub fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<#path, #krate::error::Error> {
+            pub async fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<#path, #krate::error::Error> {
                 #input_init
                 #( #arg_sets )*
-                #krate::action::create(#layer, input)
+                #krate::action::create(#layer, input).await
             }
         },
         ActionKind::Update | ActionKind::Destroy => {
             let run = if action.kind == ActionKind::Update {
-                quote!(#krate::action::update(#layer, record, input))
+                quote!(#krate::action::update(#layer, record, input).await)
             } else {
-                quote!(#krate::action::destroy(#layer, record, input).map(|_| ()))
+                quote!(#krate::action::destroy(#layer, record, input).await.map(|_| ()))
             };
             let ret = if action.kind == ActionKind::Update {
                 quote!(#path)
@@ -104,7 +105,7 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                     #[doc = #doc]
                     #[allow(unused_mut)]
                     #[inline]
-                    pub fn #name(&self, record: &#path, #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
+                    pub async fn #name(&self, record: &#path, #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
                         #input_init
                         #( #arg_sets )*
                         #run
@@ -126,8 +127,8 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                     #[doc = #doc]
                     #[allow(unused_mut)]
                     #[inline]
-                    pub fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
-                        let found = #find?;
+                    pub async fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
+                        let found = #find.await?;
                         let record = &found;
                         #input_init
                         #( #arg_sets )*
@@ -144,18 +145,21 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
             });
             if define.is_get() || action.get {
                 let (ret, run) = if define.not_found_error() {
-                    (quote!(#path), get_call(path, &layer, &define.get_by, input))
+                    (quote!(#path), {
+                        let call = get_call(path, &layer, &define.get_by, input);
+                        quote!(#call.await)
+                    })
                 } else {
                     (
                         quote!(::std::option::Option<#path>),
-                        quote!(#krate::action::read_one(#layer, #input, #key_filter)),
+                        quote!(#krate::action::read_one(#layer, #input, #key_filter).await),
                     )
                 };
                 quote! {
                     #[doc = #doc]
                     #[allow(unused_mut)]
                     #[inline]
-                    pub fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
+                    pub async fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
                         #run
                     }
                 }
@@ -164,13 +168,13 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                     #[doc = #doc]
                     #[allow(unused_mut)]
                     #[inline]
-                    pub fn #name(
+                    pub async fn #name(
                         &self,
                         #( #arg_params, )*
                         #input_param
                         page: #krate::query::PageRequest<#path>,
                     ) -> ::std::result::Result<#krate::query::Page<#path>, #krate::error::Error> {
-                        #krate::action::read_page(#layer, #input, #krate::query::Query::new(), page)
+                        #krate::action::read_page(#layer, #input, #krate::query::Query::new(), page).await
                     }
                 }
             } else {
@@ -178,8 +182,8 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                     #[doc = #doc]
                     #[allow(unused_mut)]
                     #[inline]
-                    pub fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<::std::vec::Vec<#path>, #krate::error::Error> {
-                        #krate::action::read(#layer, #input, #krate::query::Query::new())
+                    pub async fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<::std::vec::Vec<#path>, #krate::error::Error> {
+                        #krate::action::read(#layer, #input, #krate::query::Query::new()).await
                     }
                 }
             }
