@@ -105,8 +105,12 @@ fn start<'a, A: Action>(
     input: &'a mut A,
     data: Option<&'a A::Resource>,
     ctx: &'a Context,
+    domain: Option<&'a DomainRef>,
 ) -> Changeset<'a, A::Resource> {
     let mut changeset = Changeset::new(A::INFO, data, ctx);
+    if let Some(domain) = domain {
+        changeset.set_domain(domain);
+    }
     let errors = input.prepare_arguments();
     if !errors.is_empty() {
         changeset.extend_errors(errors);
@@ -128,6 +132,9 @@ fn prepare_read<A: ReadAction>(input: &mut A) -> Result<(), Error> {
     }
 }
 
+/// A domain value, as changes and hooks see it (`changeset.domain::<Blog>()`).
+pub type DomainRef = dyn std::any::Any + Send + Sync;
+
 /// Runs a create action.
 #[inline]
 pub async fn create<A, L>(layer: &L, ctx: &Context, input: A) -> Result<A::Resource, Error>
@@ -135,8 +142,23 @@ where
     A: CreateAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    create_in(layer, ctx, None, input).await
+}
+
+/// [`create`], showing `domain` to changes and hooks.
+#[inline]
+pub async fn create_in<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    input: A,
+) -> Result<A::Resource, Error>
+where
+    A: CreateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
     let mut input = input;
-    let mut changeset = start(&mut input, None, ctx);
+    let mut changeset = start(&mut input, None, ctx, domain);
     <A::Resource as Resource>::apply_create_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
     write(layer, &mut changeset, Write::Create).await
@@ -154,8 +176,24 @@ where
     A: UpdateAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    update_in(layer, ctx, None, record, input).await
+}
+
+/// [`update`], showing `domain` to changes and hooks.
+#[inline]
+pub async fn update_in<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    record: &A::Resource,
+    input: A,
+) -> Result<A::Resource, Error>
+where
+    A: UpdateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
     let mut input = input;
-    let mut changeset = start(&mut input, Some(record), ctx);
+    let mut changeset = start(&mut input, Some(record), ctx, domain);
     <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
     A::run_changes(&mut changeset);
     write(layer, &mut changeset, Write::Update(record.primary_key())).await
@@ -173,8 +211,24 @@ where
     A: DestroyAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    destroy_in(layer, ctx, None, record, input).await
+}
+
+/// [`destroy`], showing `domain` to changes and hooks.
+#[inline]
+pub async fn destroy_in<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    record: &A::Resource,
+    input: A,
+) -> Result<A::Resource, Error>
+where
+    A: DestroyAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
     let mut input = input;
-    let mut changeset = start(&mut input, Some(record), ctx);
+    let mut changeset = start(&mut input, Some(record), ctx, domain);
     A::run_changes(&mut changeset);
     write(layer, &mut changeset, Write::Destroy(record.primary_key())).await
 }

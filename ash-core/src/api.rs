@@ -18,7 +18,7 @@ where
     A: CreateAction,
     D: HasResource<A::Resource>,
 {
-    action::create(domain.data_layer(), domain.context(), input).await
+    action::create_in(domain.data_layer(), domain.context(), Some(domain), input).await
 }
 
 /// Runs an update action on `record`.
@@ -28,7 +28,14 @@ where
     A: UpdateAction,
     D: HasResource<A::Resource>,
 {
-    action::update(domain.data_layer(), domain.context(), record, input).await
+    action::update_in(
+        domain.data_layer(),
+        domain.context(),
+        Some(domain),
+        record,
+        input,
+    )
+    .await
 }
 
 /// Runs a destroy action on `record`; returns the destroyed record.
@@ -38,7 +45,14 @@ where
     A: DestroyAction,
     D: HasResource<A::Resource>,
 {
-    action::destroy(domain.data_layer(), domain.context(), record, input).await
+    action::destroy_in(
+        domain.data_layer(),
+        domain.context(),
+        Some(domain),
+        record,
+        input,
+    )
+    .await
 }
 
 /// Runs a read action with `query` on top of its own.

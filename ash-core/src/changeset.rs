@@ -19,6 +19,7 @@ pub struct Changeset<'a, R: Resource> {
     action: &'static ActionInfo,
     data: Option<&'a R>,
     ctx: &'a Context,
+    domain: Option<&'a (dyn Any + Send + Sync)>,
     arguments: Option<&'a (dyn Any + Send + Sync)>,
     changes: R::Changes,
     filter: Option<Filter<R>>,
@@ -84,6 +85,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
             action,
             data,
             ctx,
+            domain: None,
             arguments: None,
             changes: R::Changes::default(),
             filter: None,
@@ -192,7 +194,8 @@ impl<'a, R: Resource> Changeset<'a, R> {
             };
             for hook in hooks {
                 // The hook owns the changeset while it runs; an empty one holds its place.
-                let placeholder = Changeset::new(self.action, self.data, self.ctx);
+                let mut placeholder = Changeset::new(self.action, self.data, self.ctx);
+                placeholder.domain = self.domain;
                 let taken = std::mem::replace(self, placeholder);
                 *self = hook(taken).await;
             }
@@ -245,6 +248,21 @@ impl<'a, R: Resource> Changeset<'a, R> {
     #[inline]
     pub fn data(&self) -> Option<&'a R> {
         self.data
+    }
+
+    /// Makes the domain value the action runs in visible to changes and hooks.
+    #[inline]
+    pub fn set_domain(&mut self, domain: &'a (dyn Any + Send + Sync)) {
+        self.domain = Some(domain);
+    }
+
+    /// The domain value the action runs in, if it is a `D` (the action was called through
+    /// a domain: its code interface or `ash_rs::api`). A hook clones it to run further
+    /// actions: `domain.with_context(ctx).create_comment(..)` inside
+    /// [`after_action_async`](Self::after_action_async) joins the action's transaction.
+    #[inline]
+    pub fn domain<D: Any>(&self) -> Option<&'a D> {
+        self.domain.and_then(|d| d.downcast_ref::<D>())
     }
 
     /// Makes the action's input (its arguments) visible to changes and validations.

@@ -86,14 +86,14 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
             pub async fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<#path, #krate::error::Error> {
                 #input_init
                 #( #arg_sets )*
-                #krate::action::create(#layer, input).await
+                #krate::api::create(self, input).await
             }
         },
         ActionKind::Update | ActionKind::Destroy => {
             let run = if action.kind == ActionKind::Update {
-                quote!(#krate::action::update(#layer, record, input).await)
+                quote!(#krate::api::update(self, record, input).await)
             } else {
-                quote!(#krate::action::destroy(#layer, record, input).await.map(|_| ()))
+                quote!(#krate::api::destroy(self, record, input).await.map(|_| ()))
             };
             let ret = if action.kind == ActionKind::Update {
                 quote!(#path)
