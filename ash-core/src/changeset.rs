@@ -19,7 +19,7 @@ pub struct Changeset<'a, R: Resource> {
     action: &'static ActionInfo,
     data: Option<&'a R>,
     ctx: &'a Context,
-    domain: Option<&'a (dyn Any + Send + Sync)>,
+    pub(crate) domain: Option<&'a (dyn Any + Send + Sync)>,
     arguments: Option<&'a (dyn Any + Send + Sync)>,
     changes: R::Changes,
     filter: Option<Filter<R>>,
@@ -214,12 +214,6 @@ impl<'a, R: Resource> Changeset<'a, R> {
     /// transaction.
     pub(crate) fn set_hook_context(&mut self, ctx: Context) {
         self.rare_mut().ctx = Some(ctx);
-    }
-
-    /// The caller's context, for the length of the action.
-    #[inline]
-    pub(crate) fn context_ref(&self) -> &'a Context {
-        self.ctx
     }
 
     /// The call's context: actor, tenant, open transaction. While hooks run, it holds the

@@ -74,6 +74,10 @@ pub struct DestroyOp<'a, R: Resource> {
 /// - atomics are evaluated against the stored record; an error (overflow) writes nothing;
 /// - `get` reads by primary key without a scan.
 pub trait DataLayer<R: Resource>: Send + Sync + 'static {
+    /// Whether every `immediate_*` operation completes at once (ETS): the pipeline then
+    /// runs an action to its end when it is called, and its future is ready at once.
+    const IMMEDIATE: bool = false;
+
     /// Stores a new record; returns it as stored.
     fn create(&self, ctx: &Context, record: R)
         -> impl Future<Output = Result<R, ErrorKind>> + Send;
@@ -114,6 +118,65 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
             ..Query::default()
         };
         async move { Ok(self.read(ctx, &unpaged).await?.len()) }
+    }
+
+    /// A create done at once, for a data layer that never waits (ETS), or the record back
+    /// for [`DataLayer::create`]. With it the pipeline's hot path completes in its first
+    /// poll without awaiting; the default hands every call to the future.
+    #[inline(always)]
+    fn immediate_create(&self, ctx: &Context, record: R) -> Result<Result<R, ErrorKind>, R> {
+        let _ = ctx;
+        Err(record)
+    }
+
+    /// An update done at once, or the description back for [`DataLayer::update`]; see
+    /// [`DataLayer::immediate_create`].
+    #[inline(always)]
+    fn immediate_update<'o>(
+        &self,
+        ctx: &Context,
+        op: UpdateOp<'o, R>,
+    ) -> Result<Result<R, ErrorKind>, UpdateOp<'o, R>> {
+        let _ = ctx;
+        Err(op)
+    }
+
+    /// A destroy done at once, or the description back for [`DataLayer::destroy`]; see
+    /// [`DataLayer::immediate_create`].
+    #[inline(always)]
+    fn immediate_destroy<'o>(
+        &self,
+        ctx: &Context,
+        op: DestroyOp<'o, R>,
+    ) -> Result<Result<R, ErrorKind>, DestroyOp<'o, R>> {
+        let _ = ctx;
+        Err(op)
+    }
+
+    /// A get done at once, or `None` for [`DataLayer::get`]; see
+    /// [`DataLayer::immediate_create`].
+    #[inline(always)]
+    fn immediate_get(
+        &self,
+        ctx: &Context,
+        key: &R::PrimaryKey,
+    ) -> Option<Result<Option<R>, ErrorKind>> {
+        let _ = (ctx, key);
+        None
+    }
+
+    /// A read done at once, or `None` for [`DataLayer::read`].
+    #[inline(always)]
+    fn immediate_read(&self, ctx: &Context, query: &Query<R>) -> Option<Result<Vec<R>, ErrorKind>> {
+        let _ = (ctx, query);
+        None
+    }
+
+    /// A count done at once, or `None` for [`DataLayer::count`].
+    #[inline(always)]
+    fn immediate_count(&self, ctx: &Context, query: &Query<R>) -> Option<Result<usize, ErrorKind>> {
+        let _ = (ctx, query);
+        None
     }
 
     /// Opens a transaction (a savepoint when `ctx` already holds one of this data

@@ -22,8 +22,23 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// for futures that need no reactor. It does not drive a tokio reactor: PostgreSQL calls
 /// need a tokio runtime (`runtime.block_on(...)` from sync code). Do not call it inside an
 /// async task: it blocks the executor's thread.
+#[inline]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
+    // A future that is ready at once (every ETS call) needs no waker that works. One that
+    // suspends is polled again below with one that does: a future registers the waker of
+    // its latest poll, so nothing is missed.
+    if let Poll::Ready(output) = future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        return output;
+    }
+    park_until_ready(future)
+}
+
+#[cold]
+fn park_until_ready<F: Future>(mut future: Pin<&mut F>) -> F::Output {
     THREAD_WAKER.with(|waker| {
         let mut cx = Context::from_waker(waker);
         loop {

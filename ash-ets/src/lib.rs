@@ -196,6 +196,8 @@ impl<R: Resource> EtsTable<R> {
 // The `Ready` return types are the promise, made public on purpose.
 #[allow(refining_impl_trait)]
 impl<R: Resource> DataLayer<R> for EtsTable<R> {
+    const IMMEDIATE: bool = true;
+
     #[inline]
     fn create(&self, _ctx: &Context, record: R) -> Ready<Result<R, ErrorKind>> {
         ready(self.create_now(record))
@@ -222,6 +224,56 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
 
     fn read(&self, _ctx: &Context, query: &Query<R>) -> Ready<Result<Vec<R>, ErrorKind>> {
         ready(Ok(self.read_now(query)))
+    }
+
+    #[inline(always)]
+    fn immediate_create(&self, _ctx: &Context, record: R) -> Result<Result<R, ErrorKind>, R> {
+        Ok(self.create_now(record))
+    }
+
+    #[inline(always)]
+    fn immediate_update<'o>(
+        &self,
+        _ctx: &Context,
+        op: UpdateOp<'o, R>,
+    ) -> Result<Result<R, ErrorKind>, UpdateOp<'o, R>> {
+        Ok(self.update_now(op))
+    }
+
+    #[inline(always)]
+    fn immediate_destroy<'o>(
+        &self,
+        _ctx: &Context,
+        op: DestroyOp<'o, R>,
+    ) -> Result<Result<R, ErrorKind>, DestroyOp<'o, R>> {
+        Ok(self.destroy_now(op))
+    }
+
+    #[inline(always)]
+    fn immediate_get(
+        &self,
+        _ctx: &Context,
+        key: &R::PrimaryKey,
+    ) -> Option<Result<Option<R>, ErrorKind>> {
+        Some(Ok(self.get_now(key)))
+    }
+
+    #[inline(always)]
+    fn immediate_read(
+        &self,
+        _ctx: &Context,
+        query: &Query<R>,
+    ) -> Option<Result<Vec<R>, ErrorKind>> {
+        Some(Ok(self.read_now(query)))
+    }
+
+    #[inline(always)]
+    fn immediate_count(
+        &self,
+        _ctx: &Context,
+        query: &Query<R>,
+    ) -> Option<Result<usize, ErrorKind>> {
+        Some(Ok(self.count_now(query)))
     }
 }
 

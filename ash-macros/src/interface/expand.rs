@@ -75,40 +75,47 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
             quote!(let mut input = <#input_ty as ::std::default::Default>::default();),
         )
     };
-    let key_filter = key_query(path, &define.get_by);
     let doc = doc(res, define, action);
+    // Every conversion happens when the method is called; the future it returns holds
+    // only typed values, so a wrong argument is one error at the argument.
+    let prepare_input = quote! { #input_init #( #arg_sets )* };
+    let built_input = quote!({ #prepare_input input });
+    let key_filter = key_filter(path, &define.get_by);
+    // A named future type: an opaque `impl Future` would capture the `impl Into<_>`
+    // parameters, and a wrong argument would be reported again at every `.await`.
+    let fut = |ret: TokenStream| quote!(#krate::action::ActionFuture<'ash, ::std::result::Result<#ret, #krate::error::Error>>);
+    let attrs = quote! {
+        #[doc = #doc]
+        #[allow(unused_mut)]
+        #[inline]
+    };
 
     match action.kind {
-        ActionKind::Create => quote! {
-            #[doc = #doc]
-            #[allow(unused_mut)]
-            #[inline]
-            pub async fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<#path, #krate::error::Error> {
-                #input_init
-                #( #arg_sets )*
-                #krate::api::create(self, input).await
+        ActionKind::Create => {
+            let ret = fut(quote!(#path));
+            quote! {
+                #attrs
+                pub fn #name<'ash>(&'ash self, #( #arg_params, )* #input_param) -> #ret {
+                    #prepare_input
+                    #krate::api::create(self, input)
+                }
             }
-        },
+        }
         ActionKind::Update | ActionKind::Destroy => {
-            let run = if action.kind == ActionKind::Update {
-                quote!(#krate::api::update(self, record, input).await)
-            } else {
-                quote!(#krate::api::destroy(self, record, input).await.map(|_| ()))
-            };
-            let ret = if action.kind == ActionKind::Update {
-                quote!(#path)
-            } else {
-                quote!(())
-            };
+            let is_update = action.kind == ActionKind::Update;
+            let ret = fut(if is_update { quote!(#path) } else { quote!(()) });
+            let unit = (!is_update).then(|| quote!(.map(|result| result.map(|_| ()))));
             if define.get_by.is_empty() {
+                let call = if is_update {
+                    quote!(#krate::api::update(self, record, input))
+                } else {
+                    quote!(#krate::api::destroy(self, record, input))
+                };
                 quote! {
-                    #[doc = #doc]
-                    #[allow(unused_mut)]
-                    #[inline]
-                    pub async fn #name(&self, record: &#path, #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
-                        #input_init
-                        #( #arg_sets )*
-                        #run
+                    #attrs
+                    pub fn #name<'ash>(&'ash self, record: &'ash #path, #( #arg_params, )* #input_param) -> #ret {
+                        #prepare_input
+                        #call #unit
                     }
                 }
             } else {
@@ -117,97 +124,87 @@ fn method(res: &Resource, path: &Path, define: &Define, action: &Action) -> Toke
                 };
                 let read_key = key_lit(&read.name.to_string());
                 let read_ty = quote!(<#path as #krate::__private::HasAction<#read_key>>::Input);
-                let find = get_call(
-                    path,
-                    &layer,
-                    &define.get_by,
-                    quote!(<#read_ty as ::std::default::Default>::default()),
-                );
+                let by = if is_update {
+                    quote!(#krate::action::update_by)
+                } else {
+                    quote!(#krate::action::destroy_by)
+                };
                 quote! {
-                    #[doc = #doc]
-                    #[allow(unused_mut)]
-                    #[inline]
-                    pub async fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
-                        let found = #find.await?;
-                        let record = &found;
-                        #input_init
-                        #( #arg_sets )*
-                        #run
+                    #attrs
+                    pub fn #name<'ash>(&'ash self, #( #key_params, )* #( #arg_params, )* #input_param) -> #ret {
+                        let filter = #key_filter;
+                        #prepare_input
+                        #by(
+                            #layer,
+                            ::std::option::Option::Some(self as &#krate::action::DomainRef),
+                            <#read_ty as ::std::default::Default>::default(),
+                            filter,
+                            input,
+                        ) #unit
                     }
                 }
             }
         }
         ActionKind::Read => {
-            let input = quote!({
-                #input_init
-                #( #arg_sets )*
-                input
-            });
-            if define.is_get() || action.get {
-                let (ret, run) = if define.not_found_error() {
-                    (quote!(#path), {
-                        let call = get_call(path, &layer, &define.get_by, input);
-                        quote!(#call.await)
-                    })
+            let (ret, body) = if define.is_get() || action.get {
+                if define.not_found_error() {
+                    let call = if define.get_by.is_empty() {
+                        quote!(#krate::action::get(#layer, #built_input, #krate::query::Query::<#path>::new()))
+                    } else {
+                        quote! {
+                            let filter = #key_filter;
+                            #krate::action::get_by(#layer, #built_input, filter)
+                        }
+                    };
+                    (quote!(#path), call)
                 } else {
+                    let key_filters = key_filters(path, &define.get_by);
                     (
                         quote!(::std::option::Option<#path>),
-                        quote!(#krate::action::read_one(#layer, #input, #key_filter).await),
+                        quote! {
+                            let query = #krate::query::Query::<#path>::new() #( .filter(#key_filters) )*;
+                            #krate::action::read_one(#layer, #built_input, query)
+                        },
                     )
-                };
-                quote! {
-                    #[doc = #doc]
-                    #[allow(unused_mut)]
-                    #[inline]
-                    pub async fn #name(&self, #( #key_params, )* #( #arg_params, )* #input_param) -> ::std::result::Result<#ret, #krate::error::Error> {
-                        #run
-                    }
                 }
             } else if action.pagination.is_some() {
-                quote! {
-                    #[doc = #doc]
-                    #[allow(unused_mut)]
-                    #[inline]
-                    pub async fn #name(
-                        &self,
+                let ret = quote!(#krate::query::Page<#path>);
+                let ret = fut(ret);
+                return quote! {
+                    #attrs
+                    pub fn #name<'ash>(
+                        &'ash self,
                         #( #arg_params, )*
                         #input_param
                         page: #krate::query::PageRequest<#path>,
-                    ) -> ::std::result::Result<#krate::query::Page<#path>, #krate::error::Error> {
-                        #krate::action::read_page(#layer, #input, #krate::query::Query::new(), page).await
+                    ) -> #ret {
+                        #krate::action::read_page(#layer, #built_input, #krate::query::Query::new(), page)
                     }
-                }
+                };
             } else {
-                quote! {
-                    #[doc = #doc]
-                    #[allow(unused_mut)]
-                    #[inline]
-                    pub async fn #name(&self, #( #arg_params, )* #input_param) -> ::std::result::Result<::std::vec::Vec<#path>, #krate::error::Error> {
-                        #krate::action::read(#layer, #input, #krate::query::Query::new()).await
-                    }
+                (
+                    quote!(::std::vec::Vec<#path>),
+                    quote!(#krate::action::read(#layer, #built_input, #krate::query::Query::new())),
+                )
+            };
+            let ret = fut(ret);
+            quote! {
+                #attrs
+                pub fn #name<'ash>(&'ash self, #( #key_params, )* #( #arg_params, )* #input_param) -> #ret {
+                    #body
                 }
             }
         }
     }
 }
 
-/// The get of a `define`: `get_by` with the keys' filter (no query built), or `get` with an
-/// empty query when there are no keys.
-fn get_call(path: &Path, layer: &TokenStream, keys: &[Ident], input: TokenStream) -> TokenStream {
-    let krate = quote!(::ash_rs);
+/// The conjunction of the keys' equalities, `()` when there are no keys.
+fn key_filter(path: &Path, keys: &[Ident]) -> TokenStream {
     let filters = key_filters(path, keys);
     match filters.split_first() {
-        Some((first, rest)) => {
-            quote!(#krate::action::get_by(#layer, #input, #first #( .and(#rest) )*))
-        }
-        None => quote!(#krate::action::get(#layer, #input, #krate::query::Query::<#path>::new())),
+        Some((first, rest)) => quote!(#first #( .and(#rest) )*),
+        None => quote!(()),
     }
-}
-
-/// `Query::new().filter(key1 == v1).filter(key2 == v2)`.
-fn key_query(path: &Path, keys: &[Ident]) -> TokenStream {
-    let filters = key_filters(path, keys);
-    quote!(::ash_rs::query::Query::<#path>::new() #( .filter(#filters) )*)
 }
 
 /// `key == value` for each key, the value taken from the parameter of the same name.

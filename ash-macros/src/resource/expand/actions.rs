@@ -126,6 +126,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         }
     });
     let run_changes = changes::run_changes(res, names, action);
+    let may_add_hooks = changes::may_add_hooks(res, action);
     let doc = format!(
         "Input of the `{action_name}` action of [`{ident}`]; choosing this type chooses the action."
     );
@@ -214,6 +215,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
                 primary: #primary,
             };
             const INPUTS: &'static [&'static str] = &[ #( #strs ),* ];
+            const MAY_ADD_HOOKS: bool = #may_add_hooks;
 
             #[inline]
             #[allow(unused_variables)]

@@ -35,6 +35,21 @@ pub fn run_changes(res: &Resource, names: &Names, action: &Action) -> TokenStrea
     quote! { #( #own )* #( #global_changes )* #( #global_validations )* }
 }
 
+/// Whether a change of `action` may add hooks: only a user's change can (builtins never
+/// do, and validations see the changeset read-only). Without one, the pipeline runs the
+/// action to its end at once on a data layer that never waits.
+pub fn may_add_hooks(res: &Resource, action: &Action) -> bool {
+    let own = action.entries.iter().any(|entry| {
+        matches!(entry, Entry::Change(change) if matches!(change.change, ChangeKind::Custom(_)))
+    });
+    let global = res
+        .global_changes
+        .iter()
+        .filter(|c| applies(&c.options, action, false))
+        .any(|c| matches!(c.change, ChangeKind::Custom(_)));
+    action.kind != ActionKind::Read && (own || global)
+}
+
 /// Whether a global entry applies to `action`: its `on` (default `[create, update]`)
 /// includes the action's type, and every `action_is` names the action.
 pub fn applies(options: &EntryOptions, action: &Action, _own: bool) -> bool {

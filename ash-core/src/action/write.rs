@@ -1,0 +1,409 @@
+//! Create, update and destroy, and the transaction around an action's hooks.
+//!
+//! Each action has two forms of the same steps: `*_now`, run when the action is called
+//! on a data layer that never waits and the action cannot add hooks (the hot path: no
+//! state machine, no allocation), and `*_running`, the future that awaits the data layer
+//! and runs hooks. Both start with [`start`] and the same checks, so they cannot drift.
+
+use super::{
+    not_immediate, start, ActionFuture, CreateAction, DestroyAction, DomainRef, UpdateAction,
+};
+use crate::changeset::Changeset;
+use crate::context::Context;
+use crate::data_layer::DataLayer;
+use crate::error::Error;
+use crate::resource::Resource;
+
+type Output<'a, A> = ActionFuture<'a, Result<<A as super::Action>::Resource, Error>>;
+
+/// Runs a create action.
+#[inline]
+pub fn create<'a, A, L>(layer: &'a L, ctx: &'a Context, input: A) -> Output<'a, A>
+where
+    A: CreateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    create_in(layer, ctx, None, input)
+}
+
+/// [`create`], showing `domain` to changes and hooks.
+#[inline]
+pub fn create_in<'a, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    domain: Option<&'a DomainRef>,
+    input: A,
+) -> Output<'a, A>
+where
+    A: CreateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    if L::IMMEDIATE && !A::MAY_ADD_HOOKS {
+        return ActionFuture::ready(create_now(layer, ctx, domain, input));
+    }
+    ActionFuture::running(create_running(layer, ctx, domain, input))
+}
+
+/// Builds the create's changeset and runs its changes and validations.
+#[inline(always)]
+fn prepare_create<A: CreateAction>(
+    changeset: &mut Changeset<'_, A::Resource>,
+) -> Result<(), Error> {
+    <A::Resource as Resource>::apply_create_defaults(changeset.changes_mut());
+    A::run_changes(changeset);
+    changeset.check()
+}
+
+#[inline(always)]
+fn create_now<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    mut input: A,
+) -> Result<A::Resource, Error>
+where
+    A: CreateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    let mut changeset = start(&mut input, None, ctx, domain);
+    prepare_create::<A>(&mut changeset)?;
+    let record = <A::Resource as Resource>::from_changes(changeset.changes_mut())
+        .map_err(Error::from_errors)?;
+    match layer.immediate_create(ctx, record) {
+        Ok(done) => done.map_err(Error::from),
+        Err(_) => Err(not_immediate::<A::Resource>()),
+    }
+}
+
+async fn create_running<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    mut input: A,
+) -> Result<A::Resource, Error>
+where
+    A: CreateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    let mut changeset = start(&mut input, None, ctx, domain);
+    prepare_create::<A>(&mut changeset)?;
+    if changeset.has_hooks() {
+        return with_hooks(layer, &mut changeset, Write::Create).await;
+    }
+    let record = <A::Resource as Resource>::from_changes(changeset.changes_mut())
+        .map_err(Error::from_errors)?;
+    match layer.immediate_create(ctx, record) {
+        Ok(done) => done.map_err(Error::from),
+        Err(record) => layer.create(ctx, record).await.map_err(Error::from),
+    }
+}
+
+/// Runs an update action on `record` (the caller's copy).
+#[inline]
+pub fn update<'a, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    record: &'a A::Resource,
+    input: A,
+) -> Output<'a, A>
+where
+    A: UpdateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    update_in(layer, ctx, None, record, input)
+}
+
+/// [`update`], showing `domain` to changes and hooks.
+#[inline]
+pub fn update_in<'a, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    domain: Option<&'a DomainRef>,
+    record: &'a A::Resource,
+    input: A,
+) -> Output<'a, A>
+where
+    A: UpdateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    if L::IMMEDIATE && !A::MAY_ADD_HOOKS {
+        return ActionFuture::ready(update_now(layer, ctx, domain, record, input));
+    }
+    ActionFuture::running(update_running(layer, ctx, domain, record, input))
+}
+
+#[inline(always)]
+fn prepare_update<A: UpdateAction>(
+    changeset: &mut Changeset<'_, A::Resource>,
+) -> Result<(), Error> {
+    <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
+    A::run_changes(changeset);
+    changeset.check()
+}
+
+#[inline(always)]
+fn update_now<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    record: &A::Resource,
+    mut input: A,
+) -> Result<A::Resource, Error>
+where
+    A: UpdateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    let mut changeset = start(&mut input, Some(record), ctx, domain);
+    prepare_update::<A>(&mut changeset)?;
+    match layer.immediate_update(ctx, changeset.update_op(record.primary_key())) {
+        Ok(done) => done.map_err(Error::from),
+        Err(_) => Err(not_immediate::<A::Resource>()),
+    }
+}
+
+async fn update_running<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    record: &A::Resource,
+    mut input: A,
+) -> Result<A::Resource, Error>
+where
+    A: UpdateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    let mut changeset = start(&mut input, Some(record), ctx, domain);
+    prepare_update::<A>(&mut changeset)?;
+    let key = record.primary_key();
+    if changeset.has_hooks() {
+        return with_hooks(layer, &mut changeset, Write::Update(key)).await;
+    }
+    match layer.immediate_update(ctx, changeset.update_op(key)) {
+        Ok(done) => done.map_err(Error::from),
+        Err(op) => layer.update(ctx, op).await.map_err(Error::from),
+    }
+}
+
+/// Runs a destroy action on `record` (the caller's copy); returns the destroyed record.
+#[inline]
+pub fn destroy<'a, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    record: &'a A::Resource,
+    input: A,
+) -> Output<'a, A>
+where
+    A: DestroyAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    destroy_in(layer, ctx, None, record, input)
+}
+
+/// [`destroy`], showing `domain` to changes and hooks.
+#[inline]
+pub fn destroy_in<'a, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    domain: Option<&'a DomainRef>,
+    record: &'a A::Resource,
+    input: A,
+) -> Output<'a, A>
+where
+    A: DestroyAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    if L::IMMEDIATE && !A::MAY_ADD_HOOKS {
+        return ActionFuture::ready(destroy_now(layer, ctx, domain, record, input));
+    }
+    ActionFuture::running(destroy_running(layer, ctx, domain, record, input))
+}
+
+#[inline(always)]
+fn prepare_destroy<A: DestroyAction>(
+    changeset: &mut Changeset<'_, A::Resource>,
+) -> Result<(), Error> {
+    A::run_changes(changeset);
+    changeset.check()
+}
+
+#[inline(always)]
+fn destroy_now<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    record: &A::Resource,
+    mut input: A,
+) -> Result<A::Resource, Error>
+where
+    A: DestroyAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    let mut changeset = start(&mut input, Some(record), ctx, domain);
+    prepare_destroy::<A>(&mut changeset)?;
+    match layer.immediate_destroy(ctx, changeset.destroy_op(record.primary_key())) {
+        Ok(done) => done.map_err(Error::from),
+        Err(_) => Err(not_immediate::<A::Resource>()),
+    }
+}
+
+async fn destroy_running<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    record: &A::Resource,
+    mut input: A,
+) -> Result<A::Resource, Error>
+where
+    A: DestroyAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    let mut changeset = start(&mut input, Some(record), ctx, domain);
+    prepare_destroy::<A>(&mut changeset)?;
+    let key = record.primary_key();
+    if changeset.has_hooks() {
+        return with_hooks(layer, &mut changeset, Write::Destroy(key)).await;
+    }
+    match layer.immediate_destroy(ctx, changeset.destroy_op(key)) {
+        Ok(done) => done.map_err(Error::from),
+        Err(op) => layer.destroy(ctx, op).await.map_err(Error::from),
+    }
+}
+
+/// Finds the record by `filter` through the read action `read` (the primary read), then
+/// runs the update action on it: a `define` with `get_by` on an update.
+#[inline]
+pub fn update_by<'a, Q, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    domain: Option<&'a DomainRef>,
+    read: Q,
+    filter: crate::filter::Filter<A::Resource>,
+    input: A,
+) -> Output<'a, A>
+where
+    Q: super::ReadAction<Resource = A::Resource>,
+    A: UpdateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    if L::IMMEDIATE && !A::MAY_ADD_HOOKS {
+        let found = match super::get_by(layer, ctx, read, filter).into_ready() {
+            Some(Ok(found)) => found,
+            Some(Err(error)) => return ActionFuture::ready(Err(error)),
+            None => return ActionFuture::ready(Err(not_immediate::<A::Resource>())),
+        };
+        return ActionFuture::ready(update_now(layer, ctx, domain, &found, input));
+    }
+    ActionFuture::running(async move {
+        let found = super::get_by(layer, ctx, read, filter).await?;
+        update_running(layer, ctx, domain, &found, input).await
+    })
+}
+
+/// [`update_by`] for a destroy action.
+#[inline]
+pub fn destroy_by<'a, Q, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    domain: Option<&'a DomainRef>,
+    read: Q,
+    filter: crate::filter::Filter<A::Resource>,
+    input: A,
+) -> Output<'a, A>
+where
+    Q: super::ReadAction<Resource = A::Resource>,
+    A: DestroyAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    if L::IMMEDIATE && !A::MAY_ADD_HOOKS {
+        let found = match super::get_by(layer, ctx, read, filter).into_ready() {
+            Some(Ok(found)) => found,
+            Some(Err(error)) => return ActionFuture::ready(Err(error)),
+            None => return ActionFuture::ready(Err(not_immediate::<A::Resource>())),
+        };
+        return ActionFuture::ready(destroy_now(layer, ctx, domain, &found, input));
+    }
+    ActionFuture::running(async move {
+        let found = super::get_by(layer, ctx, read, filter).await?;
+        destroy_running(layer, ctx, domain, &found, input).await
+    })
+}
+
+/// Which write the changeset becomes.
+enum Write<'k, R: Resource> {
+    Create,
+    Update(&'k R::PrimaryKey),
+    Destroy(&'k R::PrimaryKey),
+}
+
+/// The hook path of every write, boxed: its state stays out of every action's future.
+#[cold]
+fn with_hooks<'f, R, L>(
+    layer: &'f L,
+    changeset: &'f mut Changeset<'_, R>,
+    write: Write<'f, R>,
+) -> crate::future::BoxFuture<'f, Result<R, Error>>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+{
+    Box::pin(write_with_hooks(layer, changeset, write))
+}
+
+/// The hooks and the write, sharing one transaction: an error from any of them (or a
+/// panic, or the future being dropped) rolls back where the data layer has transactions.
+async fn write_with_hooks<R, L>(
+    layer: &L,
+    changeset: &mut Changeset<'_, R>,
+    write: Write<'_, R>,
+) -> Result<R, Error>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+{
+    let tx = layer.begin(changeset.context()).await?;
+    let ctx = if tx.is_real() {
+        changeset.context().clone().with_transaction(&tx)
+    } else {
+        changeset.context().clone()
+    };
+    changeset.set_hook_context(ctx.clone());
+    let result = async {
+        changeset.run_before_action().await;
+        changeset.check()?;
+        let after = changeset.take_after_action();
+        let mut record = perform(layer, &ctx, changeset, write).await?;
+        for hook in after {
+            record = hook(record, ctx.clone()).await?;
+        }
+        Ok(record)
+    }
+    .await;
+    tx.finish(result).await
+}
+
+/// Hands the data layer the write the changeset describes (the hook path).
+async fn perform<R, L>(
+    layer: &L,
+    ctx: &Context,
+    changeset: &mut Changeset<'_, R>,
+    write: Write<'_, R>,
+) -> Result<R, Error>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+{
+    match write {
+        Write::Create => {
+            let record = R::from_changes(changeset.changes_mut()).map_err(Error::from_errors)?;
+            layer.create(ctx, record).await.map_err(Error::from)
+        }
+        Write::Update(key) => layer
+            .update(ctx, changeset.update_op(key))
+            .await
+            .map_err(Error::from),
+        Write::Destroy(key) => layer
+            .destroy(ctx, changeset.destroy_op(key))
+            .await
+            .map_err(Error::from),
+    }
+}
