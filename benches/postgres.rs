@@ -1,5 +1,6 @@
 //! The seed's code interface on PostgreSQL against hand-written SQL doing the same work
-//! through the same client library (`postgres`) and the same pool.
+//! through the same client library (`tokio-postgres`) and the same pool, both driven by
+//! one current-thread tokio runtime (`runtime.block_on` per iteration, on both sides).
 //!
 //! - `pg_update`: `domain.update_address(&latest, input)` against a hand-written
 //!   `UPDATE ... SET "state" = $3, "county" = $4, "version" = "version" + 1
@@ -19,10 +20,11 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use ash_rs::postgres::postgres::Row;
+use ash_rs::postgres::tokio_postgres::Row;
 use ash_rs::postgres::{Pool, Postgres};
 use ash_rs::prelude::*;
 use criterion::Criterion;
+use tokio::runtime::Runtime;
 
 #[resource(domain = Domain, data_layer = Postgres(table = "addresses"))]
 #[actions(
@@ -95,66 +97,68 @@ impl Hand {
         }
     }
 
-    fn create(&self, state: &str, county: &str) -> Result<HandAddress, HandError> {
+    async fn create(&self, state: &str, county: &str) -> Result<HandAddress, HandError> {
         let id = Uuid::new_v4();
-        self.pool
-            .with_connection(|c| {
-                let statement = c.prepare_cached(&self.insert)?;
-                c.client().query_one(&statement, &[&id, &state, &county])
-            })
-            .map(|row| hand_row(&row))
-            .map_err(HandError::Db)
+        let mut c = self.pool.get().await.map_err(HandError::Db)?;
+        let row = c
+            .query_one(&self.insert, &[&id, &state, &county])
+            .await
+            .map_err(HandError::Db)?;
+        Ok(hand_row(&row))
     }
 
-    fn update(
+    async fn update(
         &self,
         record: &HandAddress,
         state: &str,
         county: &str,
     ) -> Result<HandAddress, HandError> {
-        let row = self
-            .pool
-            .with_connection(|c| {
-                let statement = c.prepare_cached(&self.update)?;
-                c.client()
-                    .query_opt(&statement, &[&record.id, &record.version, &state, &county])
-            })
+        let mut c = self.pool.get().await.map_err(HandError::Db)?;
+        let row = c
+            .query_opt(
+                &self.update,
+                &[&record.id, &record.version, &state, &county],
+            )
+            .await
             .map_err(HandError::Db)?;
         row.map(|row| hand_row(&row)).ok_or(HandError::Stale)
     }
 
-    fn get(&self, id: Uuid) -> Result<Option<HandAddress>, HandError> {
-        self.pool
-            .with_connection(|c| {
-                let statement = c.prepare_cached(&self.get)?;
-                c.client().query_opt(&statement, &[&id])
-            })
-            .map(|row| row.map(|row| hand_row(&row)))
-            .map_err(HandError::Db)
+    async fn get(&self, id: Uuid) -> Result<Option<HandAddress>, HandError> {
+        let mut c = self.pool.get().await.map_err(HandError::Db)?;
+        let row = c
+            .query_opt(&self.get, &[&id])
+            .await
+            .map_err(HandError::Db)?;
+        Ok(row.map(|row| hand_row(&row)))
     }
 }
 
-fn bench_update(c: &mut Criterion, domain: &Domain, hand: &Hand) {
+fn bench_update(c: &mut Criterion, rt: &Runtime, domain: &Domain, hand: &Hand) {
     let mut group = c.benchmark_group("pg_update");
     group.bench_function("ash", |b| {
-        let mut latest = domain.create_address("FL", "Pinellas").unwrap();
+        let mut latest = rt
+            .block_on(domain.create_address("FL", "Pinellas"))
+            .unwrap();
         b.iter(|| {
-            latest = domain
-                .update_address(
-                    black_box(&latest),
-                    AddressUpdateInput::new()
-                        .state(black_box("NC"))
-                        .county(black_box("Guilford")),
+            latest = rt
+                .block_on(
+                    domain.update_address(
+                        black_box(&latest),
+                        AddressUpdateInput::new()
+                            .state(black_box("NC"))
+                            .county(black_box("Guilford")),
+                    ),
                 )
                 .unwrap();
         });
         assert!(latest.version > 1);
     });
     group.bench_function("hand_written", |b| {
-        let mut latest = hand.create("FL", "Pinellas").unwrap();
+        let mut latest = rt.block_on(hand.create("FL", "Pinellas")).unwrap();
         b.iter(|| {
-            latest = hand
-                .update(black_box(&latest), black_box("NC"), black_box("Guilford"))
+            latest = rt
+                .block_on(hand.update(black_box(&latest), black_box("NC"), black_box("Guilford")))
                 .unwrap();
         });
         assert!(latest.version > 1);
@@ -162,41 +166,49 @@ fn bench_update(c: &mut Criterion, domain: &Domain, hand: &Hand) {
     group.finish();
 }
 
-fn bench_get(c: &mut Criterion, domain: &Domain, hand: &Hand) {
+fn bench_get(c: &mut Criterion, rt: &Runtime, domain: &Domain, hand: &Hand) {
     let mut group = c.benchmark_group("pg_get");
     let ids: Vec<Uuid> = (0..200)
-        .map(|_| domain.create_address("FL", "Pinellas").unwrap().id)
+        .map(|_| {
+            rt.block_on(domain.create_address("FL", "Pinellas"))
+                .unwrap()
+                .id
+        })
         .collect();
     group.bench_function("ash", |b| {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % ids.len();
-            black_box(domain.get_address(black_box(ids[i])).unwrap())
+            black_box(rt.block_on(domain.get_address(black_box(ids[i]))).unwrap())
         });
     });
     group.bench_function("hand_written", |b| {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % ids.len();
-            black_box(hand.get(black_box(ids[i])).unwrap().unwrap())
+            black_box(rt.block_on(hand.get(black_box(ids[i]))).unwrap().unwrap())
         });
     });
     group.finish();
 }
 
-fn bench_create(c: &mut Criterion, domain: &Domain, hand: &Hand) {
+fn bench_create(c: &mut Criterion, rt: &Runtime, domain: &Domain, hand: &Hand) {
     let mut group = c.benchmark_group("pg_create");
     group.bench_function("ash", |b| {
         b.iter(|| {
             black_box(
-                domain
-                    .create_address(black_box("FL"), black_box("Pinellas"))
+                rt.block_on(domain.create_address(black_box("FL"), black_box("Pinellas")))
                     .unwrap(),
             )
         })
     });
     group.bench_function("hand_written", |b| {
-        b.iter(|| black_box(hand.create(black_box("FL"), black_box("Pinellas")).unwrap()))
+        b.iter(|| {
+            black_box(
+                rt.block_on(hand.create(black_box("FL"), black_box("Pinellas")))
+                    .unwrap(),
+            )
+        })
     });
     group.finish();
 }
@@ -209,45 +221,44 @@ const PAIRED_BATCH: u32 = 100;
 /// back to back (alternating which goes first), and the median of the per-round ratios is
 /// reported. Background load on a shared machine then slows both sides of a pair alike,
 /// where criterion's one-function-after-the-other runs can catch it on one side only.
-fn paired_update_ratio(domain: &Domain, hand: &Hand) -> (f64, f64, f64) {
-    let mut ash_latest = domain.create_address("FL", "Pinellas").unwrap();
-    let mut hand_latest = hand.create("FL", "Pinellas").unwrap();
-    let mut ash_batch = || {
-        let start = Instant::now();
-        for _ in 0..PAIRED_BATCH {
-            ash_latest = domain
-                .update_address(
-                    black_box(&ash_latest),
-                    AddressUpdateInput::new()
-                        .state(black_box("NC"))
-                        .county(black_box("Guilford")),
-                )
-                .unwrap();
-        }
-        start.elapsed() / PAIRED_BATCH
-    };
-    let mut hand_batch = || {
-        let start = Instant::now();
-        for _ in 0..PAIRED_BATCH {
-            hand_latest = hand
-                .update(
-                    black_box(&hand_latest),
-                    black_box("NC"),
-                    black_box("Guilford"),
-                )
-                .unwrap();
-        }
-        start.elapsed() / PAIRED_BATCH
-    };
+async fn paired_update_ratio(domain: &Domain, hand: &Hand) -> (f64, f64, f64) {
+    let mut ash_latest = domain.create_address("FL", "Pinellas").await.unwrap();
+    let mut hand_latest = hand.create("FL", "Pinellas").await.unwrap();
     let (mut ratios, mut ash_times, mut hand_times) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..PAIRED_ROUNDS {
-        let (a, h) = if round % 2 == 0 {
-            let a = ash_batch();
-            (a, hand_batch())
-        } else {
-            let h = hand_batch();
-            (ash_batch(), h)
-        };
+        let mut a = Duration::ZERO;
+        let mut h = Duration::ZERO;
+        for side in [round % 2, 1 - round % 2] {
+            let start = Instant::now();
+            for _ in 0..PAIRED_BATCH {
+                if side == 0 {
+                    ash_latest = domain
+                        .update_address(
+                            black_box(&ash_latest),
+                            AddressUpdateInput::new()
+                                .state(black_box("NC"))
+                                .county(black_box("Guilford")),
+                        )
+                        .await
+                        .unwrap();
+                } else {
+                    hand_latest = hand
+                        .update(
+                            black_box(&hand_latest),
+                            black_box("NC"),
+                            black_box("Guilford"),
+                        )
+                        .await
+                        .unwrap();
+                }
+            }
+            let per_update = start.elapsed() / PAIRED_BATCH;
+            if side == 0 {
+                a = per_update;
+            } else {
+                h = per_update;
+            }
+        }
         ash_times.push(a.as_nanos() as f64);
         hand_times.push(h.as_nanos() as f64);
         ratios.push(a.as_secs_f64() / h.as_secs_f64());
@@ -331,36 +342,48 @@ fn main() {
         Ok("on") => "on",
         _ => "off",
     };
-    let pool = match Pool::builder(&url)
-        .schema(schema.clone())
-        .create_missing_tables(true)
-        // Both sides share the pool: without waiting for the WAL flush of each commit, the
-        // timings show the client and server work rather than the disk's noise.
-        .on_connect(format!("SET synchronous_commit = {synchronous_commit}"))
-        .connection_timeout(Duration::from_secs(3))
+    // One thread: the connections' I/O and the calls share it, as in a latency-bound
+    // service; both sides alike.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
-    {
+        .expect("a tokio runtime");
+    let built = rt.block_on(
+        Pool::builder(&url)
+            .schema(schema.clone())
+            .create_missing_tables(true)
+            // Both sides share the pool: without waiting for the WAL flush of each commit,
+            // the timings show the client and server work rather than the disk's noise.
+            .on_connect(format!("SET synchronous_commit = {synchronous_commit}"))
+            .connection_timeout(Duration::from_secs(3))
+            .build(),
+    );
+    let pool = match built {
         Ok(pool) => pool,
         Err(err) => {
             println!("skipping the PostgreSQL benchmark: no server at {url} ({err})");
             return;
         }
     };
-    let domain = Domain::connect(&pool).expect("the addresses table");
+    let domain = rt
+        .block_on(Domain::connect(&pool))
+        .expect("the addresses table");
     let hand = Hand::new(pool.clone(), &schema);
     let mut criterion = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
         .configure_from_args();
-    bench_update(&mut criterion, &domain, &hand);
-    bench_get(&mut criterion, &domain, &hand);
-    bench_create(&mut criterion, &domain, &hand);
+    bench_update(&mut criterion, &rt, &domain, &hand);
+    bench_get(&mut criterion, &rt, &domain, &hand);
+    bench_create(&mut criterion, &rt, &domain, &hand);
     criterion.final_summary();
-    let paired = paired_update_ratio(&domain, &hand);
-    let _ = pool.with_connection(|c| {
-        c.client()
+    let paired = rt.block_on(paired_update_ratio(&domain, &hand));
+    let _ = rt.block_on(async {
+        pool.get()
+            .await?
             .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .await
     });
     report(paired);
 }

@@ -3,7 +3,8 @@
 //! The same resource and domain as `prevent_concurrent_writes.rs`; only the data layer
 //! differs. Each update is one statement,
 //! `UPDATE "addresses" SET ..., "version" = "version" + $n WHERE "id" = $1 AND "version" = $2`,
-//! so the lock holds across threads, pools and processes.
+//! so the lock holds across tasks, pools and processes. The API is async: the example
+//! runs on `#[tokio::main]`, and `Pool::build` must be called inside a tokio runtime.
 //!
 //! Run it with `cargo run --example prevent_concurrent_writes_postgres`. It uses
 //! `ASH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`), works in a
@@ -37,7 +38,8 @@ pub struct Address {
 ))]
 pub struct Domain;
 
-fn main() -> Result<(), Error> {
+#[tokio::main]
+async fn main() -> Result<(), Error> {
     let url = std::env::var("ASH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let schema = format!("ash_rs_example_{}", std::process::id());
@@ -46,6 +48,7 @@ fn main() -> Result<(), Error> {
         .create_missing_tables(true)
         .connection_timeout(Duration::from_secs(3))
         .build()
+        .await
     {
         Ok(pool) => pool,
         Err(err) => {
@@ -58,27 +61,31 @@ fn main() -> Result<(), Error> {
         "-- the table, as `ash_rs::postgres::create_table_sql` prints it:\n{};\n",
         ash_rs::postgres::create_table_sql::<Address>(Some(&schema)).map_err(Error::from)?
     );
-    let domain = Domain::connect(&pool)?;
-    let result = run(&domain);
-    pool.with_connection(|c| {
-        c.client()
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-    })?;
+    let domain = Domain::connect(&pool).await?;
+    let result = run(&domain).await;
+    pool.get()
+        .await?
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .await?;
     result
 }
 
-fn run(domain: &Domain) -> Result<(), Error> {
+async fn run(domain: &Domain) -> Result<(), Error> {
     println!("## Triggering a StaleRecord error\n");
-    let address = domain.create_address("FL", "Pinellas")?;
+    let address = domain.create_address("FL", "Pinellas").await?;
     println!("create_address(\"FL\", \"Pinellas\")\n  => {address:?}");
-    let updated = domain.update_address(
-        &address,
-        AddressUpdateInput::new().state("NC").county("Guilford"),
-    )?;
+    let updated = domain
+        .update_address(
+            &address,
+            AddressUpdateInput::new().state("NC").county("Guilford"),
+        )
+        .await?;
     println!("update_address(address, state: \"NC\", county: \"Guilford\")\n  => {updated:?}");
 
     // `address` still has a version of 1, so our optimistic lock should catch it!
-    let result = domain.update_address(&address, AddressUpdateInput::new().county("Miami-Dade"));
+    let result = domain
+        .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+        .await;
     match &result {
         Err(Error::Invalid { errors }) => match errors.as_slice() {
             [ErrorKind::StaleRecord(stale)] => println!(
@@ -89,26 +96,32 @@ fn run(domain: &Domain) -> Result<(), Error> {
         },
         other => println!("unexpected: {other:?}"),
     }
-    let stored = domain.get_address(address.id)?;
+    let stored = domain.get_address(address.id).await?;
     println!("  stored row is unchanged by the failed update: {stored:?}\n");
 
     println!("## Refetching a record to get the latest version\n");
-    let address = domain.create_address("FL", "Pinellas")?;
-    domain.update_address(
-        &address,
-        AddressUpdateInput::new().state("NC").county("Guilford"),
-    )?;
-    let address =
-        match domain.update_address(&address, AddressUpdateInput::new().county("Miami-Dade")) {
-            Err(err) if err.is_stale() => {
-                // In a web app you would show the user the error and have them submit the
-                // form again, rather than refetch and resubmit.
-                let address = domain.get_address(address.id)?;
-                domain.update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))?
-            }
-            Err(other) => return Err(other),
-            Ok(address) => address,
-        };
+    let address = domain.create_address("FL", "Pinellas").await?;
+    domain
+        .update_address(
+            &address,
+            AddressUpdateInput::new().state("NC").county("Guilford"),
+        )
+        .await?;
+    let address = match domain
+        .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+        .await
+    {
+        Err(err) if err.is_stale() => {
+            // In a web app you would show the user the error and have them submit the
+            // form again, rather than refetch and resubmit.
+            let address = domain.get_address(address.id).await?;
+            domain
+                .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+                .await?
+        }
+        Err(other) => return Err(other),
+        Ok(address) => address,
+    };
     println!("{address:#?}");
     assert_eq!(address.version, 3);
     Ok(())

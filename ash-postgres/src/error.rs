@@ -1,8 +1,8 @@
 //! How PostgreSQL failures become `ash-rs` errors, and the schema check's typed error.
 
 use ash_core::error::{Error, ErrorKind, FrameworkError};
-use postgres::error::SqlState;
 use std::fmt;
+use tokio_postgres::error::SqlState;
 
 /// What a failed statement means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,11 +13,14 @@ pub(crate) enum Failure {
     NumericOutOfRange,
     /// The connection or the server went away (closed socket, class 08, 57P01..57P03).
     ConnectionLost,
+    /// A cached prepared statement the server no longer accepts (after DDL: SQLSTATE
+    /// 0A000 "cached plan must not change result type", or 26000).
+    StaleStatement,
     /// Anything else (including a statement timeout, SQLSTATE 57014).
     Other,
 }
 
-pub(crate) fn classify(error: &postgres::Error) -> Failure {
+pub(crate) fn classify(error: &tokio_postgres::Error) -> Failure {
     if error.is_closed() {
         return Failure::ConnectionLost;
     }
@@ -26,6 +29,15 @@ pub(crate) fn classify(error: &postgres::Error) -> Failure {
         Some(code) if *code == SqlState::NUMERIC_VALUE_OUT_OF_RANGE => Failure::NumericOutOfRange,
         Some(code) if code.code().starts_with("08") || code.code().starts_with("57P") => {
             Failure::ConnectionLost
+        }
+        Some(code)
+            if *code == SqlState::INVALID_SQL_STATEMENT_NAME
+                || (*code == SqlState::FEATURE_NOT_SUPPORTED
+                    && error
+                        .as_db_error()
+                        .is_some_and(|db| db.message().contains("cached plan"))) =>
+        {
+            Failure::StaleStatement
         }
         Some(_) => Failure::Other,
         None => {
@@ -44,7 +56,7 @@ pub(crate) fn classify(error: &postgres::Error) -> Failure {
 }
 
 /// A `Framework` error describing a failed statement.
-pub(crate) fn framework_error(context: &str, error: &postgres::Error) -> ErrorKind {
+pub(crate) fn framework_error(context: &str, error: &tokio_postgres::Error) -> ErrorKind {
     let detail = match error.as_db_error() {
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
         None => {

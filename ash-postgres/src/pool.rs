@@ -1,52 +1,52 @@
-//! The connection pool, prepared-statement caching and the thread's current transaction.
+//! The connection pool: deadpool with a manager of our own, one statement cache per
+//! connection, and the tokio runtime the connections live on.
 
-use crate::error::{classify, Failure};
+use crate::error::{classify, framework_error, Failure};
+use crate::secret::{redact_connection_string, scrub};
+use crate::transaction::PgTransaction;
 use ash_core::error::{Error, ErrorKind, FrameworkError};
-use postgres::{Client, NoTls, Statement};
-use std::cell::RefCell;
+use ash_core::transaction::Transaction;
+use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
+use pin_project_lite::pin_project;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row, Statement};
 
 /// Prepared statements kept per connection before the cache is emptied and refilled.
 const STATEMENT_CACHE_LIMIT: usize = 512;
 
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
-/// One pooled connection: a [`postgres::Client`] and its prepared statements.
-pub struct Connection {
-    client: Client,
+/// One connection as the pool keeps it: the client and its prepared statements.
+pub(crate) struct PgClient {
+    pub(crate) client: tokio_postgres::Client,
     statements: HashMap<String, Statement>,
-    broken: bool,
-    /// The first failed statement of the open transaction: PostgreSQL has aborted it.
-    failed: Option<String>,
+    /// Lost its server: never handed out again.
+    pub(crate) broken: bool,
     /// The pool's loss count when this connection was last known to be alive.
     checked: u64,
+    losses: Arc<AtomicU64>,
 }
 
-impl fmt::Debug for Connection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connection")
-            .field("closed", &self.client.is_closed())
-            .field("prepared_statements", &self.statements.len())
-            .finish()
-    }
-}
-
-impl Connection {
-    /// The client, for statements of your own.
-    pub fn client(&mut self) -> &mut Client {
-        &mut self.client
-    }
-
+impl PgClient {
     /// Prepares `sql` once per connection and returns the cached statement afterwards.
-    pub fn prepare_cached(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+    pub(crate) async fn prepare_cached(
+        &mut self,
+        sql: &str,
+    ) -> Result<Statement, tokio_postgres::Error> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(sql)?;
+        let statement = self.client.prepare(sql).await?;
         if self.statements.len() >= STATEMENT_CACHE_LIMIT {
             self.statements.clear();
         }
@@ -54,63 +54,122 @@ impl Connection {
         Ok(statement)
     }
 
-    /// Records a failure: a connection that lost its server is not reused.
-    pub(crate) fn note(&mut self, error: &postgres::Error) {
-        if matches!(classify(error), Failure::ConnectionLost) || self.client.is_closed() {
-            self.broken = true;
+    /// One prepared (cached) statement.
+    pub(crate) async fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.client.query(&statement, params).await
+    }
+
+    /// Records a failure: a connection that lost its server is not reused (and the pool
+    /// checks its other idle connections before their next use); statements the server
+    /// no longer accepts leave the cache.
+    pub(crate) fn note(&mut self, error: &tokio_postgres::Error) {
+        let failure = classify(error);
+        if failure == Failure::StaleStatement {
+            self.statements.clear();
         }
-        if let Some(db) = error.as_db_error() {
-            if self.failed.is_none() {
-                self.failed = Some(format!("{} (SQLSTATE {})", db.message(), db.code().code()));
-            }
+        if (failure == Failure::ConnectionLost || self.client.is_closed()) && !self.broken {
+            self.broken = true;
+            self.losses.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
-struct Manager {
-    config: postgres::Config,
+/// Opens and checks the pool's connections.
+pub(crate) struct Manager {
+    config: tokio_postgres::Config,
     setup: String,
-    /// Bumped whenever a connection is found dead: see [`Pool::checkout`].
+    /// Bumped whenever a connection is found dead: see `recycle`.
     losses: Arc<AtomicU64>,
+    handle: Handle,
 }
 
-impl r2d2::ManageConnection for Manager {
-    type Connection = Connection;
-    type Error = postgres::Error;
+impl managed::Manager for Manager {
+    type Type = PgClient;
+    type Error = tokio_postgres::Error;
 
-    fn connect(&self) -> Result<Connection, postgres::Error> {
-        let mut client = self.config.connect(NoTls)?;
+    async fn create(&self) -> Result<PgClient, tokio_postgres::Error> {
+        let (client, connection) = self.config.connect(NoTls).await?;
+        // The connection's I/O is a task of the pool's runtime, so the client keeps
+        // working when it is used from another thread (`block_on`) while that runtime
+        // runs. The task ends when the client is dropped or the server goes away.
+        drop(self.handle.spawn(async move {
+            let _ = connection.await;
+        }));
         if !self.setup.is_empty() {
-            client.batch_execute(&self.setup)?;
+            client.batch_execute(&self.setup).await?;
         }
-        Ok(Connection {
+        Ok(PgClient {
             client,
             statements: HashMap::new(),
             broken: false,
-            failed: None,
             checked: self.losses.load(Ordering::Relaxed),
+            losses: self.losses.clone(),
         })
     }
 
-    fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(|_| ())
-    }
-
-    fn has_broken(&self, conn: &mut Connection) -> bool {
-        conn.broken || conn.client.is_closed()
+    /// A connection known dead is dropped. Once a dead connection was found (a killed
+    /// backend, a restarted server), every idle connection opened before is pinged
+    /// before its next use and replaced if it is dead too, so one failure does not become
+    /// one per pooled connection. Otherwise a checkout costs no round trip.
+    async fn recycle(
+        &self,
+        conn: &mut PgClient,
+        _metrics: &Metrics,
+    ) -> RecycleResult<tokio_postgres::Error> {
+        if conn.broken || conn.client.is_closed() {
+            return Err(RecycleError::message("the connection is closed"));
+        }
+        let losses = self.losses.load(Ordering::Relaxed);
+        if conn.checked != losses {
+            conn.checked = losses;
+            if let Err(e) = conn.client.simple_query("").await {
+                conn.broken = true;
+                return Err(RecycleError::Backend(e));
+            }
+        }
+        Ok(())
     }
 }
 
-/// Builds a [`Pool`]: `Pool::builder(url).schema("app").max_size(8).build()?`.
-#[derive(Debug, Clone)]
+pub(crate) type Pooled = Object<Manager>;
+
+/// Drops a pooled connection for good, closing it: the server rolls back whatever
+/// transaction it had open. Used for a connection left in an unknown state.
+pub(crate) fn discard(conn: Pooled) {
+    drop(Object::take(conn));
+}
+
+/// Builds a [`Pool`]: `Pool::builder(url).schema("app").max_size(8).build().await?`.
+#[derive(Clone)]
 pub struct PoolBuilder {
     url: String,
     schema: Option<String>,
-    max_size: u32,
+    max_size: usize,
     connection_timeout: Duration,
     statement_timeout: Option<Duration>,
     on_connect: Vec<String>,
     create_missing_tables: bool,
+}
+
+impl fmt::Debug for PoolBuilder {
+    // The connection string without its password; `on_connect` SQL only counted (it is
+    // yours and may hold anything).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolBuilder")
+            .field("url", &redact_connection_string(&self.url))
+            .field("schema", &self.schema)
+            .field("max_size", &self.max_size)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("on_connect_statements", &self.on_connect.len())
+            .field("create_missing_tables", &self.create_missing_tables)
+            .finish()
+    }
 }
 
 impl PoolBuilder {
@@ -130,7 +189,7 @@ impl PoolBuilder {
 
     /// The most connections the pool opens (default 10). Connections are opened on
     /// demand.
-    pub fn max_size(mut self, max_size: u32) -> Self {
+    pub fn max_size(mut self, max_size: usize) -> Self {
         self.max_size = max_size.max(1);
         self
     }
@@ -158,101 +217,132 @@ impl PoolBuilder {
     }
 
     /// Opens the pool and one connection, so an unreachable server is reported here.
-    pub fn build(self) -> Result<Pool, Error> {
-        let mut config: postgres::Config = self
-            .url
-            .parse()
-            .map_err(|e| framework(format!("invalid PostgreSQL URL: {e}")))?;
+    ///
+    /// Call it inside a tokio runtime: the pool's connections run on that runtime (its
+    /// [`Handle`] is kept), wherever the pool is used from later. Without one, the error
+    /// says so. No error message shows the connection string's password.
+    pub async fn build(self) -> Result<Pool, Error> {
+        let handle = Handle::try_current().map_err(|_| {
+            framework(
+                "PostgreSQL: `Pool::build` needs a tokio runtime (call it inside \
+                 `#[tokio::main]` or `Runtime::block_on`); the pool's connections run on it",
+            )
+        })?;
+        let target = redact_connection_string(&self.url);
+        let mut config: tokio_postgres::Config = self.url.parse().map_err(|e| {
+            framework(scrub(
+                &format!("PostgreSQL: invalid connection string {target}: {e}"),
+                &self.url,
+            ))
+        })?;
         config.connect_timeout(self.connection_timeout);
         let mut setup: Vec<String> = Vec::new();
         if let Some(t) = self.statement_timeout {
             setup.push(format!("SET statement_timeout = {}", t.as_millis().max(1)));
         }
         setup.extend(self.on_connect);
-        let setup = setup.join(";\n");
         let losses = Arc::new(AtomicU64::new(0));
-        let pool = r2d2::Pool::builder()
+        let manager = Manager {
+            config,
+            setup: setup.join(";\n"),
+            losses,
+            handle: handle.clone(),
+        };
+        let timeout = Some(self.connection_timeout);
+        let pool = managed::Pool::builder(manager)
             .max_size(self.max_size)
-            .min_idle(Some(0))
-            // A dead connection is found by its first statement, which fails with a
-            // `Framework` error; the pool then drops it. Testing every checkout would cost
-            // a round trip per action.
-            .test_on_check_out(false)
-            .connection_timeout(self.connection_timeout)
-            .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build_unchecked(Manager {
-                config,
-                setup,
-                losses: losses.clone(),
-            });
+            .wait_timeout(timeout)
+            .create_timeout(timeout)
+            .recycle_timeout(timeout)
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| framework(format!("PostgreSQL: building the pool: {e}")))?;
+        // A task that lives as long as the pool, unless the runtime shuts down first: then
+        // it is dropped, and calls on the pool fail with a typed error instead of a tokio
+        // panic.
+        let alive = Arc::new(AtomicBool::new(true));
+        let sentinel = RuntimeSentinel(alive.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        drop(handle.spawn(async move {
+            let _sentinel = sentinel;
+            // Ends when the pool (the sender) is dropped.
+            let _ = stopped.await;
+        }));
         let pool = Pool {
             inner: Arc::new(PoolInner {
                 id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
                 pool,
                 schema: self.schema,
                 create_missing_tables: self.create_missing_tables,
-                target: redact(&self.url),
-                losses,
+                target,
+                url_for_scrub: self.url,
+                handle,
+                alive,
+                _stop: stop,
+                connection_timeout: self.connection_timeout,
             }),
         };
-        pool.with_connection(|c| c.client().simple_query("").map(|_| ()))?;
+        drop(pool.in_runtime(pool.checkout()).await?);
         Ok(pool)
     }
 }
 
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+/// Marks the runtime gone when dropped (with the runtime's tasks).
+struct RuntimeSentinel(Arc<AtomicBool>);
+
+impl Drop for RuntimeSentinel {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 
-struct PoolInner {
-    id: u64,
-    pool: r2d2::Pool<Manager>,
+pub(crate) struct PoolInner {
+    pub(crate) id: u64,
+    pool: managed::Pool<Manager>,
     schema: Option<String>,
     create_missing_tables: bool,
+    /// The connection string without its password, for messages.
     target: String,
-    losses: Arc<AtomicU64>,
+    /// The connection string itself, only to scrub its password from driver messages.
+    url_for_scrub: String,
+    handle: Handle,
+    alive: Arc<AtomicBool>,
+    /// Dropped with the pool: ends the runtime sentinel's task.
+    _stop: oneshot::Sender<()>,
+    connection_timeout: Duration,
 }
 
 /// A pool of connections to one PostgreSQL database: the configuration
-/// `Domain::connect(&pool)` takes. Clones share the connections.
+/// `Domain::connect(&pool).await` takes. Clones share the connections.
+///
+/// Its connections run on the tokio runtime it was built in; it may be used from any
+/// thread or task while that runtime runs (also through [`ash_core::future::block_on`]
+/// from a thread outside the runtime). Dropping it anywhere is fine.
 #[derive(Clone)]
 pub struct Pool {
-    inner: Arc<PoolInner>,
+    pub(crate) inner: Arc<PoolInner>,
 }
 
 impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
+            .field("id", &self.inner.id)
             .field("target", &self.inner.target)
             .field("schema", &self.inner.schema)
-            .field("state", &self.inner.pool.state())
+            .field("status", &self.inner.pool.status())
             .finish()
     }
 }
 
 impl Pool {
     /// A pool with the default settings; see [`Pool::builder`].
-    pub fn connect(url: &str) -> Result<Pool, Error> {
-        Pool::builder(url).build()
+    pub async fn connect(url: &str) -> Result<Pool, Error> {
+        Pool::builder(url).build().await
     }
 
-    /// A builder for a pool of connections to `url`
-    /// (`postgres://user:password@host:port/database`).
+    /// A builder for a pool of connections to `url`: a URL
+    /// (`postgres://user:password@host:port/database?sslmode=disable`) or a key-value
+    /// string (`host=... user=... password=...`).
     pub fn builder(url: &str) -> PoolBuilder {
         PoolBuilder {
             url: url.to_owned(),
@@ -270,202 +360,199 @@ impl Pool {
         self.inner.schema.as_deref()
     }
 
+    /// This pool's id: transactions of this pool carry it
+    /// ([`PgTransaction::pool_id`]).
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// The runtime the pool's connections run on (the one `build` was called in).
+    pub fn runtime(&self) -> &Handle {
+        &self.inner.handle
+    }
+
     pub(crate) fn create_missing_tables(&self) -> bool {
         self.inner.create_missing_tables
     }
 
-    /// Runs `f` on a connection: the thread's transaction connection inside
-    /// [`DataLayer::transaction`](ash_core::data_layer::DataLayer::transaction), else one
-    /// from the pool. A failure is a `Framework` error; a connection that lost its server
-    /// is dropped from the pool.
-    pub fn with_connection<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, postgres::Error>,
-    ) -> Result<T, Error> {
-        self.run(|c| {
-            f(c).map_err(|e| {
-                c.note(&e);
-                crate::error::framework_error("statement failed", &e)
-            })
+    /// A connection from the pool, for statements of your own. It goes back to the pool
+    /// when dropped (unless it lost its server).
+    pub async fn get(&self) -> Result<Connection, Error> {
+        let conn = self.in_runtime(self.checkout()).await?;
+        Ok(Connection { conn })
+    }
+
+    /// Opens a transaction on one connection of the pool: run actions in it with
+    /// `domain.with_transaction(&tx)` (or a [`Context`](ash_core::context::Context)
+    /// holding it), then `tx.commit().await` or `tx.rollback().await`. Dropped without
+    /// either, its connection is closed, so the server rolls it back. The same as
+    /// `domain.begin()` for a domain whose first data layer is this pool's.
+    pub async fn begin(&self) -> Result<Transaction, Error> {
+        self.in_runtime(async {
+            let tx = PgTransaction::begin(self).await?;
+            Ok::<_, ErrorKind>(Transaction::new(tx))
         })
+        .await
         .map_err(Error::from)
     }
 
-    /// Runs `f` on the transaction connection of this thread, or a pooled one.
-    pub(crate) fn run<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, ErrorKind>,
-    ) -> Result<T, ErrorKind> {
-        let pool_id = self.inner.id;
-        match slot_lookup(pool_id, |slot| slot.conn.take()) {
-            None => {
-                let mut conn = self.checkout()?;
-                let result = f(&mut conn);
-                self.note_loss(&conn);
-                result
-            }
-            Some(taken) => {
-                let mut back = PutBack {
-                    pool_id,
-                    conn: taken,
-                };
-                match back.conn.as_mut() {
-                    Some(conn) => f(conn),
-                    None => Err(framework(
-                        "the transaction's connection is busy with another statement",
-                    )),
-                }
-            }
+    /// `future`, polled inside the pool's runtime (so that the pool's timers and new
+    /// connections work when it is polled from elsewhere); a typed error once that
+    /// runtime has shut down.
+    pub(crate) fn in_runtime<F, T, E>(&self, future: F) -> InRuntime<'_, F>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: From<ErrorKind>,
+    {
+        InRuntime {
+            inner: &self.inner,
+            future,
         }
     }
 
-    /// A connection from the pool. Once a dead connection was found (a killed backend, a
-    /// restarted server), every idle connection opened before is pinged before its next
-    /// use and replaced if it is dead too, so one failure does not become one per pooled
-    /// connection. Otherwise checkouts cost no round trip.
-    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, ErrorKind> {
-        let max_tries = self.inner.pool.max_size() + 1;
-        let mut tries = 0;
-        loop {
-            let mut conn = self.inner.pool.get().map_err(|e| {
-                ErrorKind::Framework(FrameworkError {
-                    message: format!("no PostgreSQL connection to {}: {e}", self.inner.target),
-                })
-            })?;
-            let losses = self.inner.losses.load(Ordering::Relaxed);
-            if conn.checked == losses {
-                return Ok(conn);
-            }
-            conn.checked = losses;
-            match conn.client.simple_query("") {
-                Ok(_) => return Ok(conn),
-                Err(_) if tries < max_tries => {
-                    conn.broken = true;
-                    tries += 1;
+    /// A connection from the pool, with a typed error.
+    pub(crate) async fn checkout(&self) -> Result<Pooled, ErrorKind> {
+        let inner = &self.inner;
+        inner.pool.get().await.map_err(|e| {
+            let detail = match &e {
+                PoolError::Timeout(_) => format!(
+                    "no connection within {:?} (all {} in use, or the server is slow to answer)",
+                    inner.connection_timeout,
+                    inner.pool.status().max_size
+                ),
+                PoolError::Backend(e) => {
+                    let mut text = match e.as_db_error() {
+                        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+                        None => e.to_string(),
+                    };
+                    if let Some(source) = std::error::Error::source(e) {
+                        if e.as_db_error().is_none() {
+                            text = format!("{text}: {source}");
+                        }
+                    }
+                    text
                 }
-                Err(e) => {
-                    conn.broken = true;
-                    return Err(crate::error::framework_error("checking a connection", &e));
-                }
-            }
+                other => other.to_string(),
+            };
+            framework(scrub(
+                &format!("PostgreSQL: no connection to {}: {detail}", inner.target),
+                &inner.url_for_scrub,
+            ))
+        })
+    }
+}
+
+pin_project! {
+    /// A future polled inside the pool's runtime; see [`Pool::in_runtime`].
+    pub(crate) struct InRuntime<'a, F> {
+        inner: &'a PoolInner,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F, T, E> Future for InRuntime<'_, F>
+where
+    F: Future<Output = Result<T, E>>,
+    E: From<ErrorKind>,
+{
+    type Output = Result<T, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if !this.inner.alive.load(Ordering::Acquire) {
+            return Poll::Ready(Err(E::from(framework(
+                "PostgreSQL: the tokio runtime this pool was built in has shut down; \
+                 build a new pool in a running runtime",
+            ))));
+        }
+        let _entered = this.inner.handle.enter();
+        this.future.poll(cx)
+    }
+}
+
+/// A connection from the pool ([`Pool::get`]), for statements of your own. Statements
+/// are prepared once per connection ([`Connection::prepare_cached`]). Failures are
+/// `Framework` errors, as for actions, and a connection that lost its server is not
+/// reused.
+pub struct Connection {
+    conn: Pooled,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("closed", &self.conn.client.is_closed())
+            .field("prepared_statements", &self.conn.statements.len())
+            .finish()
+    }
+}
+
+impl Connection {
+    /// The client, for anything the methods below do not cover. Its errors are
+    /// `tokio_postgres` errors, not noted by the pool.
+    pub fn client(&self) -> &tokio_postgres::Client {
+        &self.conn.client
+    }
+
+    /// Prepares `sql` once per connection and returns the cached statement afterwards.
+    pub async fn prepare_cached(&mut self, sql: &str) -> Result<Statement, Error> {
+        let result = self.conn.prepare_cached(sql).await;
+        self.checked(result, "preparing a statement")
+    }
+
+    /// Runs `sql` (one or more statements, no parameters) with the simple protocol.
+    pub async fn batch_execute(&mut self, sql: &str) -> Result<(), Error> {
+        let result = self.conn.client.batch_execute(sql).await;
+        self.checked(result, "statement failed")
+    }
+
+    /// Runs `sql` (prepared once per connection) and returns its rows.
+    pub async fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
+        let result = self.conn.query(sql, params).await;
+        self.checked(result, "statement failed")
+    }
+
+    /// Runs `sql` (prepared once per connection) and returns its one row.
+    pub async fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, Error> {
+        let mut rows = self.query(sql, params).await?;
+        match rows.len() {
+            1 => Ok(rows.remove(0)),
+            n => Err(framework(format!("PostgreSQL: expected one row, got {n}")).into()),
         }
     }
 
-    fn note_loss(&self, conn: &Connection) {
-        if conn.broken {
-            self.inner.losses.fetch_add(1, Ordering::Relaxed);
+    /// Runs `sql` (prepared once per connection) and returns its row, if any.
+    pub async fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, Error> {
+        let mut rows = self.query(sql, params).await?;
+        match rows.len() {
+            0 => Ok(None),
+            1 => Ok(Some(rows.remove(0))),
+            n => Err(framework(format!("PostgreSQL: expected at most one row, got {n}")).into()),
         }
     }
 
-    /// Runs `f` in a transaction on one connection: every statement any table of this
-    /// pool runs on this thread while `f` runs uses it. An error or a panic rolls back.
-    /// A nested call uses a savepoint.
-    pub fn transaction<T>(&self, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-        let id = self.inner.id;
-        let depth = TRANSACTIONS.with(|tx| {
-            tx.borrow()
-                .iter()
-                .find(|slot| slot.pool_id == id)
-                .map(|slot| slot.depth)
-        });
-        match depth {
-            Some(depth) => self.savepoint(depth, f),
-            None => self.top_level(f),
-        }
-    }
-
-    fn top_level<T>(&self, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-        let mut conn = self.checkout()?;
-        if let Err(e) = conn.client.batch_execute("BEGIN") {
-            conn.note(&e);
-            self.note_loss(&conn);
-            return Err(crate::error::framework_error("BEGIN failed", &e).into());
-        }
-        conn.failed = None;
-        let id = self.inner.id;
-        TRANSACTIONS.with(|tx| {
-            tx.borrow_mut().push(Slot {
-                pool_id: id,
-                conn: Some(conn),
-                depth: 0,
-            })
-        });
-        let mut guard = TopLevelGuard {
-            pool_id: id,
-            done: false,
-        };
-        let result = f();
-        guard.done = true;
-        let Some(mut conn) = pop_slot(id) else {
-            return Err(framework("the transaction's connection was lost").into());
-        };
-        let outcome = match (result, conn.failed.take()) {
-            (Ok(_), Some(reason)) => {
-                // PostgreSQL answers COMMIT of an aborted transaction with a silent ROLLBACK:
-                // report it rather than pretend the writes were stored.
-                if conn.client.batch_execute("ROLLBACK").is_err() {
-                    conn.broken = true;
-                }
-                Err(framework(format!(
-                    "PostgreSQL: the transaction was rolled back because a statement inside it failed: {reason}; \
-                     wrap an expected failure in a nested transaction (a savepoint) to go on after it"
-                ))
-                .into())
-            }
-            (Ok(value), None) => match conn.client.batch_execute("COMMIT") {
-                Ok(()) => Ok(value),
-                Err(e) => {
-                    conn.note(&e);
-                    Err(crate::error::framework_error(
-                        "COMMIT failed (the transaction's writes may not be stored)",
-                        &e,
-                    )
-                    .into())
-                }
-            },
-            (Err(error), _) => {
-                if let Err(e) = conn.client.batch_execute("ROLLBACK") {
-                    conn.note(&e);
-                    conn.broken = true;
-                }
-                Err(error)
-            }
-        };
-        self.note_loss(&conn);
-        outcome
-    }
-
-    fn savepoint<T>(&self, depth: u32, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-        let name = format!("ash_savepoint_{}", depth + 1);
-        let exec = |sql: String| {
-            self.run(|c| {
-                c.client.batch_execute(&sql).map_err(|e| {
-                    c.note(&e);
-                    crate::error::framework_error("savepoint failed", &e)
-                })
-            })
-        };
-        exec(format!("SAVEPOINT {name}"))?;
-        let failed_before = self.run(|c| Ok(c.failed.clone()))?;
-        set_depth(self.inner.id, depth + 1);
-        let result = f();
-        set_depth(self.inner.id, depth);
-        match result {
-            Ok(value) => {
-                exec(format!("RELEASE SAVEPOINT {name}"))?;
-                Ok(value)
-            }
-            Err(error) => {
-                // If this fails too, the outer transaction fails at its end.
-                if exec(format!("ROLLBACK TO SAVEPOINT {name}")).is_ok() {
-                    let _ = self.run(|c| {
-                        c.failed = failed_before;
-                        Ok(())
-                    });
-                }
-                Err(error)
-            }
-        }
+    fn checked<T>(
+        &mut self,
+        result: Result<T, tokio_postgres::Error>,
+        context: &str,
+    ) -> Result<T, Error> {
+        result.map_err(|e| {
+            self.conn.note(&e);
+            Error::from(framework_error(context, &e))
+        })
     }
 }
 
@@ -473,81 +560,4 @@ pub(crate) fn framework(message: impl Into<String>) -> ErrorKind {
     ErrorKind::Framework(FrameworkError {
         message: message.into(),
     })
-}
-
-// ---------------------------------------------------------------------------------------
-// The thread's transactions, one per pool at most (like Ecto's process-scoped one).
-
-struct Slot {
-    pool_id: u64,
-    /// `None` while a statement runs on it.
-    conn: Option<r2d2::PooledConnection<Manager>>,
-    /// How many savepoints are open.
-    depth: u32,
-}
-
-thread_local! {
-    static TRANSACTIONS: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
-}
-
-fn slot_lookup<T>(pool_id: u64, f: impl FnOnce(&mut Slot) -> T) -> Option<T> {
-    TRANSACTIONS
-        .try_with(|tx| {
-            let mut tx = tx.borrow_mut();
-            tx.iter_mut().find(|slot| slot.pool_id == pool_id).map(f)
-        })
-        .ok()
-        .flatten()
-}
-
-fn set_depth(pool_id: u64, depth: u32) {
-    slot_lookup(pool_id, |slot| slot.depth = depth);
-}
-
-fn pop_slot(pool_id: u64) -> Option<r2d2::PooledConnection<Manager>> {
-    TRANSACTIONS
-        .try_with(|tx| {
-            let mut tx = tx.borrow_mut();
-            let index = tx.iter().position(|slot| slot.pool_id == pool_id)?;
-            tx.remove(index).conn
-        })
-        .ok()
-        .flatten()
-}
-
-/// The transaction connection, taken out of its slot while a statement runs; put back when
-/// dropped, also on unwind.
-struct PutBack {
-    pool_id: u64,
-    conn: Option<r2d2::PooledConnection<Manager>>,
-}
-
-impl Drop for PutBack {
-    fn drop(&mut self) {
-        let mut conn = self.conn.take();
-        slot_lookup(self.pool_id, |slot| slot.conn = conn.take());
-        if let Some(mut orphan) = conn {
-            // Its transaction is gone: never hand it out again mid-transaction.
-            orphan.broken = true;
-        }
-    }
-}
-
-/// Rolls a top-level transaction back when `f` panics.
-struct TopLevelGuard {
-    pool_id: u64,
-    done: bool,
-}
-
-impl Drop for TopLevelGuard {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        if let Some(mut conn) = pop_slot(self.pool_id) {
-            if conn.client.batch_execute("ROLLBACK").is_err() {
-                conn.broken = true;
-            }
-        }
-    }
 }

@@ -7,8 +7,8 @@ use ash_core::error::{ErrorKind, InvalidAttribute};
 use ash_core::filter::{CmpOp, DynFilter};
 use ash_core::query::SortOrder;
 use ash_core::value::Value;
-use postgres::types::ToSql;
 use std::fmt::Write;
+use tokio_postgres::types::ToSql;
 
 /// `name` as a quoted identifier: `"name"`, with `"` doubled.
 pub fn quote_ident(name: &str) -> String {

@@ -3,18 +3,22 @@
 use crate::error::{classify, framework_error, ColumnProblem, Failure, SchemaError};
 use crate::pool::{framework, Pool};
 use crate::sql::{attribute, quote_ident, render_filter, render_order, Params};
+use crate::transaction::{begin, lease};
 use crate::value::{column_type, information_schema_type, int_value, integer_range, Column};
 use ash_core::attribute::AttributeInfo;
+use ash_core::context::Context;
 use ash_core::data_layer::{Atomic, AtomicExpr, Connect, DataLayer, DestroyOp, UpdateOp};
 use ash_core::error::{AlreadyExists, Error, ErrorKind, Overflow, StaleRecord};
 use ash_core::filter::Filter;
 use ash_core::query::Query;
 use ash_core::resource::Resource;
+use ash_core::transaction::Transaction;
 use ash_core::value::Value;
-use postgres::Row;
 use std::fmt::{self, Write};
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tokio_postgres::Row;
 
 /// The options `#[resource(data_layer = Postgres(...))]` takes.
 const OPTIONS: [&str; 2] = ["table", "schema"];
@@ -132,7 +136,9 @@ pub fn create_table_sql<R: Resource>(schema: Option<&str>) -> Result<String, Sch
 /// - get: `SELECT ... WHERE <pk> = $1`; read: the query's filter, sort, limit and offset
 ///   rendered as SQL.
 ///
-/// Every value is a bound parameter and every identifier is quoted.
+/// Every value is a bound parameter and every identifier is quoted. Each statement runs on
+/// the connection of the call context's transaction when it is one of this table's pool
+/// (see [`PgTransaction`](crate::PgTransaction)), else on a pooled connection.
 pub struct PgTable<R: Resource> {
     pool: Pool,
     table: String,
@@ -159,12 +165,12 @@ impl<R: Resource> fmt::Debug for PgTable<R> {
 impl<R: Resource> Connect<Pool> for PgTable<R> {
     /// Checks the table against `R` (and creates it when missing if the pool was built
     /// with `create_missing_tables(true)`).
-    fn connect(pool: &Pool) -> Result<Self, Error> {
-        let table = PgTable::new(pool)?;
-        match table.schema_problem()? {
+    async fn connect(pool: &Pool) -> Result<Self, Error> {
+        let table = PgTable::new(pool).await?;
+        match table.schema_problem().await? {
             None => {}
             Some(SchemaError::MissingTable { .. }) if pool.create_missing_tables() => {
-                table.create_table()?;
+                table.create_table().await?;
             }
             Some(problem) => return Err(problem.into()),
         }
@@ -179,8 +185,9 @@ enum Outcome<R> {
 
 impl<R: Resource> PgTable<R> {
     /// The store of `R` in `pool`, without checking the table (see
-    /// [`PgTable::check_table`]); `Domain::connect(&pool)` checks it.
-    pub fn new(pool: &Pool) -> Result<Self, Error> {
+    /// [`PgTable::check_table`]); `Domain::connect(&pool)` checks it. Fails only on
+    /// invalid data-layer options; it talks to no server.
+    pub async fn new(pool: &Pool) -> Result<Self, Error> {
         let (schema, raw_table) = table_of::<R>(pool.schema())?;
         let table = qualified(schema.as_deref(), &raw_table);
         let columns = R::ATTRIBUTES
@@ -240,20 +247,19 @@ impl<R: Resource> PgTable<R> {
 
     /// Creates the schema (when one is set) and the table if they are missing, then checks
     /// the table.
-    pub fn create_table(&self) -> Result<(), Error> {
+    pub async fn create_table(&self) -> Result<(), Error> {
         let mut sql = String::new();
         if let Some(schema) = &self.schema {
             let _ = writeln!(sql, "CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
         }
         sql.push_str(&self.create_table_sql());
-        self.pool
-            .with_connection(|c| c.client().batch_execute(&sql))?;
-        self.check_table()
+        self.pool.get().await?.batch_execute(&sql).await?;
+        self.check_table().await
     }
 
     /// Checks that the table exists and fits `R`; see [`PgTable::schema_problem`].
-    pub fn check_table(&self) -> Result<(), Error> {
-        match self.schema_problem()? {
+    pub async fn check_table(&self) -> Result<(), Error> {
+        match self.schema_problem().await? {
             None => Ok(()),
             Some(problem) => Err(problem.into()),
         }
@@ -262,18 +268,19 @@ impl<R: Resource> PgTable<R> {
     /// Compares the table with `R` through `information_schema.columns`: every attribute
     /// needs a column of its type and nilability; other columns must be nullable or have
     /// a default. `Ok(None)` when the table fits.
-    pub fn schema_problem(&self) -> Result<Option<SchemaError>, Error> {
-        let schema = self.schema.clone();
-        let table = self.raw_table.clone();
-        let rows = self.pool.with_connection(move |c| {
-            c.client().query(
+    pub async fn schema_problem(&self) -> Result<Option<SchemaError>, Error> {
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
                 "SELECT column_name::text, data_type::text, is_nullable = 'YES', column_default IS NOT NULL \
                  FROM information_schema.columns \
                  WHERE table_schema = COALESCE($1::text, current_schema()::text) AND table_name = $2::text \
                  ORDER BY ordinal_position",
-                &[&schema, &table],
+                &[&self.schema, &self.raw_table],
             )
-        })?;
+            .await?;
         if rows.is_empty() {
             return Ok(Some(SchemaError::MissingTable {
                 table: self.display_name.clone(),
@@ -282,7 +289,7 @@ impl<R: Resource> PgTable<R> {
         }
         let mut found = Vec::with_capacity(rows.len());
         for row in &rows {
-            let read = |e: postgres::Error| {
+            let read = |e: tokio_postgres::Error| {
                 Error::from(framework_error("reading the table's columns", &e))
             };
             let name: String = row.try_get(0).map_err(read)?;
@@ -329,22 +336,20 @@ impl<R: Resource> PgTable<R> {
         }))
     }
 
-    /// Runs one statement (prepared once per connection) and counts it.
-    fn query(
+    /// Runs one statement (prepared once per connection) and counts it: on the
+    /// connection of `ctx`'s transaction of this pool, else on a pooled one. `write`:
+    /// whether it changes data.
+    async fn query(
         &self,
+        ctx: &Context,
         sql: &str,
         params: &Params,
-    ) -> Result<Result<Vec<Row>, postgres::Error>, ErrorKind> {
-        self.pool.run(|c| {
-            let result = c.prepare_cached(sql).and_then(|statement| {
-                self.statements.fetch_add(1, Ordering::Relaxed);
-                c.client().query(&statement, &params.refs())
-            });
-            if let Err(e) = &result {
-                c.note(e);
-            }
-            Ok(result)
-        })
+        write: bool,
+    ) -> Result<Result<Vec<Row>, tokio_postgres::Error>, ErrorKind> {
+        let mut lease = lease(ctx, &self.pool).await?;
+        lease
+            .query(sql, &params.refs(), write, &self.statements)
+            .await
     }
 
     fn decode(row: &Row, offset: usize) -> Result<R, ErrorKind> {
@@ -439,13 +444,14 @@ impl<R: Resource> PgTable<R> {
     }
 }
 
-impl<R: Resource> DataLayer<R> for PgTable<R> {
-    fn create(&self, record: R) -> Result<R, ErrorKind> {
+/// The actions' statements; the [`DataLayer`] impl runs them inside the pool's runtime.
+impl<R: Resource> PgTable<R> {
+    async fn create_in(&self, ctx: &Context, record: R) -> Result<R, ErrorKind> {
         let mut params = Params::default();
         for (info, value) in R::ATTRIBUTES.iter().zip(record.to_values()) {
             params.push(info.name, value)?;
         }
-        match self.query(&self.insert_sql, &params)? {
+        match self.query(ctx, &self.insert_sql, &params, true).await? {
             Ok(rows) => match rows.first() {
                 Some(row) => Self::decode(row, 0),
                 None => Err(framework("INSERT returned no row")),
@@ -460,7 +466,7 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         }
     }
 
-    fn update(&self, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
+    async fn update_in(&self, ctx: &Context, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
         let mut params = Params::default();
         let pk = self.key_param(&mut params, op.primary_key)?;
         let atomic_fields: Vec<&str> = op.atomics.iter().map(|a| R::field_name(a.field)).collect();
@@ -532,7 +538,7 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         } else {
             format!("{write} RETURNING {}", self.columns)
         };
-        let rows = match self.query(&sql, &params)? {
+        let rows = match self.query(ctx, &sql, &params, true).await? {
             Ok(rows) => rows,
             Err(e) if classify(&e) == Failure::NumericOutOfRange => {
                 let (field, by) = match op.atomics.first() {
@@ -557,7 +563,7 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         }
     }
 
-    fn destroy(&self, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
+    async fn destroy_in(&self, ctx: &Context, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
         let mut params = Params::default();
         let pk = self.key_param(&mut params, op.primary_key)?;
         let mut write = format!(
@@ -576,7 +582,8 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
             format!("{write} RETURNING {}", self.columns)
         };
         let rows = self
-            .query(&sql, &params)?
+            .query(ctx, &sql, &params, true)
+            .await?
             .map_err(|e| framework_error(&format!("destroying a {}", R::NAME), &e))?;
         match self.outcome(rows, guarded)? {
             Outcome::Written(record) => Ok(record),
@@ -586,16 +593,17 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         }
     }
 
-    fn get(&self, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind> {
+    async fn get_in(&self, ctx: &Context, key: &R::PrimaryKey) -> Result<Option<R>, ErrorKind> {
         let mut params = Params::default();
         self.key_param(&mut params, key)?;
         let rows = self
-            .query(&self.get_sql, &params)?
+            .query(ctx, &self.get_sql, &params, false)
+            .await?
             .map_err(|e| framework_error(&format!("reading a {}", R::NAME), &e))?;
         rows.first().map(|row| Self::decode(row, 0)).transpose()
     }
 
-    fn read(&self, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
+    async fn read_in(&self, ctx: &Context, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
         let mut params = Params::default();
         let mut sql = format!("SELECT {} FROM {}", self.columns, self.table);
         if let Some(filter) = &query.filter {
@@ -620,13 +628,13 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
             );
         }
         let rows = self
-            .query(&sql, &params)?
+            .query(ctx, &sql, &params, false)
+            .await?
             .map_err(|e| framework_error(&format!("reading {} records", R::NAME), &e))?;
         rows.iter().map(|row| Self::decode(row, 0)).collect()
     }
 
-    /// One `SELECT count(*) ... WHERE <filter>`; sort, limit and offset are ignored.
-    fn count(&self, query: &Query<R>) -> Result<usize, ErrorKind> {
+    async fn count_in(&self, ctx: &Context, query: &Query<R>) -> Result<usize, ErrorKind> {
         let mut params = Params::default();
         let mut sql = format!("SELECT count(*) FROM {}", self.table);
         if let Some(filter) = &query.filter {
@@ -634,7 +642,8 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
             render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut sql)?;
         }
         let rows = self
-            .query(&sql, &params)?
+            .query(ctx, &sql, &params, false)
+            .await?
             .map_err(|e| framework_error(&format!("counting {} records", R::NAME), &e))?;
         let count: i64 = match rows.first() {
             Some(row) => row
@@ -644,14 +653,62 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         };
         usize::try_from(count).map_err(|_| framework(format!("count {count} out of range")))
     }
+}
 
-    /// Runs `f` in a transaction (see [`Pool::transaction`]): an error or a panic in `f`
-    /// rolls back every write made through this pool on this thread.
-    fn transaction<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        F: FnOnce() -> Result<T, Error>,
-    {
-        self.pool.transaction(f)
+impl<R: Resource> DataLayer<R> for PgTable<R> {
+    fn create(
+        &self,
+        ctx: &Context,
+        record: R,
+    ) -> impl Future<Output = Result<R, ErrorKind>> + Send {
+        self.pool.in_runtime(self.create_in(ctx, record))
+    }
+
+    fn update(
+        &self,
+        ctx: &Context,
+        op: UpdateOp<'_, R>,
+    ) -> impl Future<Output = Result<R, ErrorKind>> + Send {
+        self.pool.in_runtime(self.update_in(ctx, op))
+    }
+
+    fn destroy(
+        &self,
+        ctx: &Context,
+        op: DestroyOp<'_, R>,
+    ) -> impl Future<Output = Result<R, ErrorKind>> + Send {
+        self.pool.in_runtime(self.destroy_in(ctx, op))
+    }
+
+    fn get(
+        &self,
+        ctx: &Context,
+        key: &R::PrimaryKey,
+    ) -> impl Future<Output = Result<Option<R>, ErrorKind>> + Send {
+        self.pool.in_runtime(self.get_in(ctx, key))
+    }
+
+    fn read(
+        &self,
+        ctx: &Context,
+        query: &Query<R>,
+    ) -> impl Future<Output = Result<Vec<R>, ErrorKind>> + Send {
+        self.pool.in_runtime(self.read_in(ctx, query))
+    }
+
+    /// One `SELECT count(*) ... WHERE <filter>`; sort, limit and offset are ignored.
+    fn count(
+        &self,
+        ctx: &Context,
+        query: &Query<R>,
+    ) -> impl Future<Output = Result<usize, ErrorKind>> + Send {
+        self.pool.in_runtime(self.count_in(ctx, query))
+    }
+
+    /// A transaction on one connection of the pool, or a savepoint when `ctx` already
+    /// holds one of this pool's; see [`PgTransaction`](crate::PgTransaction).
+    fn begin(&self, ctx: &Context) -> impl Future<Output = Result<Transaction, ErrorKind>> + Send {
+        self.pool.in_runtime(begin(ctx, &self.pool))
     }
 }
 

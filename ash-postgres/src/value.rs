@@ -4,8 +4,8 @@
 use ash_core::attribute::ValueKind;
 use ash_core::value::Value;
 use bytes::{BufMut, BytesMut};
-use postgres::types::{Format, FromSql, IsNull, ToSql, Type};
 use std::error::Error as StdError;
+use tokio_postgres::types::{Format, FromSql, IsNull, ToSql, Type};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -168,7 +168,7 @@ impl ToSql for Param {
         }
     }
 
-    postgres::types::to_sql_checked!();
+    tokio_postgres::types::to_sql_checked!();
 }
 
 /// A column value read back as a [`Value`].

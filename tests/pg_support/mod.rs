@@ -2,9 +2,12 @@
 //! `postgres://postgres@127.0.0.1:5432/test`), one fresh schema per test, dropped at the
 //! end, so tests run in parallel. Without a server the tests print one line and pass,
 //! unless `CI` is set: then they fail.
+//!
+//! Everything here is async and needs a tokio runtime (`#[tokio::test]`); dropping a
+//! [`TestDb`] works inside or outside one.
 #![allow(dead_code)]
 
-use ash_rs::postgres::postgres::{Client, NoTls};
+use ash_rs::postgres::tokio_postgres::{Client, Config, NoTls};
 use ash_rs::postgres::{Pool, PoolBuilder};
 use std::sync::Once;
 use std::time::Duration;
@@ -18,11 +21,15 @@ pub fn url() -> String {
 }
 
 /// A direct connection, outside any pool (for checks and for disturbing the tests'
-/// connections).
-pub fn admin() -> Result<Client, ash_rs::postgres::postgres::Error> {
-    let mut config: ash_rs::postgres::postgres::Config = url().parse()?;
+/// connections). Its I/O runs as a task of the current runtime.
+pub async fn admin() -> Result<Client, ash_rs::postgres::tokio_postgres::Error> {
+    let mut config: Config = url().parse()?;
     config.connect_timeout(Duration::from_secs(3));
-    config.connect(NoTls)
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
 }
 
 static SKIP_NOTICE: Once = Once::new();
@@ -35,15 +42,23 @@ pub struct TestDb {
     pub schema: String,
 }
 
+impl std::fmt::Debug for TestDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDb")
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
 impl TestDb {
     /// A fresh schema and a pool on it, or `None` (after one notice) without a server.
-    pub fn new() -> Option<TestDb> {
-        TestDb::with(|b| b)
+    pub async fn new() -> Option<TestDb> {
+        TestDb::with(|b| b).await
     }
 
     /// [`TestDb::new`] with extra pool settings.
-    pub fn with(configure: impl FnOnce(PoolBuilder) -> PoolBuilder) -> Option<TestDb> {
-        let mut admin = match admin() {
+    pub async fn with(configure: impl FnOnce(PoolBuilder) -> PoolBuilder) -> Option<TestDb> {
+        let admin = match admin().await {
             Ok(client) => client,
             Err(e) => {
                 let url = url();
@@ -59,6 +74,7 @@ impl TestDb {
         let schema = format!("ash_test_{}", uuid::Uuid::new_v4().simple());
         admin
             .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
             .expect("create the test schema");
         let pool = configure(
             Pool::builder(&url())
@@ -66,25 +82,46 @@ impl TestDb {
                 .create_missing_tables(true),
         )
         .build()
+        .await
         .expect("a pool on the test server");
         Some(TestDb { pool, schema })
     }
 
     /// Another pool on the same schema.
-    pub fn another_pool(&self, configure: impl FnOnce(PoolBuilder) -> PoolBuilder) -> Pool {
+    pub async fn another_pool(&self, configure: impl FnOnce(PoolBuilder) -> PoolBuilder) -> Pool {
         configure(Pool::builder(&url()).schema(self.schema.clone()))
             .build()
+            .await
             .expect("a second pool")
+    }
+
+    /// A direct connection (see [`admin`]), panicking when there is none.
+    pub async fn admin(&self) -> Client {
+        admin().await.expect("an admin connection")
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Ok(mut admin) = admin() {
-            let _ = admin.batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
-                self.schema
-            ));
-        }
+        // Drop may run inside a runtime (which must not be blocked on) or outside any:
+        // the cleanup gets a thread and a small runtime of its own.
+        let sql = format!(
+            "SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+            self.schema
+        );
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(admin) = admin().await {
+                    let _ = admin.batch_execute(&sql).await;
+                }
+            });
+        });
+        let _ = cleanup.join();
     }
 }
