@@ -7,6 +7,9 @@
 //! timed on both sides alike). After every run each record is checked: `counter ==
 //! version - 1`, and the counters add up to the increments made (no lost update).
 //!
+//! The generated side awaits each call with `ash_rs::block_on` on its thread (the sync
+//! caller's way; ETS futures are ready at once).
+//!
 //! Run it with `cargo bench --bench contention`.
 
 use std::collections::BTreeMap;
@@ -15,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use ash_rs::block_on;
 use ash_rs::prelude::*;
 use common::{append_report, criterion_dir, median_ns, verdict};
 use criterion::{criterion_group, BenchmarkId, Criterion};
@@ -91,7 +95,11 @@ impl Rng {
 fn run_ash(records: usize, threads: usize, seed: u64) -> (Duration, u64) {
     let domain = Domain::new();
     let ids: Vec<Uuid> = (0..records)
-        .map(|_| domain.create_address("FL", "Pinellas").unwrap().id)
+        .map(|_| {
+            block_on(domain.create_address("FL", "Pinellas"))
+                .unwrap()
+                .id
+        })
         .collect();
     let retries = AtomicU64::new(0);
     let per_thread = TOTAL_INCREMENTS / threads;
@@ -105,9 +113,9 @@ fn run_ash(records: usize, threads: usize, seed: u64) -> (Duration, u64) {
                 for _ in 0..per_thread {
                     let id = ids[rng.below(ids.len())];
                     loop {
-                        let current = domain.get_address(id).unwrap();
+                        let current = block_on(domain.get_address(id)).unwrap();
                         let input = AddressIncrementInput::new().counter(current.counter + 1);
-                        match domain.increment_address(&current, input) {
+                        match block_on(domain.increment_address(&current, input)) {
                             Ok(_) => break,
                             Err(err) if err.is_stale() => mine += 1,
                             Err(err) => panic!("unexpected error: {err}"),
@@ -120,7 +128,12 @@ fn run_ash(records: usize, threads: usize, seed: u64) -> (Duration, u64) {
     });
     let elapsed = start.elapsed();
     // No lost update: every record's counter matches its version, and they add up.
-    let all = ash_rs::api::read(&domain, AddressReadInput::new(), Query::new()).unwrap();
+    let all = block_on(ash_rs::api::read(
+        &domain,
+        AddressReadInput::new(),
+        Query::new(),
+    ))
+    .unwrap();
     assert_eq!(all.len(), records);
     let mut sum = 0;
     for record in &all {

@@ -3,11 +3,14 @@
 //! requested from the system allocator, so allocator overhead is not included on either
 //! side). A plain `main` printing a table.
 //!
+//! The creates are awaited with `ash_rs::block_on`.
+//!
 //! Run it with `cargo bench --bench memory`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
+use ash_rs::block_on;
 use ash_rs::prelude::*;
 use dashmap::DashMap;
 
@@ -77,11 +80,13 @@ fn ash(n: usize) -> (f64, f64) {
     let (bytes, allocs) = live();
     let domain = Domain::new();
     for _ in 0..n {
-        domain.create_address("FL", "Pinellas").unwrap();
+        block_on(domain.create_address("FL", "Pinellas")).unwrap();
     }
     let (bytes_after, allocs_after) = live();
-    let id = domain.create_address("FL", "Pinellas").unwrap().id;
-    assert!(domain.get_address(id).is_ok());
+    let id = block_on(domain.create_address("FL", "Pinellas"))
+        .unwrap()
+        .id;
+    assert!(block_on(domain.get_address(id)).is_ok());
     drop(domain);
     (
         (bytes_after - bytes) as f64 / n as f64,

@@ -2,11 +2,14 @@
 //! against a hand-written `DashMap` scan (`iter().filter(..).map(clone).collect()`) over
 //! the same data, in the same run. Reported as nanoseconds per record scanned.
 //!
+//! The read is awaited with `ash_rs::block_on`.
+//!
 //! Run it with `cargo bench --bench queries`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
+use ash_rs::block_on;
 use ash_rs::prelude::*;
 use common::{append_report, criterion_dir, median_ns, verdict};
 use criterion::{criterion_group, Criterion};
@@ -26,13 +29,13 @@ fn fill() -> (Domain, DashMap<Uuid, HandAddress>) {
     let domain = Domain::new();
     let hand = DashMap::new();
     for i in 0..RECORDS {
-        let mut record = domain
-            .create_address(STATES[i % STATES.len()], "Pinellas")
-            .unwrap();
+        let mut record =
+            block_on(domain.create_address(STATES[i % STATES.len()], "Pinellas")).unwrap();
         if i % 3 == 0 {
-            record = domain
-                .update_address(&record, AddressUpdateInput::new().county("Guilford"))
-                .unwrap();
+            record = block_on(
+                domain.update_address(&record, AddressUpdateInput::new().county("Guilford")),
+            )
+            .unwrap();
         }
         hand.insert(
             record.id,
@@ -52,11 +55,11 @@ fn bench_filtered_read(c: &mut Criterion) {
     let mut group = c.benchmark_group("filtered_read_100k");
 
     let ash_read = |domain: &Domain| {
-        ash_rs::api::read(
+        block_on(ash_rs::api::read(
             domain,
             AddressReadInput::new(),
             Query::new().filter(Address::STATE.eq(black_box("FL")) & Address::VERSION.gt(1)),
-        )
+        ))
         .unwrap()
     };
     let hand_read = |hand: &DashMap<Uuid, HandAddress>| {
@@ -87,11 +90,11 @@ fn bench_filtered_read(c: &mut Criterion) {
     group.bench_function("ash_no_match", |b| {
         b.iter(|| {
             black_box(
-                ash_rs::api::read(
+                block_on(ash_rs::api::read(
                     &domain,
                     AddressReadInput::new(),
                     Query::new().filter(Address::STATE.eq(black_box("ZZ"))),
-                )
+                ))
                 .unwrap(),
             )
         })

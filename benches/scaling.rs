@@ -3,12 +3,15 @@
 //! code in the same run. A manual timing loop: each size is built afresh `REPS` times
 //! (outside the timing), both sides in turn, and the medians are reported.
 //!
+//! The generated calls are awaited with `ash_rs::block_on`, one per call.
+//!
 //! Run it with `cargo bench --bench scaling`; `ASH_SCALING_MAX=100000` drops the larger
 //! sizes.
 
 use std::hint::black_box;
 use std::time::Instant;
 
+use ash_rs::block_on;
 use ash_rs::prelude::*;
 
 mod common;
@@ -72,29 +75,24 @@ fn per_op(start: Instant, ops: usize) -> f64 {
 fn ash_rep(n: usize, seed: u64) -> Sample {
     let domain = Domain::new();
     let mut records: Vec<Address> = (0..n)
-        .map(|i| {
-            domain
-                .create_address(STATES[i % STATES.len()], "Pinellas")
-                .unwrap()
-        })
+        .map(|i| block_on(domain.create_address(STATES[i % STATES.len()], "Pinellas")).unwrap())
         .collect();
     let picks = indices(n, OPS, seed);
     let mut sample = Sample::default();
 
     let start = Instant::now();
     for &i in &picks {
-        black_box(domain.get_address(black_box(records[i].id)).unwrap());
+        black_box(block_on(domain.get_address(black_box(records[i].id))).unwrap());
     }
     sample.get = per_op(start, OPS);
 
     let start = Instant::now();
     for &i in &picks {
-        records[i] = domain
-            .update_address(
-                black_box(&records[i]),
-                AddressUpdateInput::new().county(black_box("Guilford")),
-            )
-            .unwrap();
+        records[i] = block_on(domain.update_address(
+            black_box(&records[i]),
+            AddressUpdateInput::new().county(black_box("Guilford")),
+        ))
+        .unwrap();
     }
     sample.update = per_op(start, OPS);
 
@@ -102,11 +100,11 @@ fn ash_rep(n: usize, seed: u64) -> Sample {
     let start = Instant::now();
     let mut found = 0;
     for _ in 0..reads {
-        found = ash_rs::api::read(
+        found = block_on(ash_rs::api::read(
             &domain,
             AddressReadInput::new(),
             Query::new().filter(Address::STATE.eq(black_box("FL")) & Address::VERSION.gt(1)),
-        )
+        ))
         .unwrap()
         .len();
     }
@@ -120,11 +118,7 @@ fn ash_rep(n: usize, seed: u64) -> Sample {
     let creates = create_ops(n);
     let start = Instant::now();
     for _ in 0..creates {
-        black_box(
-            domain
-                .create_address(black_box("FL"), black_box("Pinellas"))
-                .unwrap(),
-        );
+        black_box(block_on(domain.create_address(black_box("FL"), black_box("Pinellas"))).unwrap());
     }
     sample.create = per_op(start, creates);
     sample

@@ -7,13 +7,22 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out target/release/examples/profile_seed update ash 100000
 //! ```
 //!
-//! Arguments: `create|update|get|update_validated|get_read|read`, `ash|hand`, and the
-//! number of operations. `update_validated` is the locked update with two validations;
-//! `get_read` a get by primary key through the read action and a typed query; `read` a
-//! filtered read (`state == "FL" and version > 1`) over `READ_RECORDS` records, one
-//! operation being one whole read. `scripts/bench.sh` subtracts a run with 0 operations
-//! and divides by the operations.
+//! Arguments: `create|update|get|update_validated|get_read|read`, `ash|ash_async|hand|table`
+//! (`table` is the criterion benches' `HandTable`, create/update/get only),
+//! and the number of operations. `update_validated` is the locked update with two
+//! validations; `get_read` a get by primary key through the read action and a typed query;
+//! `read` a filtered read (`state == "FL" and version > 1`) over `READ_RECORDS` records,
+//! one operation being one whole read. `scripts/bench.sh` subtracts a run with 0
+//! operations and divides by the operations.
+//!
+//! The code interface is async; the two `ash` sides await it the two ways a caller does:
+//! `ash` with one `ash_rs::block_on` per call (sync code), `ash_async` inside one future
+//! that awaits the N calls one after another, run by one `block_on` (async code; the ETS
+//! futures never suspend, so no runtime is needed to count its instructions). The setup
+//! (the first record, the table of `read`) is the same on both, so a 0-operation run
+//! subtracts it alike.
 
+use ash_rs::block_on;
 use ash_rs::prelude::*;
 use dashmap::DashMap;
 use std::hint::black_box;
@@ -42,7 +51,35 @@ fn main() {
     }
     match side {
         "ash" => ash(op, n),
+        "ash_async" => block_on(ash_async(op, n)),
+        "table" => table(op, n),
         _ => hand(op, n),
+    }
+}
+
+/// The criterion benchmarks' hand-written baseline (`HandTable`: one function per
+/// operation, not inlined into the loop), for create, update and get.
+fn table(op: &str, n: usize) {
+    let table = HandTable::default();
+    let mut record = table.create("FL", "Pinellas").expect("create");
+    for _ in 0..n {
+        match op {
+            "create" => {
+                black_box(
+                    table
+                        .create(black_box("FL"), black_box("Pinellas"))
+                        .expect("create"),
+                );
+            }
+            "get" | "get_read" => {
+                black_box(table.get(black_box(record.id)));
+            }
+            _ => {
+                record = table
+                    .update(&record, Some(black_box("NC")), Some(black_box("Guilford")))
+                    .expect("update");
+            }
+        }
     }
 }
 
@@ -50,36 +87,94 @@ fn main() {
 const READ_RECORDS: usize = 100_000;
 const STATES: [&str; 5] = ["FL", "NC", "CA", "NY", "TX"];
 
-fn ash(op: &str, n: usize) {
+/// The domain, its first record, and for `read` the table to scan: the same for both ash
+/// sides.
+fn ash_setup(op: &str) -> (Domain, Address) {
     let domain = Domain::new();
-    let mut record = domain.create_address("FL", "Pinellas").expect("create");
+    let record = block_on(domain.create_address("FL", "Pinellas")).expect("create");
     if op == "read" {
         for i in 0..READ_RECORDS {
-            let created = domain
-                .create_address(STATES[i % STATES.len()], "Pinellas")
+            let created = block_on(domain.create_address(STATES[i % STATES.len()], "Pinellas"))
                 .expect("create");
             if i % 3 == 0 {
                 let input = AddressUpdateInput::new().county("Guilford");
-                domain.update_address(&created, input).expect("update");
+                block_on(domain.update_address(&created, input)).expect("update");
             }
         }
     }
+    (domain, record)
+}
+
+/// Sync callers: one `block_on` per call.
+fn ash(op: &str, n: usize) {
+    let (domain, mut record) = ash_setup(op);
     for _ in 0..n {
         match op {
             "create" => {
-                black_box(domain.create_address("FL", "Pinellas").expect("create"));
+                black_box(block_on(domain.create_address("FL", "Pinellas")).expect("create"));
             }
             "get" => {
-                black_box(domain.get_address(record.id).expect("get"));
+                black_box(block_on(domain.get_address(record.id)).expect("get"));
             }
             "get_read" => {
                 let query = Query::new().filter(Address::ID.eq(record.id));
-                black_box(ash_rs::api::get(&domain, AddressReadInput::new(), query).expect("get"));
+                black_box(
+                    block_on(ash_rs::api::get(&domain, AddressReadInput::new(), query))
+                        .expect("get"),
+                );
             }
             "read" => {
                 let query = Query::new().filter(Address::STATE.eq("FL") & Address::VERSION.gt(1));
                 black_box(
-                    ash_rs::api::read(&domain, AddressReadInput::new(), query).expect("read"),
+                    block_on(ash_rs::api::read(&domain, AddressReadInput::new(), query))
+                        .expect("read"),
+                );
+            }
+            "update_validated" => {
+                let input = AddressUpdateValidatedInput::new()
+                    .state("NC")
+                    .county("Guilford");
+                record = block_on(domain.update_address_validated(&record, input)).expect("update");
+            }
+            _ => {
+                let input = AddressUpdateInput::new().state("NC").county("Guilford");
+                record = block_on(domain.update_address(&record, input)).expect("update");
+            }
+        }
+    }
+    black_box(record);
+}
+
+/// Async callers: the N calls awaited one after another inside one future.
+async fn ash_async(op: &str, n: usize) {
+    let (domain, mut record) = ash_setup(op);
+    for _ in 0..n {
+        match op {
+            "create" => {
+                black_box(
+                    domain
+                        .create_address("FL", "Pinellas")
+                        .await
+                        .expect("create"),
+                );
+            }
+            "get" => {
+                black_box(domain.get_address(record.id).await.expect("get"));
+            }
+            "get_read" => {
+                let query = Query::new().filter(Address::ID.eq(record.id));
+                black_box(
+                    ash_rs::api::get(&domain, AddressReadInput::new(), query)
+                        .await
+                        .expect("get"),
+                );
+            }
+            "read" => {
+                let query = Query::new().filter(Address::STATE.eq("FL") & Address::VERSION.gt(1));
+                black_box(
+                    ash_rs::api::read(&domain, AddressReadInput::new(), query)
+                        .await
+                        .expect("read"),
                 );
             }
             "update_validated" => {
@@ -88,11 +183,12 @@ fn ash(op: &str, n: usize) {
                     .county("Guilford");
                 record = domain
                     .update_address_validated(&record, input)
+                    .await
                     .expect("update");
             }
             _ => {
                 let input = AddressUpdateInput::new().state("NC").county("Guilford");
-                record = domain.update_address(&record, input).expect("update");
+                record = domain.update_address(&record, input).await.expect("update");
             }
         }
     }
@@ -177,5 +273,23 @@ fn sizes() {
         std::mem::size_of::<Error>(),
         std::mem::size_of::<ErrorKind>(),
         std::mem::size_of::<Result<Address, Error>>(),
+    );
+    // The futures the code interface returns: what an async caller's own future holds
+    // across each `.await`.
+    let domain = Domain::new();
+    let record = block_on(domain.create_address("FL", "Pinellas")).expect("create");
+    eprintln!(
+        "futures: create_address {} update_address {} update_address_validated {} get_address {} api::read {}",
+        std::mem::size_of_val(&domain.create_address("FL", "Pinellas")),
+        std::mem::size_of_val(&domain.update_address(&record, AddressUpdateInput::new())),
+        std::mem::size_of_val(
+            &domain.update_address_validated(&record, AddressUpdateValidatedInput::new())
+        ),
+        std::mem::size_of_val(&domain.get_address(record.id)),
+        std::mem::size_of_val(&ash_rs::api::read(
+            &domain,
+            AddressReadInput::new(),
+            Query::new()
+        )),
     );
 }

@@ -122,6 +122,26 @@ irefs() {
     echo "(no function boundary, no \`Result\`): a stricter baseline than the criterion"
     echo "\`HandTable\`, whose methods return \`Result\`; the criterion ratios above are the bar's measure."
     echo
+    echo "The code interface is async (issue 11). Awaited two ways, against both hand-written"
+    echo "baselines: \`ash\` is one \`ash_rs::block_on\` per call (sync callers), \`ash async\` one"
+    echo "future awaiting the N calls (async callers); \`HandTable\` is the criterion benches'"
+    echo "baseline (a function per operation), \`inline\` the stricter one above. Bar (issue 11):"
+    echo "the async loop within 1.2x of hand-written, the sync path the same."
+    echo
+    echo "| operation | ash | ash async | HandTable | inline | async / HandTable | async / inline | sync / HandTable |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for op in create update get; do
+        declare -A per=()
+        for side in ash ash_async table hand; do
+            base=$(irefs "$op" "$side" 0)
+            full=$(irefs "$op" "$side" "$OPS")
+            per[$side]=$(awk -v a="$full" -v b="$base" -v n="$OPS" 'BEGIN { printf "%.1f", (a - b) / n }')
+        done
+        awk -v op="$op" -v s="${per[ash]}" -v a="${per[ash_async]}" -v t="${per[table]}" -v h="${per[hand]}" 'BEGIN {
+            printf "| %s | %s | %s | %s | %s | %.2fx | %.2fx | %.2fx |\n", op, s, a, t, h, a / t, a / h, s / t }'
+        unset per
+    done
+    echo
     echo "Generated against generated, in instructions (the stable form of issues 3 and 4):"
     echo
     echo "| comparison | numerator (instr/op) | denominator (instr/op) | ratio | bar |"

@@ -29,14 +29,18 @@
 //! ))]
 //! pub struct Domain;
 //!
-//! # fn main() -> Result<(), Error> {
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Error> {
 //! let domain = Domain::new();
-//! let address = domain.create_address("FL", "Pinellas")?;
-//! domain.update_address(&address, AddressUpdateInput::new().state("NC").county("Guilford"))?;
+//! let address = domain.create_address("FL", "Pinellas").await?;
+//! domain
+//!     .update_address(&address, AddressUpdateInput::new().state("NC").county("Guilford"))
+//!     .await?;
 //!
 //! // `address` still has version 1, so the optimistic lock catches it:
 //! let err = domain
 //!     .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+//!     .await
 //!     .unwrap_err();
 //! assert!(err.is_stale());
 //! assert_eq!(
@@ -45,14 +49,19 @@
 //! );
 //!
 //! // Refetch and retry:
-//! let fresh = domain.get_address(address.id)?;
-//! let updated = domain.update_address(&fresh, AddressUpdateInput::new().county("Miami-Dade"))?;
+//! let fresh = domain.get_address(address.id).await?;
+//! let updated = domain
+//!     .update_address(&fresh, AddressUpdateInput::new().county("Miami-Dade"))
+//!     .await?;
 //! assert_eq!(updated.version, 3);
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! See the README for the DSL reference and the behaviour contract.
+//! The code interface is async: `.await` it (every future is `Send`), or, from sync code
+//! with no runtime, run a call with [`block_on`]: `ash_rs::block_on(domain.get_address(id))`
+//! (ETS futures never suspend). See the README for the DSL reference, the call context
+//! (actor, tenant, transactions), async hooks and the behaviour contract.
 #![warn(missing_docs)]
 
 pub use ash_core::{
@@ -70,14 +79,14 @@ pub mod ets {
     pub use ash_ets::{Ets, EtsTable};
 }
 
-/// The PostgreSQL data layer: one SQL statement per action, the optimistic lock in the
-/// `WHERE` clause, transactions on one pooled connection.
+/// The PostgreSQL data layer, async on `tokio-postgres`: one SQL statement per action, the
+/// optimistic lock in the `WHERE` clause, transactions as handles on one pooled connection.
 ///
 /// ```ignore
 /// #[resource(domain = Domain, data_layer = ash_rs::postgres::Postgres(table = "addresses"))]
 /// // ...
-/// let pool = ash_rs::postgres::Pool::connect("postgres://postgres@127.0.0.1:5432/app")?;
-/// let domain = Domain::connect(&pool)?;
+/// let pool = ash_rs::postgres::Pool::connect("postgres://postgres@127.0.0.1:5432/app").await?;
+/// let domain = Domain::connect(&pool).await?;
 /// ```
 ///
 /// Enabled by the default feature `postgres`. See the `ash-rs-postgres` crate for the
@@ -85,6 +94,16 @@ pub mod ets {
 #[cfg(feature = "postgres")]
 pub mod postgres {
     pub use ash_postgres::*;
+}
+
+/// HTTP on axum: Ash errors as JSON responses, `If-Match`/`ETag` on the record version,
+/// JSON action inputs. See the `ash-rs-http` crate, and `examples/http_api.rs` for a
+/// service.
+///
+/// Enabled by the feature `http` (not default).
+#[cfg(feature = "http")]
+pub mod http {
+    pub use ash_http::*;
 }
 
 /// Everything a resource or domain declaration needs, in one import.

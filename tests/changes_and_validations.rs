@@ -174,89 +174,106 @@ fn invalid_fields(err: &Error) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn action_entries_run_in_declaration_order_then_global_changes() {
+#[tokio::test]
+async fn action_entries_run_in_declaration_order_then_global_changes() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
     assert_eq!(ticket.trail, "abg1g2");
     assert_eq!(ticket.status, "open");
     // mark_u applies to `update` only (action_is), mark_g1 to every create and update.
     let updated = desk
         .update_ticket(&ticket, TicketUpdateInput::new())
+        .await
         .unwrap();
     assert_eq!(updated.trail, "abg1g2g1u");
-    let prefixed = desk.prefixed(&updated, "x").unwrap();
+    let prefixed = desk.prefixed(&updated, "x").await.unwrap();
     assert_eq!(prefixed.trail, "abg1g2g1ug1");
 }
 
-#[test]
-fn hooks_run_in_order_after_every_change() {
+#[tokio::test]
+async fn hooks_run_in_order_after_every_change() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
-    let hooked = desk.hooked(&ticket, "scanner").unwrap();
+    let hooked = desk.hooked(&ticket, "scanner").await.unwrap();
     // Changes (global g1), then before hooks in the order added, including one a hook added.
     assert_eq!(hooked.trail, "abg1g2g1h1h2h3");
     // After hooks see and shape the returned record, in order.
     assert_eq!(hooked.title, "scanner (after 1) (after 2)");
-    assert_eq!(desk.get_ticket(ticket.id).unwrap().title, "scanner");
+    assert_eq!(desk.get_ticket(ticket.id).await.unwrap().title, "scanner");
 }
 
-#[test]
-fn a_before_hook_error_aborts_and_writes_nothing() {
+#[tokio::test]
+async fn a_before_hook_error_aborts_and_writes_nothing() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
-    let err = desk.refused(&ticket, "scanner").unwrap_err();
+    let err = desk.refused(&ticket, "scanner").await.unwrap_err();
     assert_eq!(err.errors()[0].to_string(), "before hook refused");
-    assert_eq!(desk.get_ticket(ticket.id).unwrap(), ticket);
+    assert_eq!(desk.get_ticket(ticket.id).await.unwrap(), ticket);
 }
 
-#[test]
-fn an_after_hook_error_on_ets_returns_the_error_and_keeps_the_write() {
+#[tokio::test]
+async fn an_after_hook_error_on_ets_returns_the_error_and_keeps_the_write() {
     // ETS has no transactions: the write is done when the after hook runs. The caller
     // gets the error; the stored record is the written one (documented on after_action).
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
-    let err = desk.failing_after(&ticket, "scanner").unwrap_err();
+    let err = desk.failing_after(&ticket, "scanner").await.unwrap_err();
     assert!(matches!(err, Error::Unknown { .. }), "{err:?}");
-    assert_eq!(desk.get_ticket(ticket.id).unwrap().title, "scanner");
+    assert_eq!(desk.get_ticket(ticket.id).await.unwrap().title, "scanner");
 }
 
-#[test]
-fn a_panicking_change_leaves_the_table_unchanged_and_usable() {
+#[tokio::test]
+async fn a_panicking_change_leaves_the_table_unchanged_and_usable() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
     let d = desk.clone();
     let t = ticket.clone();
-    let result = std::thread::spawn(move || d.panicking(&t, "scanner")).join();
+    // On an OS thread, through the sync path.
+    let result = std::thread::spawn(move || ash_rs::block_on(d.panicking(&t, "scanner"))).join();
     assert!(result.is_err(), "the change panicked");
-    assert_eq!(desk.get_ticket(ticket.id).unwrap(), ticket);
+    // In a task: the panic reaches the task's handle, not the runtime.
+    let (d, t) = (desk.clone(), ticket.clone());
+    let joined = tokio::spawn(async move { d.panicking(&t, "scanner").await }).await;
+    assert!(
+        joined.unwrap_err().is_panic(),
+        "the change panicked in the task"
+    );
+    assert_eq!(desk.get_ticket(ticket.id).await.unwrap(), ticket);
     let fresh = desk
         .update_ticket(&ticket, TicketUpdateInput::new().title("fixed"))
+        .await
         .unwrap();
     assert_eq!(fresh.title, "fixed");
 }
 
-#[test]
-fn present_and_user_validation() {
+#[tokio::test]
+async fn present_and_user_validation() {
     let desk = Desk::new();
     let err = desk
         .import_ticket(TicketImportInput::new().status("open"))
+        .await
         .unwrap_err();
     // Required (not a validation) for the missing title on import.
     assert!(matches!(&err.errors()[0], ErrorKind::Required(r) if r.field == "title"));
 
     let err = desk
         .open_ticket("LOUD", TicketCreateInput::new())
+        .await
         .unwrap_err();
     assert_eq!(
         invalid_fields(&err),
@@ -264,8 +281,8 @@ fn present_and_user_validation() {
     );
 }
 
-#[test]
-fn global_validations_report_every_failure_together() {
+#[tokio::test]
+async fn global_validations_report_every_failure_together() {
     let desk = Desk::new();
     let err = desk
         .open_ticket(
@@ -274,6 +291,7 @@ fn global_validations_report_every_failure_together() {
                 .priority(100)
                 .code(Some("bad".to_owned())),
         )
+        .await
         .unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }));
     let fields = invalid_fields(&err);
@@ -299,9 +317,11 @@ fn global_validations_report_every_failure_together() {
             "ok",
             TicketCreateInput::new().code(Some("ABC-12".to_owned()))
         )
+        .await
         .is_ok());
     let err = desk
         .open_ticket("ok", TicketCreateInput::new().priority(-1))
+        .await
         .unwrap_err();
     assert_eq!(
         err.errors()[0].to_string(),
@@ -309,70 +329,80 @@ fn global_validations_report_every_failure_together() {
     );
 }
 
-#[test]
-fn one_of() {
+#[tokio::test]
+async fn one_of() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
     let err = desk
         .update_ticket(&ticket, TicketUpdateInput::new().status("lost"))
+        .await
         .unwrap_err();
     assert_eq!(
         err.errors()[0].to_string(),
         "status: expected one of \"open\", \"escalated\", \"closed\" (value: \"lost\")"
     );
-    assert_eq!(desk.get_ticket(ticket.id).unwrap(), ticket);
+    assert_eq!(desk.get_ticket(ticket.id).await.unwrap(), ticket);
     assert!(desk
         .update_ticket(&ticket, TicketUpdateInput::new().status("closed"))
+        .await
         .is_ok());
 }
 
-#[test]
-fn increment_set_attribute_and_attribute_equals() {
+#[tokio::test]
+async fn increment_set_attribute_and_attribute_equals() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new().priority(5))
+        .await
         .unwrap();
-    let escalated = desk.escalate(&ticket).unwrap();
+    let escalated = desk.escalate(&ticket).await.unwrap();
     assert_eq!(
         (escalated.priority, escalated.status.as_str()),
         (15, "escalated")
     );
     // attribute_equals(status, "open") now fails.
-    let err = desk.escalate(&escalated).unwrap_err();
+    let err = desk.escalate(&escalated).await.unwrap_err();
     assert_eq!(
         err.errors()[0].to_string(),
         "status: must equal \"open\" (value: \"escalated\")"
     );
-    assert_eq!(desk.get_ticket(ticket.id).unwrap(), escalated);
+    assert_eq!(desk.get_ticket(ticket.id).await.unwrap(), escalated);
 }
 
-#[test]
-fn arguments_changing_and_required_arguments() {
+#[tokio::test]
+async fn arguments_changing_and_required_arguments() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket(
             "printer",
             TicketCreateInput::new().note(Some("first".to_owned())),
         )
+        .await
         .unwrap();
     assert_eq!(ticket.note.as_deref(), Some("first"));
-    let closed = desk.close(&ticket, "fixed").unwrap();
+    let closed = desk.close(&ticket, "fixed").await.unwrap();
     assert_eq!(
         (closed.status.as_str(), closed.note.as_deref()),
         ("closed", Some("fixed"))
     );
     // Closing again: status is not changing.
-    let err = desk.close(&closed, "again").unwrap_err();
+    let err = desk.close(&closed, "again").await.unwrap_err();
     assert_eq!(err.errors()[0].to_string(), "status: must be changing");
 
     // A required argument missing, through the typed input.
     let err = ash_rs::action::update(
         <Desk as ash_rs::domain::HasResource<Ticket>>::data_layer(&desk),
-        &desk.open_ticket("other", TicketCreateInput::new()).unwrap(),
+        desk.context(),
+        &desk
+            .open_ticket("other", TicketCreateInput::new())
+            .await
+            .unwrap(),
         TicketCloseInput::new(),
     )
+    .await
     .unwrap_err();
     let [ErrorKind::Required(required)] = err.errors() else {
         panic!("{err:?}")
@@ -384,80 +414,99 @@ fn arguments_changing_and_required_arguments() {
     assert_eq!(err.errors()[0].to_string(), "argument reason is required");
 }
 
-#[test]
-fn argument_defaults() {
+#[tokio::test]
+async fn argument_defaults() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
     assert_eq!(ticket.note, None);
-    let annotated = desk.annotate(&ticket, TicketAnnotateInput::new()).unwrap();
+    let annotated = desk
+        .annotate(&ticket, TicketAnnotateInput::new())
+        .await
+        .unwrap();
     assert_eq!(annotated.note.as_deref(), Some("n/a"));
     let annotated = desk
         .annotate(&annotated, TicketAnnotateInput::new().note("seen"))
+        .await
         .unwrap();
     assert_eq!(annotated.note.as_deref(), Some("seen"));
 }
 
-#[test]
-fn confirm() {
+#[tokio::test]
+async fn confirm() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
-    let err = desk.rename(&ticket, "scanner", "scaner").unwrap_err();
+    let err = desk.rename(&ticket, "scanner", "scaner").await.unwrap_err();
     let [ErrorKind::InvalidArgument(e)] = err.errors() else {
         panic!("{err:?}")
     };
     assert_eq!(e.field, "title_confirmation");
     assert_eq!(e.message, "confirmation did not match value");
     assert_eq!(
-        desk.rename(&ticket, "scanner", "scanner").unwrap().title,
+        desk.rename(&ticket, "scanner", "scanner")
+            .await
+            .unwrap()
+            .title,
         "scanner"
     );
 }
 
-#[test]
-fn prevent_change_and_set_new_attribute() {
+#[tokio::test]
+async fn prevent_change_and_set_new_attribute() {
     let desk = Desk::new();
     let ticket = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
     let frozen = desk
         .frozen(&ticket, TicketFrozenInput::new().title("other").priority(3))
+        .await
         .unwrap();
     assert_eq!((frozen.title.as_str(), frozen.priority), ("printer", 3));
     // set_new_attribute does not override a given value.
     let imported = desk
         .import_ticket(TicketImportInput::new().title("old").status("closed"))
+        .await
         .unwrap();
     assert_eq!(imported.status, "closed");
     let imported = desk
         .import_ticket(TicketImportInput::new().title("old"))
+        .await
         .unwrap();
     assert_eq!(imported.status, "open");
 }
 
-#[test]
-fn absent_with_a_validation_condition() {
+#[tokio::test]
+async fn absent_with_a_validation_condition() {
     let desk = Desk::new();
     let noted = desk
         .open_ticket(
             "printer",
             TicketCreateInput::new().note(Some("n".to_owned())),
         )
+        .await
         .unwrap();
     // `absent(note, where = present(code))`: only checked when a code is set.
-    let err = desk.tag(&noted, Some("ABC-1".to_owned())).unwrap_err();
+    let err = desk
+        .tag(&noted, Some("ABC-1".to_owned()))
+        .await
+        .unwrap_err();
     assert_eq!(
         err.errors()[0].to_string(),
         "note: must be absent (value: \"n\")"
     );
     let plain = desk
         .open_ticket("printer", TicketCreateInput::new())
+        .await
         .unwrap();
     assert_eq!(
         desk.tag(&plain, Some("ABC-1".to_owned()))
+            .await
             .unwrap()
             .code
             .as_deref(),

@@ -290,3 +290,34 @@ fn block_on_drives_actions_whose_hooks_need_no_reactor() {
     let post = ash_rs::block_on(blog.write_post_ordered("x")).unwrap();
     assert_eq!(post.slug, "12345");
 }
+
+/// Polls `future` once with a waker that does nothing: ETS calls never suspend.
+fn first_poll<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
+    }
+}
+
+#[test]
+fn ets_calls_complete_in_their_first_poll() {
+    let blog = Blog::new().with_actor(&ann());
+    // An action with user changes (which could add hooks, and here add none).
+    let post = first_poll(blog.write_post("first poll"))
+        .expect("ready")
+        .unwrap();
+    // Reads, and an action of only builtins.
+    let all = first_poll(blog.posts()).expect("ready").unwrap();
+    assert_eq!(all, vec![post]);
+    let audit = first_poll(blog.log("x")).expect("ready").unwrap();
+    assert_eq!(audit.actor, "ann");
+    // A hook that sleeps on a timer does suspend: the first poll is not the end.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    assert!(first_poll(blog.write_post_with_hooks("sleeps")).is_none());
+}

@@ -1,6 +1,8 @@
 //! Property tests: random filters over random records agree with a plain
 //! `iter().filter()` model, and random action sequences agree with a sequential model.
+//! The cases run through `ash_rs::block_on`, the sync way in (ETS futures never suspend).
 
+use ash_rs::block_on;
 use ash_rs::prelude::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -126,8 +128,7 @@ proptest! {
         let store = Store::new();
         let mut model = Vec::new();
         for (key, (a, b, s)) in records.into_iter().enumerate() {
-            let item = store
-                .create_item(ItemCreateInput::new().key(key as i64).a(a).b(b).s(s))
+            let item = block_on(store.create_item(ItemCreateInput::new().key(key as i64).a(a).b(b).s(s)))
                 .unwrap();
             model.push(item);
         }
@@ -135,7 +136,7 @@ proptest! {
         if let Some(limit) = limit {
             query = query.limit(limit);
         }
-        let got = ash_rs::api::read(&store, ItemReadInput::new(), query).unwrap();
+        let got = block_on(ash_rs::api::read(&store, ItemReadInput::new(), query)).unwrap();
 
         let mut expected: Vec<Item> = model.iter().filter(|i| f.eval(i)).cloned().collect();
         expected.sort_by(|x, y| x.a.cmp(&y.a).then(y.key.cmp(&x.key)));
@@ -191,7 +192,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Create { key, a } => {
-                    let result = store.create_item(ItemCreateInput::new().key(key).a(a).s("x"));
+                    let result = block_on(store.create_item(ItemCreateInput::new().key(key).a(a).s("x")));
                     match model.entry(key) {
                         std::collections::btree_map::Entry::Occupied(_) => {
                             let err = result.unwrap_err();
@@ -206,7 +207,7 @@ proptest! {
                 }
                 Op::Update { key, stale, a } => {
                     let held = handle(model.get(&key), key, stale);
-                    let result = store.update_item(&held, a);
+                    let result = block_on(store.update_item(&held, a));
                     match model.get_mut(&key) {
                         Some(stored) if !stale => {
                             let item = result.unwrap();
@@ -219,7 +220,7 @@ proptest! {
                 }
                 Op::Destroy { key, stale } => {
                     let held = handle(model.get(&key), key, stale);
-                    let result = store.destroy_item(&held);
+                    let result = block_on(store.destroy_item(&held));
                     if model.contains_key(&key) && !stale {
                         result.unwrap();
                         model.remove(&key);
@@ -228,11 +229,11 @@ proptest! {
                     }
                 }
                 Op::Get { key } => {
-                    prop_assert_eq!(store.get_item(key).unwrap(), model.get(&key).cloned());
+                    prop_assert_eq!(block_on(store.get_item(key)).unwrap(), model.get(&key).cloned());
                 }
             }
             // After every step the store holds exactly the model.
-            let all = ash_rs::api::read(&store, ItemReadInput::new(), Query::new().sort_by(Item::KEY.asc())).unwrap();
+            let all = block_on(ash_rs::api::read(&store, ItemReadInput::new(), Query::new().sort_by(Item::KEY.asc()))).unwrap();
             prop_assert_eq!(all, model.values().cloned().collect::<Vec<_>>());
         }
     }

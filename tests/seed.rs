@@ -26,10 +26,10 @@ pub struct Address {
 ))]
 pub struct Domain;
 
-#[test]
-fn triggering_a_stale_record_error() {
+#[tokio::test]
+async fn triggering_a_stale_record_error() {
     let domain = Domain::new();
-    let address = domain.create_address("FL", "Pinellas").unwrap();
+    let address = domain.create_address("FL", "Pinellas").await.unwrap();
     assert_eq!(address.version, 1);
     assert_eq!(
         (address.state.as_str(), address.county.as_str()),
@@ -41,6 +41,7 @@ fn triggering_a_stale_record_error() {
             &address,
             AddressUpdateInput::new().state("NC").county("Guilford"),
         )
+        .await
         .unwrap();
     assert_eq!(updated.version, 2);
     assert_eq!(updated.id, address.id);
@@ -48,6 +49,7 @@ fn triggering_a_stale_record_error() {
     // `address` still has a version of 1, so the optimistic lock catches it.
     let err = domain
         .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+        .await
         .unwrap_err();
     let Error::Invalid { errors } = &err else {
         panic!("expected Error::Invalid, got {err:?}")
@@ -67,45 +69,49 @@ fn triggering_a_stale_record_error() {
     );
 
     // Nothing was written.
-    let stored = domain.get_address(address.id).unwrap();
+    let stored = domain.get_address(address.id).await.unwrap();
     assert_eq!(stored, updated);
 }
 
-#[test]
-fn refetching_a_record_to_get_the_latest_version() {
+#[tokio::test]
+async fn refetching_a_record_to_get_the_latest_version() {
     let domain = Domain::new();
-    let address = domain.create_address("FL", "Pinellas").unwrap();
+    let address = domain.create_address("FL", "Pinellas").await.unwrap();
     domain
         .update_address(
             &address,
             AddressUpdateInput::new().state("NC").county("Guilford"),
         )
+        .await
         .unwrap();
 
-    let result =
-        match domain.update_address(&address, AddressUpdateInput::new().county("Miami-Dade")) {
-            Err(Error::Invalid { errors }) if matches!(errors[..], [ErrorKind::StaleRecord(_)]) => {
-                let address = domain.get_address(address.id).unwrap();
-                domain
-                    .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
-                    .unwrap()
-            }
-            other => panic!("expected a stale record error, got {other:?}"),
-        };
+    let result = match domain
+        .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+        .await
+    {
+        Err(Error::Invalid { errors }) if matches!(errors[..], [ErrorKind::StaleRecord(_)]) => {
+            let address = domain.get_address(address.id).await.unwrap();
+            domain
+                .update_address(&address, AddressUpdateInput::new().county("Miami-Dade"))
+                .await
+                .unwrap()
+        }
+        other => panic!("expected a stale record error, got {other:?}"),
+    };
     assert_eq!(result.version, 3);
     assert_eq!(result.state, "NC");
     assert_eq!(result.county, "Miami-Dade");
-    assert_eq!(domain.get_address(address.id).unwrap(), result);
+    assert_eq!(domain.get_address(address.id).await.unwrap(), result);
 }
 
-#[test]
-fn domains_are_isolated_and_clones_share_tables() {
+#[tokio::test]
+async fn domains_are_isolated_and_clones_share_tables() {
     let a = Domain::new();
     let b = Domain::new();
-    let record = a.create_address("FL", "Pinellas").unwrap();
-    assert!(b.get_address(record.id).unwrap_err().is_not_found());
+    let record = a.create_address("FL", "Pinellas").await.unwrap();
+    assert!(b.get_address(record.id).await.unwrap_err().is_not_found());
     let a2 = a.clone();
-    assert_eq!(a2.get_address(record.id).unwrap(), record);
+    assert_eq!(a2.get_address(record.id).await.unwrap(), record);
 
     fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
     assert_send_sync::<Domain>();

@@ -48,13 +48,23 @@ pub struct Item {
 ))]
 pub struct Shop;
 
-fn main() {
+#[tokio::main]
+async fn main() {
     let shop = Shop::new();
-    let item = shop.create_item("  pen ", ItemCreateInput::new().note(Some("blue".to_owned()))).unwrap();
+    let item = shop
+        .create_item(
+            "  pen ",
+            ItemCreateInput::new().note(Some("blue".to_owned())),
+        )
+        .await
+        .unwrap();
     assert_eq!(item.name, "pen");
     assert_eq!(item.rev, 0);
-    let item = shop.update_item(&item, ItemUpdateInput::new().note(None)).unwrap();
+    let item = shop
+        .update_item(&item, ItemUpdateInput::new().note(None))
+        .await
+        .unwrap();
     assert_eq!((item.rev, item.note.clone()), (1, None));
-    shop.remove_item(&item).unwrap();
-    assert!(shop.items().unwrap().is_empty());
+    shop.remove_item(&item).await.unwrap();
+    assert!(shop.items().await.unwrap().is_empty());
 }

@@ -18,8 +18,9 @@ mod app {
     pub struct App;
 }
 
+// The sync way in: no runtime.
 fn main() {
     let app = app::App::new();
-    let address = app.create_address("FL").unwrap();
+    let address = ash_rs::block_on(app.create_address("FL")).unwrap();
     assert_eq!(address.state, "FL");
 }

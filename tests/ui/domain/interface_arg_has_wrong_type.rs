@@ -20,6 +20,8 @@ pub struct Address {
 ))]
 pub struct Domain;
 
+// The call alone, not awaited (see interface_arg_has_wrong_type_awaited.rs for the call a
+// user writes).
 fn call(domain: &Domain) {
     let _ = domain.create_address(42);
 }
