@@ -530,7 +530,7 @@ macro_rules! conformance {
             let err = d.update_doc(&doc, DocUpdateInput::new()).await.unwrap_err();
             let json = serde_json::to_value(&err).unwrap();
             assert_eq!(json["class"], "invalid");
-            assert_eq!(json["errors"][0]["type"], "stale_record");
+            assert_eq!(json["errors"][0]["code"], "stale_record");
             assert_eq!(json["errors"][0]["resource"], "Doc");
             assert_eq!(json["errors"][0]["filter"]["cmp"]["field"], "version");
             assert_eq!(json["errors"][0]["filter"]["cmp"]["value"], 1);

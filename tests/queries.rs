@@ -328,6 +328,22 @@ async fn offset_pages() {
     assert!(matches!(err, Error::Invalid { .. }));
     // Keyset pages on an offset-only action are refused.
     assert!(c.offset_only(PageRequest::first()).await.is_err());
+    // Offsets that add up past usize::MAX are a typed error naming the page, not a panic.
+    let huge = ash_rs::api::read_page(
+        &c,
+        ProductPagesInput::new(),
+        Query::new().offset(usize::MAX),
+        PageRequest::offset(1),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&huge, Error::Invalid { errors } if errors[0].field() == Some("page")),
+        "{huge:?}"
+    );
+    // Each alone is fine: far past the end, nothing.
+    let far = c.pages(PageRequest::offset(usize::MAX)).await.unwrap();
+    assert!(far.results.is_empty() && !far.more);
 }
 
 #[tokio::test]

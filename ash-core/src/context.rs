@@ -8,7 +8,7 @@
 //! `.await` on any executor.
 //!
 //! ```
-//! use ash_rs::context::Context;
+//! use ash_core::context::Context;
 //!
 //! #[derive(Clone, Debug, PartialEq)]
 //! struct User { id: u32 }

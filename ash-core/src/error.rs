@@ -174,8 +174,12 @@ impl From<ErrorKind> for Error {
 
 /// One error inside an [`Error`] class. Each has a class, a readable `Display`, and a field
 /// where it concerns one.
+///
+/// As JSON, an error is an object whose `code` names its kind ([`ErrorKind::code`]: the
+/// variant in snake case, `"stale_record"`), next to the kind's own fields:
+/// `{"code":"required","field":"state","type":"attribute","resource":"Address"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The record changed (or vanished) since it was read.
@@ -232,6 +236,23 @@ impl ErrorKind {
             ErrorKind::NoSuchInput(e) => Some(&e.input),
             ErrorKind::Overflow(e) => Some(&e.field),
             _ => None,
+        }
+    }
+
+    /// The kind's name in snake case, as its JSON gives it in `code` (`"stale_record"`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ErrorKind::StaleRecord(_) => "stale_record",
+            ErrorKind::NotFound(_) => "not_found",
+            ErrorKind::MultipleResults(_) => "multiple_results",
+            ErrorKind::Required(_) => "required",
+            ErrorKind::InvalidAttribute(_) => "invalid_attribute",
+            ErrorKind::InvalidArgument(_) => "invalid_argument",
+            ErrorKind::NoSuchInput(_) => "no_such_input",
+            ErrorKind::AlreadyExists(_) => "already_exists",
+            ErrorKind::Overflow(_) => "overflow",
+            ErrorKind::Framework(_) => "framework",
+            ErrorKind::Unknown(_) => "unknown",
         }
     }
 
@@ -404,4 +425,137 @@ pub struct FrameworkError {
 pub struct UnknownError {
     /// What went wrong.
     pub message: String,
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+    use crate::filter::CmpOp;
+    use serde::de::{Deserializer, MapAccess, Visitor};
+
+    fn every_kind() -> Vec<ErrorKind> {
+        let filter = DynFilter::Cmp {
+            field: "version",
+            op: CmpOp::Eq,
+            value: Value::Int(1),
+        };
+        vec![
+            ErrorKind::StaleRecord(StaleRecord {
+                resource: "Address",
+                filter: filter.clone(),
+                operation: "update",
+            }),
+            ErrorKind::NotFound(NotFound {
+                resource: "Address",
+                filter: Some(filter.clone()),
+            }),
+            ErrorKind::MultipleResults(MultipleResults {
+                resource: "Address",
+                count: 2,
+            }),
+            ErrorKind::Required(Required {
+                field: "state".into(),
+                r#type: InputType::Attribute,
+                resource: "Address",
+            }),
+            ErrorKind::InvalidAttribute(InvalidAttribute {
+                field: "state".into(),
+                message: "must be present".into(),
+                value: Some(Value::String("x".into())),
+            }),
+            ErrorKind::InvalidArgument(InvalidArgument {
+                field: "reason".into(),
+                message: "is too long".into(),
+                value: None,
+            }),
+            ErrorKind::NoSuchInput(NoSuchInput {
+                resource: "Address",
+                action: "update".into(),
+                input: "colour".into(),
+                inputs: vec!["state".into(), "county".into()],
+            }),
+            ErrorKind::AlreadyExists(AlreadyExists {
+                resource: "Address",
+                filter,
+            }),
+            ErrorKind::Overflow(Overflow {
+                field: "version".into(),
+                value: Value::Int(i64::MAX),
+                by: 1,
+            }),
+            ErrorKind::Framework(FrameworkError {
+                message: "connection lost".into(),
+            }),
+            ErrorKind::unknown("boom"),
+        ]
+    }
+
+    /// The keys of a JSON object, in order, duplicates kept (a `serde_json::Value` would
+    /// keep only the last of two equal keys).
+    fn keys(json: &str) -> Vec<String> {
+        struct Keys;
+        impl<'de> Visitor<'de> for Keys {
+            type Value = Vec<String>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                    keys.push(key);
+                }
+                Ok(keys)
+            }
+        }
+        let mut de = serde_json::Deserializer::from_str(json);
+        de.deserialize_map(Keys).expect("a JSON object")
+    }
+
+    #[test]
+    fn every_kind_serializes_with_unique_keys_and_its_code() {
+        let kinds = every_kind();
+        // One of each variant (the match in `code` is exhaustive; this list must be too).
+        let mut codes: Vec<&str> = kinds.iter().map(ErrorKind::code).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), 11);
+        for kind in kinds {
+            let json = serde_json::to_string(&kind).unwrap();
+            let keys = keys(&json);
+            let mut unique = keys.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), keys.len(), "duplicate keys in {json}");
+            let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(parsed["code"], kind.code(), "{json}");
+            if let Some(field) = kind.field() {
+                let named = parsed.get("field").or_else(|| parsed.get("input"));
+                assert_eq!(named.and_then(|v| v.as_str()), Some(field), "{json}");
+            }
+        }
+    }
+
+    #[test]
+    fn required_keeps_its_input_type_and_its_code() {
+        let kind = &every_kind()[3];
+        let json = serde_json::to_value(kind).unwrap();
+        assert_eq!(json["code"], "required");
+        assert_eq!(json["type"], "attribute");
+    }
+
+    #[test]
+    fn an_error_class_serializes_with_its_class_and_every_kind() {
+        let error = Error::from_errors(every_kind());
+        let json = serde_json::to_string(&error).unwrap();
+        let keys = keys(&json);
+        assert_eq!(keys, vec!["class", "errors"], "{json}");
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed["class"], "invalid");
+        let codes: Vec<&str> = parsed["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, error.errors().iter().map(ErrorKind::code).collect::<Vec<_>>());
+    }
 }

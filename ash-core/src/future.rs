@@ -14,7 +14,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// complete without ever suspending.
 ///
 /// ```
-/// let answer = ash_rs::block_on(async { 40 + 2 });
+/// let answer = ash_core::future::block_on(async { 40 + 2 });
 /// assert_eq!(answer, 42);
 /// ```
 ///
