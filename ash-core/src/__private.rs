@@ -1,6 +1,6 @@
 //! Items only generated code uses. Not part of the public API.
 
-pub use regex;
+pub use regex_lite as regex;
 pub use serde;
 pub use serde_json;
 pub use smallvec;

@@ -235,7 +235,7 @@ pub mod builtins {
         /// The value checked.
         pub target: Target<R, T>,
         /// The compiled expression (checked by the macro at compile time).
-        pub regex: &'static std::sync::LazyLock<Result<regex::Regex, regex::Error>>,
+        pub regex: &'static std::sync::LazyLock<Result<regex_lite::Regex, regex_lite::Error>>,
     }
 
     impl<R: Resource, T: AttributeValue + AsStr> Validation<R> for Match<R, T> {

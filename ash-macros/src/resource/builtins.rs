@@ -349,7 +349,7 @@ fn validation_kind(cx: &Ctxt, call: &Call) -> Option<ValidationKind> {
                     return None;
                 }
             };
-            if let Err(e) = regex_syntax::Parser::new().parse(&pattern.value()) {
+            if let Err(e) = regex_lite::Regex::new(&pattern.value()) {
                 cx.error_spanned_by(&pattern, format!("invalid regular expression: {e}"));
                 return None;
             }
