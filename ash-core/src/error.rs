@@ -556,6 +556,13 @@ mod json_tests {
             .iter()
             .map(|e| e["code"].as_str().unwrap())
             .collect();
-        assert_eq!(codes, error.errors().iter().map(ErrorKind::code).collect::<Vec<_>>());
+        assert_eq!(
+            codes,
+            error
+                .errors()
+                .iter()
+                .map(ErrorKind::code)
+                .collect::<Vec<_>>()
+        );
     }
 }
