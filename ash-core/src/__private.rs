@@ -6,8 +6,8 @@ pub use serde_json;
 pub use smallvec;
 pub use uuid;
 
-/// Resource `Self` has an attribute whose name hashes to `K`; used by the code interface
-/// to name the attribute's type from the domain's scope.
+/// Resource `Self` has an attribute at position `K`; used by the code interface to name the
+/// attribute's type from the domain's scope when the type as written may not resolve there.
 pub trait HasAttribute<const K: u128>: crate::resource::Resource {
     /// The attribute's type.
     type Type;
@@ -15,14 +15,14 @@ pub trait HasAttribute<const K: u128>: crate::resource::Resource {
     fn value(value: Self::Type) -> Self::Value;
 }
 
-/// Action input `Self` takes an input (accepted attribute or argument) whose name hashes
-/// to `K`.
+/// Action input `Self` takes an input (accepted attribute or argument) at position `K`
+/// (accepted attributes first, then arguments).
 pub trait HasInput<const K: u128> {
     /// The input's type.
     type Type;
 }
 
-/// Resource `Self` has an action whose name hashes to `K`.
+/// Resource `Self` has an action at position `K`.
 pub trait HasAction<const K: u128> {
     /// The action's input type.
     type Input;

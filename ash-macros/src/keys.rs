@@ -1,12 +1,17 @@
-//! Stable keys for names, shared by `#[resource]` and the code interface.
+//! Keys naming an attribute, action or input of a resource at the type level, shared by
+//! `#[resource]` and the code interface.
 //!
-//! The domain's code interface must name an attribute's type from the domain's module,
-//! where the resource's field types may not be in scope. The resource implements
-//! `HasAttribute<K>` with `K` the hash of the attribute's name; the interface projects
-//! `<Address as HasAttribute<K>>::Type`. Both sides compute `K` with this function.
+//! The domain's code interface names a type through the resource when the type as written
+//! only resolves in the resource's module: the resource implements `HasAttribute<K>` with
+//! `K` the attribute's position, and the interface projects `<Address as
+//! HasAttribute<K>>::Type`. Both sides read the same tokens into the same model, so they
+//! agree on positions; a small number keeps the projection readable in docs and errors.
 
-/// 128-bit FNV-1a of `name`. Collisions among the few names of one resource are not a
-/// practical concern at 128 bits (and would surface as conflicting impls, not silently).
+use crate::resource::ast::{Action, Resource};
+use proc_macro2::Literal;
+use syn::Ident;
+
+/// 128-bit FNV-1a of `name`, for names that must be unique (the companion macro's).
 pub fn name_key(name: &str) -> u128 {
     const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
     const PRIME: u128 = 0x0000000001000000000000000000013B;
@@ -18,9 +23,34 @@ pub fn name_key(name: &str) -> u128 {
     hash
 }
 
-/// The key as a literal token.
-pub fn key_lit(name: &str) -> proc_macro2::Literal {
-    proc_macro2::Literal::u128_suffixed(name_key(name))
+/// A position as a key.
+pub fn key(index: usize) -> Literal {
+    Literal::usize_unsuffixed(index)
+}
+
+/// The key of the attribute called `name`.
+pub fn attribute_key(res: &Resource, name: &Ident) -> Option<Literal> {
+    let name = crate::name::unraw(name);
+    res.attributes.iter().position(|a| a.name == name).map(key)
+}
+
+/// The key of `action`.
+pub fn action_key(res: &Resource, action: &Action) -> Literal {
+    key(res
+        .actions
+        .iter()
+        .position(|a| std::ptr::eq(a, action))
+        .unwrap_or_default())
+}
+
+/// The key of the input `name` of `action` (its accepted attributes, then its arguments).
+pub fn input_key(res: &Resource, action: &Action, name: &Ident) -> Option<Literal> {
+    let name = crate::name::unraw(name);
+    action
+        .inputs(res)
+        .iter()
+        .position(|(_, n, _)| *n == name)
+        .map(key)
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //!
 //! Every macro runs parse -> check -> expand: the DSL is parsed into a small model that
 //! keeps the user's spans, rules run one function each and collect every error, and code
-//! is generated only from a model that passed. A wrong DSL is a spanned compile error,
-//! never a panic, and the user's struct is emitted even then.
+//! is generated from a model that passed, or, on errors, from the model without what the
+//! errors concern (so one mistake is one error, and the domain and the code using the
+//! resource report nothing more). A wrong DSL is a spanned compile error, never a panic.
 
 // The DSL's model lives only while a macro expands; boxing its variants would buy nothing.
 #![allow(clippy::large_enum_variant)]
@@ -13,6 +14,7 @@ mod domain;
 mod interface;
 mod keys;
 mod meta;
+mod name;
 mod resource;
 mod suggest;
 

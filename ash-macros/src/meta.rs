@@ -2,9 +2,12 @@
 //! key-value (`accept = [a, b]`) or a call (`update(update, accept = [..])`).
 //!
 //! Entries are split first and parsed one by one, so one malformed entry is one error and
-//! the others are still checked.
+//! the others are still checked. Values are Rust expressions: a comma inside one (generic
+//! arguments `pick::<i64, u8>(3, 4)`, closure parameters `|a, b| ..`) stays in its entry,
+//! because the split asks `syn` where an expression (or a type) ends.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::{Ident, Token};
 
@@ -26,32 +29,118 @@ impl Entry {
     }
 }
 
-/// Splits `tokens` at top-level commas; empty entries (trailing commas) are dropped.
+fn is_comma(tt: &TokenTree) -> bool {
+    matches!(tt, TokenTree::Punct(p) if p.as_char() == ',')
+}
+
+/// Splits `tokens` into entries at the commas that separate them; empty entries (trailing
+/// commas) are dropped.
 pub fn split_commas(tokens: TokenStream) -> Vec<TokenStream> {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
     let mut entries = Vec::new();
-    let mut current = TokenStream::new();
-    for tt in tokens {
-        match &tt {
-            TokenTree::Punct(p) if p.as_char() == ',' => {
-                if !current.is_empty() {
-                    entries.push(std::mem::take(&mut current));
-                }
-            }
-            _ => current.extend([tt]),
+    let mut start = 0;
+    while start < trees.len() {
+        if is_comma(&trees[start]) {
+            start += 1;
+            continue;
         }
-    }
-    if !current.is_empty() {
-        entries.push(current);
+        let rest = &trees[start..];
+        let naive = rest.iter().position(is_comma).unwrap_or(rest.len());
+        // A comma can only belong to an expression or type between `<` and `>` (generic
+        // arguments) or `|` and `|` (closure parameters): only then ask the parser.
+        let may_continue = naive < rest.len()
+            && rest[..naive]
+                .iter()
+                .any(|t| matches!(t, TokenTree::Punct(p) if matches!(p.as_char(), '<' | '|')));
+        let len = match may_continue.then(|| syntactic_len(rest)).flatten() {
+            Some(n) if n > naive => n,
+            _ => naive,
+        };
+        entries.push(rest[..len].iter().cloned().collect());
+        start += len;
     }
     entries
 }
 
-/// Parses one entry.
+/// How many token trees of `trees` the entry at its start spans, read as
+/// `[#[attrs]] [key =] <expression or type>` followed by `,` or the end; `None` when it is
+/// not of that shape (the caller then splits at the next comma and reports what is wrong).
+fn syntactic_len(trees: &[TokenTree]) -> Option<usize> {
+    let total = trees.len();
+    let parser = |input: ParseStream| -> syn::Result<usize> {
+        syn::Attribute::parse_outer(input)?;
+        if input.peek(Ident::peek_any)
+            && input.peek2(Token![=])
+            && !input.peek2(Token![==])
+            && !input.peek2(Token![=>])
+        {
+            input.call(Ident::parse_any)?;
+            input.parse::<Token![=]>()?;
+        }
+        // The longer of an expression and a type (`Layer<A, B>` is both `Layer < A` and a
+        // type), each ending at `,` or the end.
+        let remaining = |fork: &syn::parse::ParseBuffer| -> Option<usize> {
+            if fork.is_empty() || fork.peek(Token![,]) {
+                let rest: TokenStream = fork.parse().ok()?;
+                Some(rest.into_iter().count())
+            } else {
+                None
+            }
+        };
+        let expr = input.fork();
+        let expr = expr
+            .parse::<syn::Expr>()
+            .ok()
+            .and_then(|_| remaining(&expr));
+        let ty = input.fork();
+        let ty = ty.parse::<syn::Type>().ok().and_then(|_| remaining(&ty));
+        let rest = match (expr, ty) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => return Err(input.error("not an expression")),
+        };
+        let _: TokenStream = input.parse()?;
+        Ok(total - rest)
+    };
+    parser.parse2(trees.iter().cloned().collect()).ok()
+}
+
+/// Parses one entry. Doc comments before it are allowed (and ignored); other attributes
+/// are an error.
 pub fn parse_entry(tokens: TokenStream) -> syn::Result<Entry> {
+    parse_documented_entry(tokens).map(|(_, entry)| entry)
+}
+
+/// The doc comments (`#[doc = ".."]`) before an entry, and the entry; any other attribute
+/// there is an error.
+pub fn take_docs(tokens: TokenStream) -> syn::Result<(Vec<syn::Attribute>, TokenStream)> {
     (|input: ParseStream| {
-        let name = input.call(Ident::parse_any_keyword)?;
+        let attrs = input.call(parse_docs)?;
+        Ok((attrs, input.parse()?))
+    })
+    .parse2(tokens)
+}
+
+fn parse_docs(input: ParseStream) -> syn::Result<Vec<syn::Attribute>> {
+    let attrs = input.call(syn::Attribute::parse_outer)?;
+    for attr in &attrs {
+        if !attr.path().is_ident("doc") {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "only doc comments can be written before a DSL entry",
+            ));
+        }
+    }
+    Ok(attrs)
+}
+
+/// Parses one entry and the doc comments (`#[doc = ".."]`) written before it.
+pub fn parse_documented_entry(tokens: TokenStream) -> syn::Result<(Vec<syn::Attribute>, Entry)> {
+    (|input: ParseStream| {
+        let attrs = input.call(parse_docs)?;
+        let name = input.call(Ident::parse_any)?;
         if input.is_empty() {
-            return Ok(Entry::Flag(name));
+            return Ok((attrs, Entry::Flag(name)));
         }
         if input.peek(Token![=]) && !input.peek(Token![==]) {
             input.parse::<Token![=]>()?;
@@ -62,7 +151,7 @@ pub fn parse_entry(tokens: TokenStream) -> syn::Result<Entry> {
                     format!("`{name} =` needs a value"),
                 ));
             }
-            return Ok(Entry::KeyValue(name, value));
+            return Ok((attrs, Entry::KeyValue(name, value)));
         }
         if input.peek(syn::token::Paren) {
             let content;
@@ -71,7 +160,7 @@ pub fn parse_entry(tokens: TokenStream) -> syn::Result<Entry> {
             if !input.is_empty() {
                 return Err(input.error("unexpected tokens after `)`; separate entries with `,`"));
             }
-            return Ok(Entry::Call(name, args));
+            return Ok((attrs, Entry::Call(name, args)));
         }
         Err(input.error(format!("expected `,`, `= value` or `(...)` after `{name}`")))
     })
@@ -92,15 +181,31 @@ pub fn parse_entries(cx: &crate::ctxt::Ctxt, tokens: TokenStream) -> Vec<Entry> 
         .collect()
 }
 
-/// `[a, b, c]` or a single `a`: a list of identifiers.
+/// A name the DSL refers to (an attribute, argument or action), keywords too (`type`), in
+/// the canonical form of [`crate::name::canonical`].
+pub fn parse_name(input: ParseStream) -> syn::Result<Ident> {
+    let ident = input.call(Ident::parse_any)?;
+    Ok(crate::name::canonical(&ident))
+}
+
+/// `tokens` as exactly one name.
+pub fn name(tokens: TokenStream) -> syn::Result<Ident> {
+    parse_name.parse2(tokens)
+}
+
+/// `[a, b, c]` or a single `a`: a list of names.
 pub fn parse_ident_list(value: TokenStream) -> syn::Result<Vec<Ident>> {
     let mut iter = value.clone().into_iter();
     match (iter.next(), iter.next()) {
         (Some(TokenTree::Group(g)), None) if g.delimiter() == Delimiter::Bracket => {
-            let parser = syn::punctuated::Punctuated::<Ident, Token![,]>::parse_terminated;
+            let parser = |input: ParseStream| {
+                syn::punctuated::Punctuated::<Ident, Token![,]>::parse_terminated_with(
+                    input, parse_name,
+                )
+            };
             Ok(parser.parse2(g.stream())?.into_iter().collect())
         }
-        (Some(TokenTree::Ident(i)), None) => Ok(vec![i]),
+        (Some(TokenTree::Ident(i)), None) => Ok(vec![crate::name::canonical(&i)]),
         _ => Err(syn::Error::new_spanned(
             value,
             "expected a list of names, like `[state, county]`",
@@ -113,18 +218,6 @@ pub fn parse_bool(value: TokenStream) -> syn::Result<bool> {
     match syn::parse2::<syn::LitBool>(value.clone()) {
         Ok(lit) => Ok(lit.value),
         Err(_) => Err(syn::Error::new_spanned(value, "expected `true` or `false`")),
-    }
-}
-
-/// Reads the identifier of a keyword too (`where`, `in`), for DSL keys.
-trait ParseAnyKeyword {
-    fn parse_any_keyword(input: ParseStream) -> syn::Result<Ident>;
-}
-
-impl ParseAnyKeyword for Ident {
-    fn parse_any_keyword(input: ParseStream) -> syn::Result<Ident> {
-        use syn::ext::IdentExt;
-        Ident::parse_any(input)
     }
 }
 
@@ -141,4 +234,37 @@ pub fn first_span(tokens: &TokenStream) -> Span {
 /// Parses anything `Parse` from a token stream.
 pub fn parse<T: Parse>(tokens: TokenStream) -> syn::Result<T> {
     syn::parse2(tokens)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn split(tokens: TokenStream) -> Vec<String> {
+        split_commas(tokens)
+            .into_iter()
+            .map(|t| t.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn commas_inside_expressions_stay() {
+        assert_eq!(
+            split(quote!(default = pick::<i64, u8>(3, 4), writable = false)),
+            ["default = pick :: < i64 , u8 > (3 , 4)", "writable = false"]
+        );
+        assert_eq!(
+            split(quote!(change = |a: Changeset<'_, Post>, b| a, x)),
+            ["change = | a : Changeset < '_ , Post > , b | a", "x"]
+        );
+        assert_eq!(split(quote!(default = a < b, c)), ["default = a < b", "c"]);
+        assert_eq!(
+            split(quote!(data_layer = Layer<A, B>, domain = D)),
+            ["data_layer = Layer < A , B >", "domain = D"]
+        );
+        // Not an expression: split at the comma, the entry's parser reports it.
+        assert_eq!(split(quote!(a = < b, c)), ["a = < b", "c"]);
+        assert_eq!(split(quote!(,, read,)), ["read"]);
+    }
 }

@@ -1,10 +1,16 @@
 //! `#[domain]`: the list of resources, a value holding their data layers, and (through
 //! each resource's companion macro) the code interface of every `define`.
+//!
+//! The user's struct keeps its attributes and derives; it gets two private fields, the
+//! data layers (a tuple, which is `Clone`, `Debug` and `Default` when they are) and the
+//! call context, and `Clone` and `Debug` impls unless it derives them. A listed resource is
+//! named only through its companion macro, so the domain compiles against a resource in
+//! another module or crate, and a listed struct that is no resource is reported once.
 
 use crate::ctxt::Ctxt;
 use crate::meta;
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use std::collections::HashSet;
 use syn::spanned::Spanned;
 use syn::{Ident, Path};
@@ -54,7 +60,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(()) => TokenStream::new(),
         Err(errors) => errors,
     };
-    let mut out = generate(&item, &resources);
+    // `#[cfg(..)]` on the struct (written after `#[domain]`) applies to all of it.
+    let cfg: Vec<syn::Attribute> = item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .cloned()
+        .collect();
+    let mut out = crate::resource::with_cfg(&cfg, generate(&item, &resources));
     out.extend(errors);
     out
 }
@@ -62,6 +75,13 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 fn parse_resources(cx: &Ctxt, tokens: TokenStream) -> Vec<ResourceRef> {
     let mut out = Vec::new();
     for entry in meta::split_commas(tokens) {
+        let entry = match meta::take_docs(entry) {
+            Ok((_, rest)) => rest,
+            Err(e) => {
+                cx.syn_error(e);
+                continue;
+            }
+        };
         let mut toks: Vec<TokenTree> = entry.clone().into_iter().collect();
         let defines = match toks.last() {
             Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
@@ -120,10 +140,11 @@ fn check_unique_defines(cx: &Ctxt, resources: &mut [ResourceRef]) {
     for r in resources {
         let mut kept = TokenStream::new();
         for entry in meta::split_commas(r.defines.clone()) {
-            if let Some(name) = define_name(entry.clone()) {
-                if !seen.insert(name.to_string()) {
+            if let Some(ident) = define_name(entry.clone()) {
+                let name = crate::name::unraw(&ident);
+                if !seen.insert(name.clone()) {
                     cx.error_spanned_by(
-                        &name,
+                        &ident,
                         format!(
                             "duplicate define `{name}`; each define names one method of the domain"
                         ),
@@ -146,7 +167,69 @@ fn define_name(entry: TokenStream) -> Option<Ident> {
         return None;
     }
     let first = meta::split_commas(args).into_iter().next()?;
-    syn::parse2::<Ident>(first).ok()
+    meta::name(first).ok()
+}
+
+/// The most elements a tuple may have and still implement `Debug` and `Default`.
+const TUPLE_MAX: usize = 12;
+
+/// `items` as nested tuples of at most [`TUPLE_MAX`] elements (types or values), so a
+/// user's `#[derive(Debug, Default)]` on the domain works for any number of resources.
+fn nest(items: &[TokenStream]) -> TokenStream {
+    if items.len() <= TUPLE_MAX {
+        return quote!(( #( #items, )* ));
+    }
+    let groups: Vec<TokenStream> = items.chunks(chunk(items.len())).map(nest).collect();
+    quote!(( #( #groups, )* ))
+}
+
+/// The size of the groups [`nest`] makes of `n > TUPLE_MAX` items.
+fn chunk(n: usize) -> usize {
+    let mut size = TUPLE_MAX;
+    while n.div_ceil(size) > TUPLE_MAX {
+        size *= TUPLE_MAX;
+    }
+    size
+}
+
+/// The field path of each of `n` items in [`nest`]'s tuples (`0`, or `1.3`).
+fn slots(n: usize) -> Vec<TokenStream> {
+    if n <= TUPLE_MAX {
+        return (0..n)
+            .map(|i| {
+                let i = syn::Index::from(i);
+                quote!(#i)
+            })
+            .collect();
+    }
+    let size = chunk(n);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut group = 0;
+    while start < n {
+        let len = size.min(n - start);
+        let g = syn::Index::from(group);
+        out.extend(slots(len).into_iter().map(|s| quote!(#g . #s)));
+        start += len;
+        group += 1;
+    }
+    out
+}
+
+/// Whether the struct's own `#[derive(..)]` lists `name`.
+fn derives(item: &syn::ItemStruct, name: &str) -> bool {
+    item.attrs.iter().any(|attr| {
+        attr.path().is_ident("derive")
+            && attr
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<Path, syn::Token![,]>::parse_terminated,
+                )
+                .is_ok_and(|paths| {
+                    paths
+                        .iter()
+                        .any(|p| p.segments.last().is_some_and(|s| s.ident == name))
+                })
+    })
 }
 
 fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
@@ -154,38 +237,74 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
     let ident = &item.ident;
     let vis = &item.vis;
     let attrs = &item.attrs;
-    let tables = format_ident!("__AshTables{}", ident);
-    let slots: Vec<Ident> = (0..resources.len())
-        .map(|i| format_ident!("r{}", i))
-        .collect();
     let paths: Vec<&Path> = resources.iter().map(|r| &r.path).collect();
+    // Every mention of a listed resource goes through its companion macro, spanned at the
+    // listed path: a listed plain struct is then one "cannot find macro" error (the same
+    // error at the same place is reported once), plus the check below saying what to do.
+    let layers: Vec<TokenStream> = paths
+        .iter()
+        .map(|path| quote_spanned!(path.span()=> #path!(@layer #path)))
+        .collect();
+    let tables = nest(&layers);
+    let slots = slots(paths.len());
+    let connects: Vec<TokenStream> = layers
+        .iter()
+        .map(|layer| quote!(<#layer as #krate::data_layer::Connect<C>>::connect(config).await?))
+        .collect();
+    let connected = nest(&connects);
     let names: Vec<String> = paths
         .iter()
         .map(|p| quote!(#p).to_string().replace(' ', ""))
         .collect();
     let checks = paths.iter().map(|path| {
         quote_spanned! {path.span()=>
-            const _: () = #krate::__private::assert_in_domain::<#path, #ident>();
+            const _: &str = <#path as #krate::resource::Resource>::NAME;
         }
     });
-    let interfaces = resources.iter().map(|r| {
+    let interfaces = resources.iter().zip(&slots).map(|(r, slot)| {
         let path = &r.path;
         let defines = &r.defines;
         quote_spanned! {path.span()=>
-            #path! { { #ident } { #path } { #defines } }
+            #path! { { #ident } { #path } { #slot } { #defines } }
+        }
+    });
+    let begins = paths.iter().zip(&slots).map(|(path, slot)| {
+        quote_spanned! {path.span()=>
+            let tx = #path!(@begin #path, &self.tables.#slot, &self.ctx).await?;
+        }
+    });
+    // The user's own derives win; the domain implements what they leave out (the fields
+    // implement `Clone` and `Debug`, and `Default` with data layers that do).
+    let clone = (!derives(item, "Clone")).then(|| {
+        quote! {
+            impl ::std::clone::Clone for #ident {
+                #[inline]
+                fn clone(&self) -> Self {
+                    #ident {
+                        tables: ::std::clone::Clone::clone(&self.tables),
+                        ctx: ::std::clone::Clone::clone(&self.ctx),
+                    }
+                }
+            }
+        }
+    });
+    let debug = (!derives(item, "Debug")).then(|| {
+        quote! {
+            impl ::std::fmt::Debug for #ident {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.debug_struct(::std::stringify!(#ident))
+                        #( .field(#names, &self.tables.#slots) )*
+                        .field("context", &self.ctx)
+                        .finish()
+                }
+            }
         }
     });
     quote! {
         #( #attrs )*
-        #[derive(Clone)]
         #vis struct #ident {
             tables: ::std::sync::Arc<#tables>,
             ctx: #krate::context::Context,
-        }
-
-        #[doc(hidden)]
-        #vis struct #tables {
-            #( #slots: <#paths as #krate::resource::Resource>::DataLayer, )*
         }
 
         impl #ident {
@@ -196,12 +315,10 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             // need a configuration; calling it there is the error.
             pub fn new() -> Self
             where
-                #( for<'ash> <#paths as #krate::resource::Resource>::DataLayer: ::std::default::Default, )*
+                #( for<'ash> #layers: ::std::default::Default, )*
             {
                 #ident {
-                    tables: ::std::sync::Arc::new(#tables {
-                        #( #slots: ::std::default::Default::default(), )*
-                    }),
+                    tables: ::std::sync::Arc::new(::std::default::Default::default()),
                     ctx: #krate::context::Context::new(),
                 }
             }
@@ -210,12 +327,10 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             /// connection pool). Clones share the data layers.
             pub async fn connect<C: ?::std::marker::Sized + ::std::marker::Sync>(config: &C) -> ::std::result::Result<Self, #krate::error::Error>
             where
-                #( <#paths as #krate::resource::Resource>::DataLayer: #krate::data_layer::Connect<C>, )*
+                #( #layers: #krate::data_layer::Connect<C>, )*
             {
                 ::std::result::Result::Ok(#ident {
-                    tables: ::std::sync::Arc::new(#tables {
-                        #( #slots: <<#paths as #krate::resource::Resource>::DataLayer as #krate::data_layer::Connect<C>>::connect(config).await?, )*
-                    }),
+                    tables: ::std::sync::Arc::new(#connected),
                     ctx: #krate::context::Context::new(),
                 })
             }
@@ -264,7 +379,7 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             /// ETS only, the transaction does nothing: each write stays as it is made.
             pub async fn begin(&self) -> ::std::result::Result<#krate::transaction::Transaction, #krate::error::Error> {
                 #(
-                    let tx = #krate::data_layer::DataLayer::<#paths>::begin(&self.tables.#slots, &self.ctx).await?;
+                    #begins
                     if tx.is_real() {
                         return ::std::result::Result::Ok(tx);
                     }
@@ -284,24 +399,8 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             }
         }
 
-        impl ::std::fmt::Debug for #ident {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct(::std::stringify!(#ident))
-                    #( .field(#names, &self.tables.#slots) )*
-                    .field("context", &self.ctx)
-                    .finish()
-            }
-        }
-
-        #(
-            impl #krate::domain::HasResource<#paths> for #ident {
-                #[inline]
-                fn data_layer(&self) -> &<#paths as #krate::resource::Resource>::DataLayer {
-                    &self.tables.#slots
-                }
-            }
-        )*
-
+        #clone
+        #debug
         #( #checks )*
         #( #interfaces )*
     }

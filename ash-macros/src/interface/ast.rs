@@ -10,6 +10,8 @@ const DEFINE_OPTIONS: [&str; 5] = ["action", "args", "get_by", "get", "not_found
 
 pub struct Define {
     pub name: Ident,
+    /// Doc comments written before the define, for its method.
+    pub docs: Vec<syn::Attribute>,
     /// `action = x`; the action defaults to the define's name.
     pub action: Option<Ident>,
     pub args: Vec<Ident>,
@@ -21,6 +23,11 @@ pub struct Define {
 impl Define {
     pub fn action_ident(&self) -> &Ident {
         self.action.as_ref().unwrap_or(&self.name)
+    }
+
+    /// The name of the action it runs, without `r#`.
+    pub fn action_name(&self) -> String {
+        crate::name::unraw(self.action_ident())
     }
 
     /// Whether the interface returns one record (`get_by`, or `get = true`).
@@ -35,10 +42,18 @@ impl Define {
 
 pub fn parse(cx: &Ctxt, tokens: TokenStream) -> Vec<Define> {
     let mut defines = Vec::new();
-    for entry in meta::parse_entries(cx, tokens) {
+    for tokens in meta::split_commas(tokens) {
+        let (docs, entry) = match meta::parse_documented_entry(tokens) {
+            Ok(e) => e,
+            Err(e) => {
+                cx.syn_error(e);
+                continue;
+            }
+        };
         match entry {
             Entry::Call(kw, args) if kw == "define" => {
-                if let Some(d) = parse_define(cx, &kw, args) {
+                if let Some(mut d) = parse_define(cx, &kw, args) {
+                    d.docs = docs;
                     defines.push(d);
                 }
             }
@@ -66,7 +81,7 @@ fn parse_define(cx: &Ctxt, kw: &Ident, args: TokenStream) -> Option<Define> {
         );
         return None;
     };
-    let Ok(name) = syn::parse2::<Ident>(first.clone()) else {
+    let Ok(name) = meta::name(first.clone()) else {
         cx.error_spanned_by(
             first,
             "expected the interface's name first: `define(create_address, ...)`",
@@ -75,6 +90,7 @@ fn parse_define(cx: &Ctxt, kw: &Ident, args: TokenStream) -> Option<Define> {
     };
     let mut define = Define {
         name,
+        docs: Vec::new(),
         action: None,
         args: Vec::new(),
         get_by: Vec::new(),
@@ -91,9 +107,7 @@ fn parse_define(cx: &Ctxt, kw: &Ident, args: TokenStream) -> Option<Define> {
         };
         let key = entry.name().to_string();
         let result = match (key.as_str(), entry) {
-            ("action", Entry::KeyValue(_, v)) => {
-                meta::parse::<Ident>(v).map(|i| define.action = Some(i))
-            }
+            ("action", Entry::KeyValue(_, v)) => meta::name(v).map(|i| define.action = Some(i)),
             ("args", Entry::KeyValue(_, v)) => meta::parse_ident_list(v).map(|l| define.args = l),
             ("get_by", Entry::KeyValue(_, v)) => {
                 meta::parse_ident_list(v).map(|l| define.get_by = l)

@@ -3,25 +3,25 @@
 
 use super::ast::Define;
 use crate::ctxt::Ctxt;
+use crate::name::unraw;
 use crate::resource::ast::{ActionKind, Resource};
 use crate::suggest;
 use std::collections::HashSet;
 
-pub fn check(cx: &Ctxt, res: &Resource, defines: &[Define]) {
-    for define in defines {
-        let Some(action) = check_action_exists(cx, res, define) else {
-            continue;
-        };
-        let inputs: Vec<syn::Ident> = action
-            .accept
-            .iter()
-            .cloned()
-            .chain(action.arguments.iter().map(|a| a.ident.clone()))
-            .collect();
-        check_args(cx, res, define, action.kind, &inputs);
-        check_get_by(cx, res, define, action.kind);
-        check_get_options(cx, define, action);
-    }
+/// Checks one define.
+pub fn check_define(cx: &Ctxt, res: &Resource, define: &Define) {
+    let Some(action) = check_action_exists(cx, res, define) else {
+        return;
+    };
+    let inputs: Vec<syn::Ident> = action
+        .accept
+        .iter()
+        .cloned()
+        .chain(action.arguments.iter().map(|a| a.ident.clone()))
+        .collect();
+    check_args(cx, res, define, action.kind, &inputs);
+    check_get_by(cx, res, define, action.kind);
+    check_get_options(cx, define, action);
 }
 
 /// Ash: "The interface of R refers to a non-existent action a".
@@ -30,21 +30,22 @@ fn check_action_exists<'r>(
     res: &'r Resource,
     define: &Define,
 ) -> Option<&'r crate::resource::ast::Action> {
-    let name = define.action_ident();
-    let found = res.action(&name.to_string());
+    let ident = define.action_ident();
+    let name = unraw(ident);
+    let found = res.action(&name);
     if found.is_none() {
-        let names: Vec<String> = res.actions.iter().map(|a| a.name.to_string()).collect();
+        let names: Vec<String> = res.actions.iter().map(|a| a.name_str.clone()).collect();
         let implicit = if define.action.is_none() {
             " (a define without `action = ...` runs the action named like it)".to_string()
         } else {
             String::new()
         };
         cx.error_spanned_by(
-            name,
+            ident,
             format!(
                 "`{}` has no action `{name}`{}{implicit}; its actions: {}",
                 res.ident(),
-                suggest::hint(&name.to_string(), names.iter().map(String::as_str)),
+                suggest::hint(&name, names.iter().map(String::as_str)),
                 suggest::list(names.iter().map(String::as_str))
             ),
         );
@@ -56,9 +57,10 @@ fn check_action_exists<'r>(
 /// attribute or an argument (Ash: interface args not accepted).
 fn check_args(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind, accept: &[syn::Ident]) {
     let mut seen = HashSet::new();
-    let accepted: Vec<String> = accept.iter().map(|a| a.to_string()).collect();
+    let accepted: Vec<String> = accept.iter().map(unraw).collect();
+    let action = define.action_name();
     for arg in &define.args {
-        let n = arg.to_string();
+        let n = unraw(arg);
         if !seen.insert(n.clone()) {
             cx.error_spanned_by(
                 arg,
@@ -78,12 +80,9 @@ fn check_args(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind, acce
         }
         if !accepted.contains(&n) {
             let what = if res.attribute(arg).is_some() {
-                format!(
-                    "the attribute `{n}` is not accepted by action `{}`",
-                    define.action_ident()
-                )
+                format!("the attribute `{n}` is not accepted by action `{action}`")
             } else {
-                format!("action `{}` has no input `{n}`", define.action_ident())
+                format!("action `{action}` has no input `{n}`")
             };
             cx.error_spanned_by(
                 arg,
@@ -108,10 +107,10 @@ fn check_get_by(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
         }
         return;
     }
-    let names: Vec<String> = res.attributes.iter().map(|a| a.ident.to_string()).collect();
+    let names: Vec<String> = res.attributes.iter().map(|a| a.name.clone()).collect();
     let mut seen = HashSet::new();
     for key in &define.get_by {
-        let n = key.to_string();
+        let n = unraw(key);
         if !seen.insert(n.clone()) {
             cx.error_spanned_by(key, format!("`{n}` is given twice in `get_by`"));
         } else if res.attribute(key).is_none() {

@@ -7,6 +7,11 @@ use syn::{Expr, Ident, Path, Type};
 pub struct Resource {
     /// The user's struct, with the DSL's helper attributes removed.
     pub item: syn::ItemStruct,
+    /// Whether the struct derives `Clone` itself; if not, the macro derives it (every
+    /// resource is cloned in and out of its data layer).
+    pub derives_clone: bool,
+    /// The struct's `#[cfg(..)]` attributes, repeated on every generated item.
+    pub cfg: Vec<syn::Attribute>,
     pub domain: Option<Path>,
     pub data_layer: Option<DataLayerRef>,
     pub attributes: Vec<Attribute>,
@@ -22,12 +27,16 @@ impl Resource {
         &self.item.ident
     }
 
+    /// The attribute called `name` (`type` and `r#type` are one name).
     pub fn attribute(&self, name: &Ident) -> Option<&Attribute> {
-        self.attributes.iter().find(|a| a.ident == *name)
+        let name = crate::name::unraw(name);
+        self.attributes.iter().find(|a| a.name == name)
     }
 
+    /// The action called `name` (without `r#`).
     pub fn action(&self, name: &str) -> Option<&Action> {
-        self.actions.iter().find(|a| a.name == name)
+        let name = name.strip_prefix("r#").unwrap_or(name);
+        self.actions.iter().find(|a| a.name_str == name)
     }
 
     pub fn primary_key(&self) -> Option<&Attribute> {
@@ -45,13 +54,9 @@ impl Resource {
 
     /// The names `resolve` knows, for "did you mean".
     pub fn known_names(&self, action: Option<&Action>) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .attributes
-            .iter()
-            .map(|a| a.ident.to_string())
-            .collect();
+        let mut names: Vec<String> = self.attributes.iter().map(|a| a.name.clone()).collect();
         if let Some(action) = action {
-            names.extend(action.arguments.iter().map(|a| a.ident.to_string()));
+            names.extend(action.arguments.iter().map(|a| a.name.clone()));
         }
         names
     }
@@ -81,7 +86,14 @@ pub struct DataLayerRef {
 
 /// A field of the struct: an attribute.
 pub struct Attribute {
+    /// The field, in canonical form (`r#type`).
     pub ident: Ident,
+    /// Its name without `r#` (`type`): in errors, JSON and SQL.
+    pub name: String,
+    /// Its variant in the `Field` and `Value` enums (`Type`).
+    pub variant: Ident,
+    /// Its typed handle, `Address::TYPE`.
+    pub konst: Ident,
     pub ty: Type,
     /// `allow_nil?`: the type is `Option<_>`.
     pub nilable: bool,
@@ -139,7 +151,14 @@ impl ActionKind {
 /// An action.
 pub struct Action {
     pub kind: ActionKind,
+    /// The action's name, in canonical form.
     pub name: Ident,
+    /// Its name without `r#`.
+    pub name_str: String,
+    /// Its input type, `AddressUpdateInput`.
+    pub input: Ident,
+    /// Doc comments written before the action, for its input type.
+    pub docs: Vec<syn::Attribute>,
     pub accept: Vec<Ident>,
     pub arguments: Vec<Argument>,
     /// `change = ...` and `validate = ...`, in declaration order.
@@ -165,7 +184,29 @@ pub struct PaginationDef {
 
 impl Action {
     pub fn argument(&self, name: &Ident) -> Option<&Argument> {
-        self.arguments.iter().find(|a| a.ident == *name)
+        let name = crate::name::unraw(name);
+        self.arguments.iter().find(|a| a.name == name)
+    }
+
+    /// The action's inputs, in order: the accepted attributes, then the arguments, each
+    /// with its field, name and type.
+    pub fn inputs<'r>(&'r self, res: &'r Resource) -> Vec<(&'r Ident, &'r str, &'r Type)> {
+        self.accept
+            .iter()
+            .filter_map(|n| res.attribute(n))
+            .map(|a| (&a.ident, a.name.as_str(), &a.ty))
+            .chain(
+                self.arguments
+                    .iter()
+                    .map(|a| (&a.ident, a.name.as_str(), &a.ty)),
+            )
+            .collect()
+    }
+
+    /// Whether the action accepts the attribute `name`.
+    pub fn accepts(&self, name: &Ident) -> bool {
+        let name = crate::name::unraw(name);
+        self.accept.iter().any(|a| crate::name::unraw(a) == name)
     }
 
     pub fn changes(&self) -> impl Iterator<Item = &ChangeRef> {
@@ -179,6 +220,8 @@ impl Action {
 /// `argument(name: Type, allow_nil = .., default = ..)`.
 pub struct Argument {
     pub ident: Ident,
+    /// Its name without `r#`.
+    pub name: String,
     pub ty: Type,
     pub allow_nil: bool,
     pub default: Option<Expr>,

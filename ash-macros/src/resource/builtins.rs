@@ -59,6 +59,14 @@ impl Call {
 }
 
 fn parse_call(cx: &Ctxt, tokens: TokenStream, global: bool) -> Call {
+    // Doc comments before an entry document nothing generated; they are allowed.
+    let tokens = match meta::take_docs(tokens.clone()) {
+        Ok((_, rest)) => rest,
+        Err(e) => {
+            cx.syn_error(e);
+            tokens
+        }
+    };
     let span = meta::first_span(&tokens);
     let mut toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
     let group = match toks.last() {
@@ -474,7 +482,7 @@ fn one_name(cx: &Ctxt, call: &Call, name: &str, usage: &str) -> Option<Ident> {
 }
 
 fn ident(cx: &Ctxt, tokens: TokenStream, builtin: &str) -> Option<Ident> {
-    match syn::parse2::<Ident>(tokens.clone()) {
+    match meta::name(tokens.clone()) {
         Ok(i) => Some(i),
         Err(_) => {
             cx.error_spanned_by(
@@ -499,7 +507,7 @@ fn expr(cx: &Ctxt, tokens: TokenStream) -> Option<Expr> {
 fn value_ref(cx: &Ctxt, tokens: TokenStream) -> Option<ValueRef> {
     if let Ok(MetaEntry::Call(name, args)) = meta::parse_entry(tokens.clone()) {
         if name == "arg" {
-            return match syn::parse2::<Ident>(args) {
+            return match meta::name(args) {
                 Ok(i) => Some(ValueRef::Arg(i)),
                 Err(e) => {
                     cx.syn_error(syn::Error::new(

@@ -3,6 +3,7 @@
 
 use super::ast::*;
 use crate::ctxt::Ctxt;
+use crate::name::unraw;
 use crate::suggest;
 use std::collections::HashSet;
 use syn::Ident;
@@ -39,10 +40,11 @@ fn check_reserved_names(cx: &Ctxt, res: &Resource) {
         .actions
         .iter()
         .flat_map(|a| a.arguments.iter().map(|arg| &arg.ident));
-    for name in attributes.chain(arguments) {
-        if RESERVED.contains(&name.to_string().as_str()) {
+    for ident in attributes.chain(arguments) {
+        let name = unraw(ident);
+        if RESERVED.contains(&name.as_str()) {
             cx.error_spanned_by(
-                name,
+                ident,
                 format!("`{name}` is a reserved name: every action input has `{name}()`; rename the field"),
             );
         }
@@ -52,6 +54,10 @@ fn check_reserved_names(cx: &Ctxt, res: &Resource) {
 /// Every write and every lookup goes through the primary key, so there must be exactly one,
 /// and it can never be nil (Ash: "Primary keys must not be allowed to be nil.").
 fn check_primary_key(cx: &Ctxt, res: &Resource) {
+    // A struct without named fields has no attributes at all (an error of its own).
+    if !matches!(res.item.fields, syn::Fields::Named(_)) {
+        return;
+    }
     let keys: Vec<&Attribute> = res
         .attributes
         .iter()
@@ -102,20 +108,37 @@ fn check_attribute_options(cx: &Ctxt, res: &Resource) {
     }
 }
 
-/// Ash: "Multiple actions with the name `x` defined." Input types are named after actions.
+/// Ash: "Multiple actions with the name `x` defined." Input types are named after actions,
+/// so two names giving one input type (`a_b` and `a__b`) clash too.
 fn check_unique_actions(cx: &Ctxt, res: &Resource) {
-    let mut seen = HashSet::new();
-    for action in &res.actions {
-        if !seen.insert(action.name.to_string()) {
+    for (i, action) in res.actions.iter().enumerate() {
+        let earlier = &res.actions[..i];
+        if earlier.iter().any(|a| a.name_str == action.name_str) {
             cx.error_spanned_by(
                 &action.name,
                 format!(
                     "duplicate action `{}`; action names must be unique",
-                    action.name
+                    action.name_str
+                ),
+            );
+        } else if let Some(other) = earlier.iter().find(|a| a.input == action.input) {
+            cx.error_spanned_by(
+                &action.name,
+                format!(
+                    "actions `{}` and `{}` would both have the input type `{}`; rename one",
+                    other.name_str, action.name_str, action.input
                 ),
             );
         }
     }
+}
+
+/// Whether `action` is the first of its name and input type (the one kept on errors).
+pub fn is_unique_action(res: &Resource, index: usize) -> bool {
+    let action = &res.actions[index];
+    !res.actions[..index]
+        .iter()
+        .any(|a| a.name_str == action.name_str || a.input == action.input)
 }
 
 /// At most one primary action per type, as Ash's `SetPrimaryActions` requires.
@@ -145,25 +168,26 @@ fn check_primary_actions(cx: &Ctxt, res: &Resource) {
 
 /// Ash's `ValidateAccept`: accepted names must be writable attributes.
 fn check_accept(cx: &Ctxt, res: &Resource) {
-    let names: Vec<String> = res.attributes.iter().map(|a| a.ident.to_string()).collect();
+    let names: Vec<String> = res.attributes.iter().map(|a| a.name.clone()).collect();
     for action in &res.actions {
         let mut seen = HashSet::new();
-        for name in &action.accept {
-            if !seen.insert(name.to_string()) {
-                cx.error_spanned_by(name, format!("`{name}` is accepted twice"));
+        for ident in &action.accept {
+            let name = unraw(ident);
+            if !seen.insert(name.clone()) {
+                cx.error_spanned_by(ident, format!("`{name}` is accepted twice"));
                 continue;
             }
-            match res.attribute(name) {
+            match res.attribute(ident) {
                 None => cx.error_spanned_by(
-                    name,
+                    ident,
                     format!(
                         "cannot accept `{name}`: `{}` has no attribute `{name}`{}",
                         res.ident(),
-                        suggest::hint(&name.to_string(), names.iter().map(String::as_str))
+                        suggest::hint(&name, names.iter().map(String::as_str))
                     ),
                 ),
                 Some(attr) if !attr.writable => cx.error_spanned_by(
-                    name,
+                    ident,
                     format!("cannot accept `{name}` because it is not writable"),
                 ),
                 Some(_) => {}
@@ -178,10 +202,10 @@ fn check_arguments(cx: &Ctxt, res: &Resource) {
     for action in &res.actions {
         let mut seen = HashSet::new();
         for argument in &action.arguments {
-            let name = argument.ident.to_string();
+            let name = argument.name.clone();
             if !seen.insert(name.clone()) {
                 cx.error_spanned_by(&argument.ident, format!("duplicate argument `{name}`"));
-            } else if action.accept.contains(&argument.ident) {
+            } else if action.accepts(&argument.ident) {
                 cx.error_spanned_by(
                     &argument.ident,
                     format!("argument `{name}` has the name of an accepted attribute; rename it or remove `{name}` from `accept`"),
@@ -210,7 +234,7 @@ fn check_changes(cx: &Ctxt, res: &Resource) {
     }
 }
 
-fn check_change(cx: &Ctxt, res: &Resource, action: Option<&Action>, change: &ChangeRef) {
+pub fn check_change(cx: &Ctxt, res: &Resource, action: Option<&Action>, change: &ChangeRef) {
     check_options(cx, res, action, &change.options);
     match &change.change {
         ChangeKind::OptimisticLock { attribute } => {
@@ -233,7 +257,12 @@ fn check_change(cx: &Ctxt, res: &Resource, action: Option<&Action>, change: &Cha
     }
 }
 
-fn check_validation(cx: &Ctxt, res: &Resource, action: Option<&Action>, validation: &ValidateRef) {
+pub fn check_validation(
+    cx: &Ctxt,
+    res: &Resource,
+    action: Option<&Action>,
+    validation: &ValidateRef,
+) {
     check_options(cx, res, action, &validation.options);
     check_validation_kind(cx, res, action, &validation.validation);
 }
@@ -261,14 +290,15 @@ fn check_validation_kind(
         } => vec![field, confirmation],
         ValidationKind::Custom(_) => vec![],
     };
-    for name in names {
-        if res.resolve(action, name).is_none() {
+    for ident in names {
+        if res.resolve(action, ident).is_none() {
+            let name = unraw(ident);
             let known = res.known_names(action);
             let scope = match action {
                 Some(a) => format!(
                     "an attribute of `{}` or an argument of action `{}`",
                     res.ident(),
-                    a.name
+                    a.name_str
                 ),
                 None => format!(
                     "an attribute of `{}` (global validations see attributes only)",
@@ -276,10 +306,10 @@ fn check_validation_kind(
                 ),
             };
             cx.error_spanned_by(
-                name,
+                ident,
                 format!(
                     "`{name}` is not {scope}{}",
-                    suggest::hint(&name.to_string(), known.iter().map(String::as_str))
+                    suggest::hint(&name, known.iter().map(String::as_str))
                 ),
             );
         }
@@ -289,7 +319,7 @@ fn check_validation_kind(
 /// `on` and `where` of a change or validation.
 fn check_options(cx: &Ctxt, res: &Resource, action: Option<&Action>, options: &EntryOptions) {
     for on in options.on.iter().flatten() {
-        let name = on.to_string();
+        let name = unraw(on);
         if !matches!(name.as_str(), "create" | "update" | "destroy") {
             cx.error_spanned_by(
                 on,
@@ -300,22 +330,30 @@ fn check_options(cx: &Ctxt, res: &Resource, action: Option<&Action>, options: &E
             );
         }
     }
-    let action_names: Vec<String> = res.actions.iter().map(|a| a.name.to_string()).collect();
+    let action_names: Vec<String> = res.actions.iter().map(|a| a.name_str.clone()).collect();
     for condition in &options.conditions {
         match condition {
             Condition::ActionIs(names) => {
-                for name in names {
-                    if res.action(&name.to_string()).is_none() {
-                        cx.error_spanned_by(
-                            name,
+                for ident in names {
+                    let name = unraw(ident);
+                    match res.action(&name) {
+                        None => cx.error_spanned_by(
+                            ident,
                             format!(
                                 "`action_is` names an unknown action `{name}`{}; actions of `{}`: {}",
-                                suggest::hint(&name.to_string(), action_names.iter().map(String::as_str)),
+                                suggest::hint(&name, action_names.iter().map(String::as_str)),
                                 res.ident(),
                                 suggest::list(action_names.iter().map(String::as_str))
                             ),
-                        );
+                        ),
+                        Some(named) if action.is_none() => {
+                            check_action_is_kind(cx, ident, named, options)
+                        }
+                        Some(_) => {}
                     }
+                }
+                if let Some(action) = action {
+                    check_action_is_in_action(cx, action, names);
                 }
             }
             Condition::Validation(kind) => check_validation_kind(cx, res, action, kind),
@@ -323,25 +361,84 @@ fn check_options(cx: &Ctxt, res: &Resource, action: Option<&Action>, options: &E
     }
 }
 
+/// The action types a global entry runs on: its `on`, or `create` and `update`.
+pub fn effective_on(options: &EntryOptions) -> Vec<ActionKind> {
+    match &options.on {
+        Some(on) => on
+            .iter()
+            .filter_map(|t| ActionKind::from_name(&unraw(t)))
+            .filter(|k| *k != ActionKind::Read)
+            .collect(),
+        None => vec![ActionKind::Create, ActionKind::Update],
+    }
+}
+
+/// A global entry runs for the actions its `on` includes and its `action_is` names, so an
+/// `action_is` naming an action of another type never runs for it (silently, in Ash).
+fn check_action_is_kind(cx: &Ctxt, ident: &Ident, named: &Action, options: &EntryOptions) {
+    let name = &named.name_str;
+    let kind = named.kind.name();
+    let article = if named.kind == ActionKind::Update {
+        "an"
+    } else {
+        "a"
+    };
+    if named.kind == ActionKind::Read {
+        cx.error_spanned_by(
+            ident,
+            format!("`action_is` names `{name}`, a read action; changes and validations do not run on reads"),
+        );
+    } else if !effective_on(options).contains(&named.kind) {
+        let on = match &options.on {
+            Some(_) => "its `on`".to_owned(),
+            None => "the default `on = [create, update]`".to_owned(),
+        };
+        cx.error_spanned_by(
+            ident,
+            format!(
+                "`action_is` names `{name}`, {article} {kind} action, but {on} does not include `{kind}`, so this never runs for `{name}`; add `{kind}` to `on`"
+            ),
+        );
+    }
+}
+
+/// An entry inside an action runs for that action only: an `action_is` there that does
+/// not name it would never hold.
+fn check_action_is_in_action(cx: &Ctxt, action: &Action, names: &[Ident]) {
+    if names.iter().any(|n| unraw(n) == action.name_str) {
+        return;
+    }
+    if let Some(first) = names.first() {
+        cx.error_spanned_by(
+            first,
+            format!(
+                "this entry is inside action `{0}`, which `action_is` does not name, so it never runs; an entry inside an action runs for that action only (use `action_is` in `#[changes(...)]` or `#[validations(...)]`)",
+                action.name_str
+            ),
+        );
+    }
+}
+
 /// The attribute of `optimistic_lock` or `increment`: it exists and is a non-nilable
 /// integer (the integer part is checked by rustc at the attribute's token).
 fn check_counter(cx: &Ctxt, res: &Resource, attribute: &Ident, builtin: &str, is_lock: bool) {
-    let names: Vec<String> = res.attributes.iter().map(|a| a.ident.to_string()).collect();
+    let names: Vec<String> = res.attributes.iter().map(|a| a.name.clone()).collect();
+    let name = unraw(attribute);
     match res.attribute(attribute) {
         None => cx.error_spanned_by(
             attribute,
             format!(
-                "`{builtin}` needs an attribute of `{}`; there is no attribute `{attribute}`{}",
+                "`{builtin}` needs an attribute of `{}`; there is no attribute `{name}`{}",
                 res.ident(),
-                suggest::hint(&attribute.to_string(), names.iter().map(String::as_str))
+                suggest::hint(&name, names.iter().map(String::as_str))
             ),
         ),
         Some(attr) if attr.nilable => cx.error_spanned_by(
             attribute,
             if is_lock {
-                format!("the version attribute `{attribute}` must not be nilable; declare it as an integer such as `i64` with `#[attribute(default = 1)]`, not `Option<_>`")
+                format!("the version attribute `{name}` must not be nilable; declare it as an integer such as `i64` with `#[attribute(default = 1)]`, not `Option<_>`")
             } else {
-                format!("`increment` needs a non-nilable integer attribute; `{attribute}` is `Option<_>`")
+                format!("`increment` needs a non-nilable integer attribute; `{name}` is `Option<_>`")
             },
         ),
         Some(attr) if attr.primary_key.is_some() => cx.error_spanned_by(
@@ -355,33 +452,35 @@ fn check_counter(cx: &Ctxt, res: &Resource, attribute: &Ident, builtin: &str, is
 /// Builtins that write an attribute need an attribute (not an argument).
 fn check_attribute_target(cx: &Ctxt, res: &Resource, attribute: &Ident, builtin: &str) {
     if res.attribute(attribute).is_none() {
-        let names: Vec<String> = res.attributes.iter().map(|a| a.ident.to_string()).collect();
+        let names: Vec<String> = res.attributes.iter().map(|a| a.name.clone()).collect();
+        let name = unraw(attribute);
         cx.error_spanned_by(
             attribute,
             format!(
-                "`{builtin}` needs an attribute of `{}`; there is no attribute `{attribute}`{}",
+                "`{builtin}` needs an attribute of `{}`; there is no attribute `{name}`{}",
                 res.ident(),
-                suggest::hint(&attribute.to_string(), names.iter().map(String::as_str))
+                suggest::hint(&name, names.iter().map(String::as_str))
             ),
         );
     }
 }
 
 /// `arg(name)` reads an argument of the running action.
-fn check_arg(cx: &Ctxt, action: Option<&Action>, name: &Ident) {
+fn check_arg(cx: &Ctxt, action: Option<&Action>, ident: &Ident) {
     match action {
         None => cx.error_spanned_by(
-            name,
+            ident,
             "`arg(...)` in a global change: arguments belong to actions; use the change inside the action",
         ),
-        Some(action) if action.argument(name).is_none() => {
-            let names: Vec<String> = action.arguments.iter().map(|a| a.ident.to_string()).collect();
+        Some(action) if action.argument(ident).is_none() => {
+            let name = unraw(ident);
+            let names: Vec<String> = action.arguments.iter().map(|a| a.name.clone()).collect();
             cx.error_spanned_by(
-                name,
+                ident,
                 format!(
                     "action `{}` has no argument `{name}`{}; its arguments: {}",
-                    action.name,
-                    suggest::hint(&name.to_string(), names.iter().map(String::as_str)),
+                    action.name_str,
+                    suggest::hint(&name, names.iter().map(String::as_str)),
                     suggest::list(names.iter().map(String::as_str))
                 ),
             );

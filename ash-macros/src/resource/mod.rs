@@ -4,36 +4,51 @@ pub mod ast;
 mod builtins;
 pub(crate) mod check;
 mod expand;
+mod fallback;
 pub mod parse;
 
 pub use expand::is_primary;
+pub use fallback::with_cfg;
 
 use crate::ctxt::Ctxt;
+use expand::Mode;
 use proc_macro2::TokenStream;
 
 /// Expands `#[resource(args)] item`. Never panics on user input: every problem is a
-/// spanned `compile_error!`, and the user's struct is emitted even then.
+/// spanned `compile_error!`, and the user's struct is emitted even then, with everything
+/// the errors do not concern (see [`fallback`]), so one mistake is one error.
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
-    let Some(resource) = parse::parse(&cx, args.clone(), item.clone()) else {
-        return cx.check().err().unwrap_or_default();
+    let Some(mut resource) = parse::parse(&cx, args.clone(), item.clone()) else {
+        let errors = cx.check().err().unwrap_or_default();
+        return fallback::not_a_struct(item, errors);
     };
     check::check(&cx, &resource);
     match cx.check() {
-        Ok(()) => expand::expand(&resource, args, item),
-        Err(errors) => expand::fallback(&resource, errors),
+        Ok(()) => expand::expand(&resource, args, item, Mode::Valid),
+        Err(errors) => {
+            let mode = fallback::sanitize(&mut resource);
+            let mut out = expand::expand(&resource, args, item, mode);
+            out.extend(errors);
+            out
+        }
     }
 }
 
-/// Parses and checks a resource without expanding it, for the code interface, which needs
-/// the model but reports only its own errors (the resource reports its own).
-pub fn model(args: TokenStream, item: TokenStream) -> Option<ast::Resource> {
+/// The model of a resource for the code interface, which reports only its own errors (the
+/// resource reports its own): `None` when the resource's shape is unusable, else the model
+/// with what its errors concern removed, and whether it had errors.
+pub fn model(args: TokenStream, item: TokenStream) -> Option<(ast::Resource, bool)> {
     let cx = Ctxt::new();
     let resource = parse::parse(&cx, args, item);
     if let Some(resource) = &resource {
         check::check(&cx, resource);
     }
-    let ok = !cx.has_errors();
+    let had_errors = cx.has_errors();
     drop(cx.into_errors());
-    resource.filter(|_| ok)
+    let mut resource = resource?;
+    if had_errors && fallback::sanitize(&mut resource) == Mode::Stub {
+        return None;
+    }
+    Some((resource, had_errors))
 }

@@ -48,6 +48,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         }
     };
     let (domain, data_layer) = parse_resource_options(cx, args);
+    let ident = item.ident.clone();
 
     let mut actions = Vec::new();
     let mut global_changes = Vec::new();
@@ -57,7 +58,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         let name = attr.path().get_ident().map(Ident::to_string);
         match name.as_deref() {
             Some("actions") => match list_tokens(&attr) {
-                Ok(t) => parse_actions(cx, t, &mut actions),
+                Ok(t) => parse_actions(cx, &ident, t, &mut actions),
                 Err(e) => cx.syn_error(e),
             },
             Some("changes") => {
@@ -70,9 +71,18 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         }
     }
     item.attrs = kept;
+    let derives_clone = item.attrs.iter().any(derives_clone);
+    let cfg = item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .cloned()
+        .collect();
 
     let attributes = parse_fields(cx, &mut item);
     Some(Resource {
+        derives_clone,
+        cfg,
         item,
         domain,
         data_layer,
@@ -81,6 +91,21 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         global_changes,
         global_validations,
     })
+}
+
+/// `#[derive(.., Clone, ..)]` (also `std::clone::Clone`).
+pub fn derives_clone(attr: &syn::Attribute) -> bool {
+    if !attr.path().is_ident("derive") {
+        return false;
+    }
+    let Ok(paths) =
+        attr.parse_args_with(syn::punctuated::Punctuated::<Path, syn::Token![,]>::parse_terminated)
+    else {
+        return false;
+    };
+    paths
+        .iter()
+        .any(|p| p.segments.last().is_some_and(|s| s.ident == "Clone"))
 }
 
 /// The entries of `#[changes(...)]` or `#[validations(...)]`, each parsed by `parse`.
@@ -197,14 +222,40 @@ fn parse_fields(cx: &Ctxt, item: &mut syn::ItemStruct) -> Vec<Attribute> {
             return Vec::new();
         }
     };
-    let mut attributes = Vec::new();
-    for field in fields.iter_mut() {
-        let Some(ident) = field.ident.clone() else {
+    let mut attributes: Vec<Attribute> = Vec::new();
+    for (index, field) in fields.iter_mut().enumerate() {
+        let Some(ident) = field.ident.as_ref().map(crate::name::canonical) else {
             continue;
         };
+        let name = crate::name::unraw(&ident);
+        let fallback = format!("Attribute{index}");
+        let mut variant = crate::name::variant(&name, ident.span(), &fallback);
+        let mut konst = crate::name::constant(&name, ident.span(), &fallback.to_uppercase());
+        // Two names may give one generated identifier (`a_b` and `a__b` are both `AB`).
+        let clash = attributes.iter().find_map(|a| {
+            if a.variant == variant {
+                Some(format!("the variant `{}Field::{variant}`", item.ident))
+            } else if a.konst == konst {
+                Some(format!("the constant `{}::{konst}`", item.ident))
+            } else {
+                None
+            }
+            .map(|what| (a.name.clone(), what))
+        });
+        if let Some((other, what)) = clash {
+            cx.error_spanned_by(
+                &ident,
+                format!("attributes `{other}` and `{name}` would both be {what}; rename one"),
+            );
+            variant = quote::format_ident!("{}", fallback, span = ident.span());
+            konst = quote::format_ident!("{}", fallback.to_uppercase(), span = ident.span());
+        }
         let mut attribute = Attribute {
             nilable: is_option(&field.ty),
             ident,
+            name,
+            variant,
+            konst,
             ty: field.ty.clone(),
             primary_key: None,
             uuid_primary_key: false,
@@ -243,6 +294,14 @@ fn parse_fields(cx: &Ctxt, item: &mut syn::ItemStruct) -> Vec<Attribute> {
                     attr.path(),
                     format!("`#[{other}(...)]` goes on the struct, not on a field"),
                 ),
+                // Generated code reads and writes every attribute; one that may be compiled
+                // out cannot be.
+                Some("cfg") => {
+                    cx.error_spanned_by(
+                        attr.path(),
+                        "a resource attribute cannot be conditional: `#[cfg]` on a field is not supported (put `#[cfg]` on the whole struct)",
+                    );
+                }
                 _ => kept.push(attr),
             }
         }
@@ -303,14 +362,22 @@ fn is_option(ty: &syn::Type) -> bool {
     }
 }
 
-fn parse_actions(cx: &Ctxt, tokens: TokenStream, actions: &mut Vec<Action>) {
-    for entry in meta::parse_entries(cx, tokens) {
+fn parse_actions(cx: &Ctxt, resource: &Ident, tokens: TokenStream, actions: &mut Vec<Action>) {
+    for tokens in meta::split_commas(tokens) {
+        let (docs, entry) = match meta::parse_documented_entry(tokens) {
+            Ok(e) => e,
+            Err(e) => {
+                cx.syn_error(e);
+                continue;
+            }
+        };
         let name = entry.name().to_string();
         match (name.as_str(), entry) {
-            ("defaults", Entry::Call(_, args)) => parse_defaults(cx, args, actions),
+            ("defaults", Entry::Call(_, args)) => parse_defaults(cx, resource, args, actions),
             (kind, Entry::Call(kw, args)) if ActionKind::from_name(kind).is_some() => {
                 if let Some(kind) = ActionKind::from_name(kind) {
-                    if let Some(action) = parse_action(cx, kind, kw.span(), args) {
+                    if let Some(mut action) = parse_action(cx, resource, kind, kw.span(), args) {
+                        action.docs = docs;
                         actions.push(action);
                     }
                 }
@@ -329,7 +396,35 @@ fn parse_actions(cx: &Ctxt, tokens: TokenStream, actions: &mut Vec<Action>) {
     }
 }
 
-fn parse_defaults(cx: &Ctxt, args: TokenStream, actions: &mut Vec<Action>) {
+/// An action with nothing set but its type and name.
+fn new_action(resource: &Ident, kind: ActionKind, name: Ident) -> Action {
+    let name_str = crate::name::unraw(&name);
+    let input = crate::name::generated(
+        &format!(
+            "{}{}Input",
+            crate::name::unraw(resource),
+            crate::name::pascal(&name_str)
+        ),
+        name.span(),
+    )
+    .unwrap_or_else(|| quote::format_ident!("{}Input", resource, span = name.span()));
+    Action {
+        kind,
+        name,
+        name_str,
+        input,
+        docs: Vec::new(),
+        accept: Vec::new(),
+        arguments: Vec::new(),
+        entries: Vec::new(),
+        primary: None,
+        filter: None,
+        get: false,
+        pagination: None,
+    }
+}
+
+fn parse_defaults(cx: &Ctxt, resource: &Ident, args: TokenStream, actions: &mut Vec<Action>) {
     for entry in meta::parse_entries(cx, args) {
         let name = entry.name().to_string();
         let Some(kind) = ActionKind::from_name(&name) else {
@@ -361,21 +456,19 @@ fn parse_defaults(cx: &Ctxt, args: TokenStream, actions: &mut Vec<Action>) {
                 ),
             );
         }
-        actions.push(Action {
-            kind,
-            name: ident,
-            accept,
-            arguments: Vec::new(),
-            entries: Vec::new(),
-            primary: None,
-            filter: None,
-            get: false,
-            pagination: None,
-        });
+        let mut action = new_action(resource, kind, ident);
+        action.accept = accept;
+        actions.push(action);
     }
 }
 
-fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream) -> Option<Action> {
+fn parse_action(
+    cx: &Ctxt,
+    resource: &Ident,
+    kind: ActionKind,
+    kind_span: Span,
+    args: TokenStream,
+) -> Option<Action> {
     let mut entries = meta::split_commas(args).into_iter();
     let Some(first) = entries.next() else {
         cx.error_at(
@@ -384,7 +477,7 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
         );
         return None;
     };
-    let name: Ident = match syn::parse2(first.clone()) {
+    let name: Ident = match meta::name(first.clone()) {
         Ok(i) => i,
         Err(_) => {
             cx.error_spanned_by(
@@ -397,17 +490,7 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
             return None;
         }
     };
-    let mut action = Action {
-        kind,
-        name,
-        accept: Vec::new(),
-        arguments: Vec::new(),
-        entries: Vec::new(),
-        primary: None,
-        filter: None,
-        get: false,
-        pagination: None,
-    };
+    let mut action = new_action(resource, kind, name);
     for tokens in entries {
         // `change = <change>` holds its own parenthesized arguments; parse it separately so
         // its options (`where = ...`) are read as change options.
@@ -442,8 +525,8 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
                     action.entries.push(ActionEntry::Validate(validation));
                 }
             }
-            ("argument", Entry::Call(_, args)) => {
-                if let Some(argument) = parse_argument(cx, args) {
+            ("argument", Entry::Call(kw, args)) => {
+                if let Some(argument) = parse_argument(cx, &kw, args) {
                     action.arguments.push(argument);
                 }
             }
@@ -476,24 +559,33 @@ fn parse_action(cx: &Ctxt, kind: ActionKind, kind_span: Span, args: TokenStream)
 
 /// `argument(name: Type, allow_nil = true, default = expr)`. Nilability follows the type,
 /// as for attributes, unless `allow_nil` says otherwise.
-fn parse_argument(cx: &Ctxt, args: TokenStream) -> Option<Argument> {
-    let mut entries = meta::split_commas(args.clone()).into_iter();
-    let Some(first) = entries.next() else {
-        cx.error_spanned_by(
-            args,
+fn parse_argument(cx: &Ctxt, kw: &Ident, args: TokenStream) -> Option<Argument> {
+    if args.is_empty() {
+        cx.error_at(
+            kw.span(),
             "an argument needs a name and a type: `argument(title: String)`",
         );
         return None;
-    };
-    let parsed = |input: syn::parse::ParseStream| {
-        let ident: Ident = input.parse()?;
+    }
+    // `name: Type` first: a type may hold commas (`HashMap<String, i64>`), so it is read
+    // with `syn` rather than split.
+    let head = |input: syn::parse::ParseStream| {
+        let ident = meta::parse_name(input)?;
         input.parse::<syn::Token![:]>()?;
         let ty: syn::Type = input.parse()?;
-        Ok((ident, ty))
+        if !input.is_empty() {
+            input.parse::<syn::Token![,]>()?;
+        }
+        let rest: TokenStream = input.parse()?;
+        Ok((ident, ty, rest))
     };
-    let (ident, ty) = match syn::parse::Parser::parse2(parsed, first.clone()) {
+    let (ident, ty, rest) = match syn::parse::Parser::parse2(head, args.clone()) {
         Ok(v) => v,
         Err(_) => {
+            let first = meta::split_commas(args)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
             cx.error_spanned_by(
                 first,
                 "expected `name: Type`, like `argument(title: String)`",
@@ -501,8 +593,10 @@ fn parse_argument(cx: &Ctxt, args: TokenStream) -> Option<Argument> {
             return None;
         }
     };
+    let entries = meta::split_commas(rest);
     let mut argument = Argument {
         allow_nil: is_option(&ty),
+        name: crate::name::unraw(&ident),
         ident,
         ty,
         default: None,

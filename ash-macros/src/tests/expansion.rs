@@ -51,7 +51,7 @@ fn seed_domain_expansion() {
 fn seed_code_interface_expansion() {
     let (args, item) = seed_resource();
     let out = crate::interface::expand(quote! {
-        { #args } { #item } { Domain } { Address } {
+        { crate } { #args } { #item } { Domain } { Address } { 0 } {
             define(get_address, action = read, get_by = [id]),
             define(create_address, action = create, args = [state, county]),
             define(update_address, action = update),

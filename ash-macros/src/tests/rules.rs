@@ -55,10 +55,17 @@ fn every_error_is_reported_at_once_and_the_struct_is_kept() {
         .any(|e| e.contains("no attribute `verison` (did you mean `version`?)")));
     assert!(errors.iter().any(|e| e.contains("`read` is not one")));
     // The struct is still emitted, without the DSL's helper attributes.
-    let text = out.to_string();
-    assert!(text.contains("pub struct Address"));
-    assert!(!text.contains("uuid_primary_key"));
-    assert!(!text.contains("# [actions"));
+    let file: syn::File = syn::parse2(out).unwrap();
+    let item = file
+        .items
+        .iter()
+        .find_map(|i| match i {
+            syn::Item::Struct(s) if s.ident == "Address" => Some(quote!(#s).to_string()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(!item.contains("uuid_primary_key"));
+    assert!(!item.contains("# [actions"));
 }
 
 #[test]
@@ -110,4 +117,64 @@ fn not_a_struct() {
         errors(&out),
         ["`#[resource]` goes on a struct whose fields are the resource's attributes"]
     );
+}
+
+#[test]
+fn raw_identifiers_are_names() {
+    let out = resource::expand(
+        quote!(),
+        quote! {
+            #[actions(defaults(read, create = [type]), update(r#move, accept = [r#type]))]
+            pub struct Address {
+                #[uuid_primary_key]
+                pub id: Uuid,
+                pub r#type: String,
+            }
+        },
+    );
+    assert_eq!(errors(&out), Vec::<String>::new());
+    let text = out.to_string();
+    // The name is `type` in data (`ATTRIBUTES`, JSON keys); generated names are valid.
+    assert!(text.contains("name : \"type\""), "{text}");
+    assert!(text.contains("AddressMoveInput"));
+    assert!(text.contains("pub const TYPE"));
+    assert!(text.contains("self . r#type"));
+}
+
+#[test]
+fn dsl_values_are_rust_expressions() {
+    let out = resource::expand(
+        quote!(),
+        quote! {
+            #[actions(defaults(read), create(create, accept = [score], change = |c: &mut Changeset<'_, Address>| { let _ = (1, 2); }))]
+            pub struct Address {
+                #[uuid_primary_key]
+                pub id: Uuid,
+                #[attribute(default = pick::<i64, u8>(3, 4), writable = true)]
+                pub score: i64,
+            }
+        },
+    );
+    assert_eq!(errors(&out), Vec::<String>::new());
+    assert!(out.to_string().contains("pick :: < i64 , u8 > (3 , 4)"));
+}
+
+#[test]
+fn a_resource_with_errors_still_generates_what_they_do_not_concern() {
+    let out = resource::expand(
+        quote!(),
+        quote! {
+            #[actions(defaults(read, create = [stat]), update(update, accept = [state], change = optimistic_lock(versoin)))]
+            pub struct Address {
+                #[uuid_primary_key]
+                pub id: Uuid,
+                pub state: String,
+            }
+        },
+    );
+    assert_eq!(errors(&out).len(), 2);
+    let text = out.to_string();
+    assert!(text.contains("impl :: ash_rs :: resource :: Resource for Address"));
+    assert!(text.contains("pub struct AddressUpdateInput"));
+    assert!(!text.contains("OptimisticLock"));
 }

@@ -3,7 +3,7 @@ use ash_rs::prelude::*;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Color(u8, u8, u8);
 
-#[resource()]
+#[resource(domain = Domain)]
 #[actions(defaults(read))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Address {
@@ -12,4 +12,11 @@ pub struct Address {
     pub color: Color,
 }
 
-fn main() {}
+// The resource is listed in a domain and used: its mistake is the only error.
+#[domain]
+#[resources(Address(define(list_addresses, action = read)))]
+pub struct Domain;
+
+fn main() {
+    let _ = Domain::new().list_addresses();
+}

@@ -4,7 +4,7 @@ fn shout(state: &mut String) {
     state.make_ascii_uppercase();
 }
 
-#[resource()]
+#[resource(domain = Domain)]
 #[actions(defaults(read), create(create, accept = [state], change = shout))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Address {
@@ -15,4 +15,11 @@ pub struct Address {
     pub state: String,
 }
 
-fn main() {}
+// The resource is listed in a domain and used: its mistake is the only error.
+#[domain]
+#[resources(Address(define(list_addresses, action = read)))]
+pub struct Domain;
+
+fn main() {
+    let _ = Domain::new().list_addresses();
+}

@@ -1,6 +1,6 @@
 use ash_rs::prelude::*;
 
-#[resource()]
+#[resource(domain = Domain)]
 #[actions(defaults(read, create = [state], update = [state]))]
 #[changes(optimistic_lock(version, on = [create, read]))]
 #[derive(Debug, Clone, PartialEq)]
@@ -12,4 +12,11 @@ pub struct Address {
     pub state: String,
 }
 
-fn main() {}
+// The resource is listed in a domain and used: its mistake is the only error.
+#[domain]
+#[resources(Address(define(list_addresses, action = read)))]
+pub struct Domain;
+
+fn main() {
+    let _ = Domain::new().list_addresses();
+}

@@ -1,6 +1,6 @@
 use ash_rs::prelude::*;
 
-#[resource()]
+#[resource(domain = Domain)]
 #[actions(defaults(read, create = [state]), update(update, accept = [state], change = optimistic_locks(version)))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Address {
@@ -11,4 +11,11 @@ pub struct Address {
     pub state: String,
 }
 
-fn main() {}
+// The resource is listed in a domain and used: its mistake is the only error.
+#[domain]
+#[resources(Address(define(list_addresses, action = read)))]
+pub struct Domain;
+
+fn main() {
+    let _ = Domain::new().list_addresses();
+}

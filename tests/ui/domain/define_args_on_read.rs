@@ -20,4 +20,9 @@ pub struct Address {
 ))]
 pub struct Domain;
 
+// Calls to the method compile quietly: the define's mistake is the only error.
+fn call(domain: &Domain) {
+    let _ = domain.list_addresses("FL");
+}
+
 fn main() {}

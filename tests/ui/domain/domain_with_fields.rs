@@ -20,4 +20,9 @@ pub struct Domain {
     pub name: String,
 }
 
+// Calls to the method compile quietly: the define's mistake is the only error.
+fn call() {
+    let _ = Domain::new();
+}
+
 fn main() {}

@@ -1,6 +1,6 @@
 use ash_rs::prelude::*;
 
-#[resource]
+#[resource(domain = Domain)]
 #[actions(defaults(read))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Other {
@@ -8,7 +8,7 @@ pub struct Other {
     pub id: Uuid,
 }
 
-#[resource()]
+#[resource(domain = Domain)]
 #[actions(defaults(create = [state]), read(read, filter = Other::ID.is_nil()))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Address {
@@ -19,4 +19,11 @@ pub struct Address {
     pub state: String,
 }
 
-fn main() {}
+// The resources are listed in a domain and used: the mistake is the only error.
+#[domain]
+#[resources(Other, Address(define(list_addresses, action = read)))]
+pub struct Domain;
+
+fn main() {
+    let _ = Domain::new().list_addresses();
+}

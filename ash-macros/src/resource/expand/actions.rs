@@ -1,6 +1,6 @@
 //! One input type per action, which also identifies the action (`impl Action`).
 
-use super::{changes, input_ident, krate, Names};
+use super::{changes, krate, Names};
 use crate::resource::ast::{Action, ActionKind, Resource};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -35,8 +35,8 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
     let krate = krate();
     let ident = res.ident();
     let vis = &res.item.vis;
-    let input = input_ident(res, &action.name);
-    let action_name = action.name.to_string();
+    let input = &action.input;
+    let action_name = &action.name_str;
     let primary = is_primary(res, action);
     let kind = match action.kind {
         ActionKind::Create => quote!(Create),
@@ -58,41 +58,49 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         .collect();
     let args = &action.arguments;
     // Accepted attributes and arguments are the inputs: one field and one setter each.
-    let inputs: Vec<(&syn::Ident, &syn::Type, &str)> = accepted
+    let inputs: Vec<(&syn::Ident, &str, &syn::Type, &str)> = accepted
         .iter()
-        .map(|a| (&a.ident, &a.ty, "attribute"))
-        .chain(args.iter().map(|a| (&a.ident, &a.ty, "argument")))
+        .map(|a| (&a.ident, a.name.as_str(), &a.ty, "attribute"))
+        .chain(
+            args.iter()
+                .map(|a| (&a.ident, a.name.as_str(), &a.ty, "argument")),
+        )
         .collect();
-    let fields = inputs.iter().map(|(id, ty, what)| {
+    let fields = inputs.iter().map(|(id, name, ty, what)| {
         // For a nilable input `Some(None)` sets it to nil.
-        let doc = format!("The `{id}` {what}; `None` when not given.");
+        let doc = format!("The `{name}` {what}; `None` when not given.");
         quote! {
             #[doc = #doc]
             pub #id: ::std::option::Option<#ty>,
         }
     });
-    let setters = inputs.iter().map(|(id, ty, what)| {
-        let doc = format!("Sets the `{id}` {what}.");
-        quote! {
-            #[doc = #doc]
-            #[must_use]
-            #[inline]
-            pub fn #id(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
-                self.#id = ::std::option::Option::Some(value.into());
-                self
-            }
-        }
-    });
+    // `new` is reserved (an error already); its setter would clash with `new()`.
+    let setters =
+        inputs
+            .iter()
+            .filter(|(_, name, ..)| *name != "new")
+            .map(|(id, name, ty, what)| {
+                let doc = format!("Sets the `{name}` {what}.");
+                quote! {
+                    #[doc = #doc]
+                    #[must_use]
+                    #[inline]
+                    pub fn #id(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
+                        self.#id = ::std::option::Option::Some(value.into());
+                        self
+                    }
+                }
+            });
     let idents: Vec<_> = accepted.iter().map(|a| &a.ident).collect();
-    let attr_strs: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
+    let attr_strs: Vec<&str> = accepted.iter().map(|a| a.name.as_str()).collect();
     let arg_idents: Vec<_> = args.iter().map(|a| &a.ident).collect();
-    let arg_strs: Vec<String> = arg_idents.iter().map(|i| i.to_string()).collect();
-    let strs: Vec<String> = attr_strs.iter().chain(arg_strs.iter()).cloned().collect();
+    let arg_strs: Vec<&str> = args.iter().map(|a| a.name.as_str()).collect();
+    let strs: Vec<&str> = attr_strs.iter().chain(arg_strs.iter()).copied().collect();
     let arg_defaults = args.iter().filter_map(|a| {
         let id = &a.ident;
         let expr = a.default.as_ref()?;
         let ty = &a.ty;
-        let value = quote_spanned!(expr.span()=> <#ty as ::std::convert::From<_>>::from(#expr));
+        let value = super::convert(ty, quote!(#expr), expr.span());
         Some(quote! {
             if self.#id.is_none() {
                 self.#id = ::std::option::Option::Some(#value);
@@ -104,7 +112,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         .filter(|a| !a.allow_nil && a.default.is_none())
         .map(|a| {
             let id = &a.ident;
-            let n = id.to_string();
+            let n = &a.name;
             quote! {
                 if self.#id.is_none() {
                     errors.push(#krate::error::ErrorKind::Required(#krate::error::Required {
@@ -130,6 +138,7 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
     let doc = format!(
         "Input of the `{action_name}` action of [`{ident}`]; choosing this type chooses the action."
     );
+    let docs = &action.docs;
     let read_impl = (action.kind == ActionKind::Read).then(|| {
         let pagination = match &action.pagination {
             Some(p) => {
@@ -177,7 +186,11 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
         quote! { impl #krate::action::#kind_trait for #input {} }
     });
 
+    // The user's doc comments first, then what the type is.
+    let blank = (!docs.is_empty()).then(|| quote!(#[doc = ""]));
     quote! {
+        #( #docs )*
+        #blank
         #[doc = #doc]
         #[derive(Debug, Clone, Default, PartialEq)]
         #vis struct #input {

@@ -7,10 +7,10 @@
 //! Builtin changes expand to direct, typed code.
 
 use super::validations::{getter, validation};
-use super::{input_ident, krate, pascal, Names};
+use super::{krate, Names};
 use crate::resource::ast::*;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 /// The statements of `run_changes` for `action`.
@@ -58,7 +58,9 @@ pub fn applies(options: &EntryOptions, action: &Action, _own: bool) -> bool {
         None => matches!(action.kind, ActionKind::Create | ActionKind::Update),
     };
     let action_is = options.conditions.iter().all(|c| match c {
-        Condition::ActionIs(names) => names.contains(&action.name),
+        Condition::ActionIs(names) => names
+            .iter()
+            .any(|n| crate::name::unraw(n) == action.name_str),
         Condition::Validation(_) => true,
     });
     on_matches && action_is
@@ -142,10 +144,12 @@ fn change_call(
     let krate = krate();
     let ident = res.ident();
     let field_enum = &names.field;
-    let variant = |attr: &syn::Ident| format_ident!("{}", pascal(&attr.to_string()));
+    let variant = |attr: &syn::Ident| res.attribute(attr).map(|a| &a.variant);
     let body = match &change.change {
         ChangeKind::OptimisticLock { attribute } => {
-            let v = variant(attribute);
+            let Some(v) = variant(attribute) else {
+                return TokenStream::new();
+            };
             quote! {
                 #krate::change::Change::<#ident>::change(
                     &#krate::change::OptimisticLock::<#ident>::new(#field_enum::#v),
@@ -154,7 +158,9 @@ fn change_call(
             }
         }
         ChangeKind::Increment { attribute, amount } => {
-            let v = variant(attribute);
+            let Some(v) = variant(attribute) else {
+                return TokenStream::new();
+            };
             let amount = quote_spanned!(amount.span()=> { let amount: i64 = #amount; amount });
             quote! {
                 changeset.add_atomic(#field_enum::#v, #krate::data_layer::AtomicExpr::Add(#amount));
@@ -195,7 +201,7 @@ fn set(
     };
     match value {
         ValueRef::Expr(expr) => {
-            let value = quote_spanned!(expr.span()=> <#ty as ::std::convert::From<_>>::from(#expr));
+            let value = super::convert(ty, quote!(#expr), expr.span());
             quote! {
                 #guard {
                     changeset.changes_mut().#attribute = ::std::option::Option::Some(#value);
@@ -206,14 +212,15 @@ fn set(
             let Some(action) = action else {
                 return TokenStream::new();
             };
-            let input = input_ident(res, &action.name);
+            let input = &action.input;
             let get = getter(res, Some(action), name);
+            // A wrong type is reported at `arg(name)`.
+            let convert = super::convert(ty, quote_spanned!(name.span()=> value), name.span());
             quote! {
                 #guard {
                     let value = (#get)(changeset).cloned();
                     if let ::std::option::Option::Some(value) = value {
-                        changeset.changes_mut().#attribute =
-                            ::std::option::Option::Some(<#ty as ::std::convert::From<_>>::from(value));
+                        changeset.changes_mut().#attribute = ::std::option::Option::Some(#convert);
                     }
                     let _ = ::std::marker::PhantomData::<#input>;
                 }

@@ -8,6 +8,7 @@ mod registry;
 mod validations;
 
 pub use actions::is_primary;
+pub use registry::companion;
 
 use super::ast::Resource;
 use proc_macro2::{Ident, TokenStream};
@@ -36,49 +37,127 @@ impl Names {
     }
 }
 
-/// `UpdateAddress` style: the input type of an action.
-pub fn input_ident(res: &Resource, action: &Ident) -> Ident {
-    format_ident!("{}{}Input", res.ident(), pascal(&action.to_string()))
-}
-
-/// `snake_case` -> `PascalCase`.
-pub fn pascal(name: &str) -> String {
-    name.split('_')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let mut chars = s.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
-
-pub fn expand(res: &Resource, args: TokenStream, original: TokenStream) -> TokenStream {
-    let names = Names::new(res);
-    let item = &res.item;
-    let model = model::expand(res, &names);
-    let actions = actions::expand(res, &names);
-    let query = query::expand(res, &names);
-    let registry = registry::expand(res, args, original, true);
-    quote! {
-        #item
-        #model
-        #actions
-        #query
-        #registry
+/// `value` converted into `ty` with `Into`, spanned at `span`: a value of the wrong type
+/// is one error there (at the user's value, not at the attribute's type).
+pub fn convert(
+    ty: &impl quote::ToTokens,
+    value: TokenStream,
+    span: proc_macro2::Span,
+) -> TokenStream {
+    quote::quote_spanned! {span=>
+        {
+            let __ash_value: #ty = ::std::convert::Into::into(#value);
+            __ash_value
+        }
     }
 }
 
-/// On errors: the user's struct (helper attributes stripped) so code using it does not
-/// fail in a cascade, the errors, and a companion macro that generates nothing.
-pub fn fallback(res: &Resource, errors: TokenStream) -> TokenStream {
-    let item = &res.item;
-    let registry = registry::expand(res, TokenStream::new(), TokenStream::new(), false);
+/// How much of a resource is generated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The resource passed every check.
+    Valid,
+    /// It has errors (reported with it); what they concern was removed from the model, and
+    /// the rest is generated, so the domain and every use of the resource compile quietly.
+    Fallback,
+    /// Its shape is unusable (generic, no named fields, not a struct): only a `Resource`
+    /// impl with stub bodies (never run: the crate does not compile) and the companion.
+    Stub,
+}
+
+pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mode) -> TokenStream {
+    let item = item(res);
+    let registry = registry::expand(res, args, original, mode);
+    let generated = if mode == Mode::Stub {
+        // A generic resource cannot be named without its parameters: no impl.
+        let stub = res
+            .item
+            .generics
+            .params
+            .is_empty()
+            .then(|| stub_impl(&res.item.ident, &res.item.generics));
+        quote! {
+            #stub
+            #registry
+        }
+    } else {
+        let names = Names::new(res);
+        let model = model::expand(res, &names);
+        let actions = actions::expand(res, &names);
+        let query = query::expand(res, &names);
+        quote! {
+            #model
+            #actions
+            #query
+            #registry
+        }
+    };
+    let generated = super::fallback::with_cfg(&res.cfg, generated);
     quote! {
         #item
-        #errors
-        #registry
+        #generated
+    }
+}
+
+/// The user's struct, deriving `Clone` if it does not: every record is cloned in and out of
+/// its data layer, and without it each use of the resource would report it again.
+fn item(res: &Resource) -> TokenStream {
+    let item = &res.item;
+    if res.derives_clone {
+        quote!(#item)
+    } else {
+        quote! {
+            #[derive(::std::clone::Clone)]
+            #item
+        }
+    }
+}
+
+/// A `Resource` impl whose types are `()` and whose bodies never run: for a resource whose
+/// shape the macro cannot use, so that the domain listing it and the code using it report
+/// nothing more.
+pub fn stub_impl(ident: &Ident, generics: &syn::Generics) -> TokenStream {
+    let krate = krate();
+    if !generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let name = crate::name::unraw(ident);
+    let value = quote!(#krate::value::Value);
+    let error = quote!(#krate::error::ErrorKind);
+    quote! {
+        #[allow(unused_variables)]
+        impl #impl_generics #krate::resource::Resource for #ident #ty_generics #where_clause {
+            const NAME: &'static str = #name;
+            const ATTRIBUTES: &'static [#krate::attribute::AttributeInfo] = &[];
+            const PRIMARY_KEY: () = ();
+            const DATA_LAYER_OPTIONS: &'static [(&'static str, &'static str)] = &[];
+            type PrimaryKey = ();
+            type Field = ();
+            type Value = ();
+            type Changes = ();
+            type DataLayer = <#krate::ets::Ets as #krate::data_layer::DataLayerKind>::Layer<Self>;
+            fn primary_key(&self) -> &() { &() }
+            fn primary_key_value(key: &()) {}
+            fn primary_key_of(value: &()) -> ::std::option::Option<&()> { ::std::option::Option::None }
+            fn field_name(field: ()) -> &'static str { #name }
+            fn value_field(value: &()) {}
+            fn value_to_dynamic(value: &()) -> #value { ::std::unreachable!() }
+            fn get(&self, field: ()) {}
+            fn set(&mut self, value: ()) {}
+            fn compare(&self, value: &()) -> ::std::option::Option<::std::cmp::Ordering> { ::std::option::Option::None }
+            fn equals(&self, value: &()) -> bool { false }
+            fn compare_field(&self, other: &Self, field: ()) -> ::std::option::Option<::std::cmp::Ordering> { ::std::option::Option::None }
+            fn is_nil(&self, field: ()) -> bool { false }
+            fn contains(&self, value: &()) -> bool { false }
+            fn to_values(&self) -> ::std::vec::Vec<#value> { ::std::vec::Vec::new() }
+            fn from_values(values: ::std::vec::Vec<#value>) -> ::std::result::Result<Self, #error> { ::std::unreachable!() }
+            fn changes_to_values(changes: &()) -> ::std::vec::Vec<((), #value)> { ::std::vec::Vec::new() }
+            fn eval_atomic(&self, atomic: &#krate::data_layer::Atomic<Self>) -> ::std::result::Result<(), #error> { ::std::result::Result::Ok(()) }
+            fn apply_changes(&mut self, changes: &mut ()) {}
+            fn apply_create_defaults(changes: &mut ()) {}
+            fn apply_update_defaults(changes: &mut ()) {}
+            fn from_changes(changes: &mut ()) -> ::std::result::Result<Self, ::std::vec::Vec<#error>> { ::std::unreachable!() }
+        }
     }
 }

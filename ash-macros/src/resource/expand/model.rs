@@ -1,9 +1,9 @@
 //! The `Resource` impl and the typed `Field`, `Value` and `Changes` types.
 
-use super::{krate, pascal, Names};
+use super::{krate, Names};
 use crate::resource::ast::{Resource, Timestamp};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 pub fn expand(res: &Resource, names: &Names) -> TokenStream {
@@ -15,16 +15,13 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         value,
         changes,
     } = names;
-    let name = ident.to_string();
+    let name = crate::name::unraw(ident);
 
     let attrs = &res.attributes;
     let idents: Vec<_> = attrs.iter().map(|a| &a.ident).collect();
     let tys: Vec<_> = attrs.iter().map(|a| &a.ty).collect();
-    let variants: Vec<_> = attrs
-        .iter()
-        .map(|a| format_ident!("{}", pascal(&a.ident.to_string()), span = a.ident.span()))
-        .collect();
-    let strs: Vec<String> = attrs.iter().map(|a| a.ident.to_string()).collect();
+    let variants: Vec<_> = attrs.iter().map(|a| &a.variant).collect();
+    let strs: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
     // `<T as AttributeValue>` spanned at the field's type: an unsupported type is reported
     // once, at the field.
     let as_attr: Vec<TokenStream> = attrs
@@ -35,15 +32,56 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         })
         .collect();
 
-    let Some(pk) = res.primary_key() else {
+    let Some(first) = attrs.first() else {
         return TokenStream::new();
     };
-    let pk_ident = &pk.ident;
-    let pk_ty = &pk.ty;
-    let pk_variant = format_ident!("{}", pascal(&pk_ident.to_string()));
+    // Without a primary key (an error reported already), `()` stands in for it so that
+    // everything else still compiles and adds no error.
+    let (pk_ty, pk_variant, pk_fns) = match res.primary_key() {
+        Some(pk) => {
+            let pk_ident = &pk.ident;
+            let pk_ty = &pk.ty;
+            let pk_variant = &pk.variant;
+            let fns = quote! {
+                #[inline]
+                fn primary_key(&self) -> &#pk_ty {
+                    &self.#pk_ident
+                }
+
+                #[inline]
+                fn primary_key_value(key: &#pk_ty) -> #value {
+                    #value::#pk_variant(::std::clone::Clone::clone(key))
+                }
+
+                #[inline]
+                fn primary_key_of(value: &#value) -> ::std::option::Option<&#pk_ty> {
+                    #[allow(unreachable_patterns)]
+                    match value {
+                        #value::#pk_variant(key) => ::std::option::Option::Some(key),
+                        _ => ::std::option::Option::None,
+                    }
+                }
+            };
+            (quote!(#pk_ty), pk_variant, fns)
+        }
+        None => {
+            let fns = quote! {
+                fn primary_key(&self) -> &() {
+                    &()
+                }
+                fn primary_key_value(_: &()) -> #value {
+                    ::std::unreachable!()
+                }
+                fn primary_key_of(_: &#value) -> ::std::option::Option<&()> {
+                    ::std::option::Option::None
+                }
+            };
+            (quote!(()), &first.variant, fns)
+        }
+    };
 
     let infos = attrs.iter().map(|a| {
-        let n = a.ident.to_string();
+        let n = &a.name;
         let primary_key = a.primary_key.is_some();
         let allow_nil = a.nilable;
         let writable = a.writable;
@@ -59,15 +97,16 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
     });
 
     let counters = counter_fields(res);
-    let atomic_arms = counters.iter().map(|(attr_ident, lock_span)| {
-        let variant = format_ident!("{}", pascal(&attr_ident.to_string()));
-        let n = attr_ident.to_string();
+    let atomic_arms = counters.iter().filter_map(|(attr_ident, lock_span)| {
+        let attr = res.attribute(attr_ident)?;
+        let variant = &attr.variant;
+        let n = &attr.name;
         // Spanned at the `optimistic_lock(version)` token: a non-integer version is
         // reported there, once.
         let add = quote_spanned! {*lock_span=>
             #krate::attribute::Counter::checked_add_i64(self.#attr_ident, by)
         };
-        quote! {
+        Some(quote! {
             (#field::#variant, #krate::data_layer::AtomicExpr::Add(by)) => {
                 match #add {
                     ::std::option::Option::Some(v) => ::std::result::Result::Ok(#value::#variant(v)),
@@ -80,7 +119,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                     ),
                 }
             }
-        }
+        })
     });
 
     let create_defaults = attrs.iter().filter_map(|a| {
@@ -122,7 +161,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         .map(|i| quote::format_ident!("__ash_required_{}", i))
         .collect();
     let required_checks = required.iter().zip(&required_vars).map(|(a, var)| {
-        let n = a.ident.to_string();
+        let n = &a.name;
         quote! {
             if #var.is_none() {
                 __ash_missing.push(#krate::error::ErrorKind::Required(#krate::error::Required {
@@ -151,7 +190,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         .iter()
         .flat_map(|dl| dl.options.iter())
         .map(|(k, v)| {
-            let k = k.to_string();
+            let k = crate::name::unraw(k);
             quote!((#k, #v))
         });
     let count = attrs.len();
@@ -195,24 +234,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             type Changes = #changes;
             type DataLayer = <#data_layer as #krate::data_layer::DataLayerKind>::Layer<Self>;
 
-            #[inline]
-            fn primary_key(&self) -> &#pk_ty {
-                &self.#pk_ident
-            }
-
-            #[inline]
-            fn primary_key_value(key: &#pk_ty) -> #value {
-                #value::#pk_variant(::std::clone::Clone::clone(key))
-            }
-
-            #[inline]
-            fn primary_key_of(value: &#value) -> ::std::option::Option<&#pk_ty> {
-                #[allow(unreachable_patterns)]
-                match value {
-                    #value::#pk_variant(key) => ::std::option::Option::Some(key),
-                    _ => ::std::option::Option::None,
-                }
-            }
+            #pk_fns
 
             fn field_name(field: #field) -> &'static str {
                 match field { #( #field::#variants => #strs, )* }
@@ -383,7 +405,10 @@ fn counter_fields(res: &Resource) -> Vec<(syn::Ident, proc_macro2::Span)> {
         if let ChangeKind::OptimisticLock { attribute } | ChangeKind::Increment { attribute, .. } =
             &change.change
         {
-            if !out.iter().any(|(i, _)| i == attribute) {
+            if !out
+                .iter()
+                .any(|(i, _)| crate::name::unraw(i) == crate::name::unraw(attribute))
+            {
                 out.push((attribute.clone(), attribute.span()));
             }
         }

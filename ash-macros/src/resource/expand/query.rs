@@ -1,19 +1,18 @@
 //! Typed attribute handles for queries: `Address::STATE.eq("FL")`.
 
-use super::{krate, pascal, Names};
+use super::{krate, Names};
 use crate::resource::ast::Resource;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 pub fn expand(res: &Resource, names: &Names) -> TokenStream {
     let krate = krate();
     let ident = res.ident();
     let Names { field, value, .. } = names;
     let consts = res.attributes.iter().map(|a| {
-        let name = &a.ident;
-        let konst = format_ident!("{}", name.to_string().to_uppercase(), span = name.span());
-        let variant = format_ident!("{}", pascal(&name.to_string()));
-        let doc = format!("The `{name}` attribute, for filters and sorts.");
+        let konst = &a.konst;
+        let variant = &a.variant;
+        let doc = format!("The `{}` attribute, for filters and sorts.", a.name);
         // A nilable attribute's handle takes the inner type; nil is `is_nil()`.
         match option_inner(&a.ty).filter(|_| a.nilable) {
             Some(inner) => quote! {

@@ -15,21 +15,23 @@ pub fn getter(res: &Resource, action: Option<&Action>, name: &Ident) -> TokenStr
     match res.resolve(action, name) {
         Some(Target::Argument(arg)) => {
             let ty = &arg.ty;
-            let input = action.map(|a| super::input_ident(res, &a.name));
+            let field = &arg.ident;
+            let input = action.map(|a| &a.input);
             quote! {{
                 fn get<'c, 'a>(changeset: &'c #krate::changeset::Changeset<'a, #ident>) -> ::std::option::Option<&'c #ty> {
-                    changeset.arguments::<#input>().and_then(|input| input.#name.as_ref())
+                    changeset.arguments::<#input>().and_then(|input| input.#field.as_ref())
                 }
                 get
             }}
         }
         Some(Target::Attribute(attr)) => {
             let ty = &attr.ty;
+            let field = &attr.ident;
             quote! {{
                 fn get<'c, 'a>(changeset: &'c #krate::changeset::Changeset<'a, #ident>) -> ::std::option::Option<&'c #ty> {
-                    match &changeset.changes().#name {
+                    match &changeset.changes().#field {
                         ::std::option::Option::Some(value) => ::std::option::Option::Some(value),
-                        ::std::option::Option::None => changeset.data().map(|record| &record.#name),
+                        ::std::option::Option::None => changeset.data().map(|record| &record.#field),
                     }
                 }
                 get
@@ -52,7 +54,7 @@ fn target(
         Target::Argument(_) => quote!(#krate::error::InputType::Argument),
         Target::Attribute(_) => quote!(#krate::error::InputType::Attribute),
     };
-    let field = name.to_string();
+    let field = crate::name::unraw(name);
     let get = getter(res, action, name);
     let message = match message {
         Some(m) => quote!(::std::option::Option::Some(#m)),
@@ -74,7 +76,7 @@ fn target(
 /// A `static` holding `expr` converted into `ty`, built once: builtin parameters cost
 /// nothing per call.
 fn once(ty: &TokenStream, expr: &syn::Expr) -> TokenStream {
-    let value = quote_spanned!(expr.span()=> <#ty as ::std::convert::From<_>>::from(#expr));
+    let value = super::convert(ty, quote!(#expr), expr.span());
     quote! {{
         static VALUE: ::std::sync::LazyLock<#ty> = ::std::sync::LazyLock::new(|| #value);
         &*VALUE
@@ -115,7 +117,7 @@ pub fn validation(
             let (target, ty) = target(res, action, field, message)?;
             let values = quote_spanned! {values.span()=>
                 ::std::iter::IntoIterator::into_iter(#values)
-                    .map(<#ty as ::std::convert::From<_>>::from)
+                    .map(|value| -> #ty { ::std::convert::Into::into(value) })
                     .collect::<::std::vec::Vec<#ty>>()
             };
             quote! {
@@ -168,7 +170,8 @@ pub fn validation(
             let attr = res.attribute(field)?;
             let ty = &attr.ty;
             let ident = res.ident();
-            let name = field.to_string();
+            let name = &attr.name;
+            let field = &attr.ident;
             let message = match message {
                 Some(m) => quote!(::std::option::Option::Some(#m)),
                 None => quote!(::std::option::Option::None),

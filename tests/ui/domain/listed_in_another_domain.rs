@@ -1,6 +1,8 @@
 use ash_rs::prelude::*;
 
-#[resource()]
+// A resource that names its domain belongs to it: no other domain may list it. (A
+// resource that names no domain may be listed in any domain, in any crate.)
+#[resource(domain = Other)]
 #[actions(
     defaults(read, create = [state]),
     update(update, accept = [state], change = optimistic_lock(version)),
@@ -13,6 +15,10 @@ pub struct Address {
     pub version: i64,
     pub state: String,
 }
+
+#[domain]
+#[resources(Address)]
+pub struct Other;
 
 #[domain]
 #[resources(Address)]
