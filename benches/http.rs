@@ -7,7 +7,7 @@
 //! several rounds; the report gives each round's ratio and the median. Requests per second
 //! move with the machine's load, so only the ratios are worth quoting.
 //!
-//! `cargo bench --features http --bench http`; `ASH_HTTP_BENCH_ROUNDS`,
+//! `cargo bench --bench http`; `ASH_HTTP_BENCH_ROUNDS`,
 //! `ASH_HTTP_BENCH_REQUESTS` and `ASH_HTTP_BENCH_CLIENTS` change the shape.
 
 #[path = "../examples/http_api.rs"]

@@ -23,11 +23,11 @@ export ASH_BENCH_REPORT="$REPORT"
 
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 echo "== building" >&2
-cargo build --release --benches --all-features --example profile_seed 2>"$LOGS/build.log"
+{ cargo build --release -p ash-rs-benches --benches && cargo build --release --example profile_seed; } 2>"$LOGS/build.log"
 
 run_bench() { # name, log
     echo "== cargo bench --bench $1" >&2
-    cargo bench --bench "$1" >"$2" 2>&1 || {
+    cargo bench -p ash-rs-benches --bench "$1" >"$2" 2>&1 || {
         echo "cargo bench --bench $1 failed; see $2" >&2
         tail -20 "$2" >&2
         exit 1
@@ -188,15 +188,15 @@ section() { # title, log, awk start pattern
         echo
     } >>"$REPORT"
 }
-echo "== cargo bench --features http --bench http" >&2
-if cargo bench --features http --bench http >"$LOGS/http.log" 2>&1; then
-    section "HTTP requests per second (\`cargo bench --features http --bench http\`)" "$LOGS/http.log" "^HTTP,"
+echo "== cargo bench --bench http" >&2
+if cargo bench -p ash-rs-benches --bench http >"$LOGS/http.log" 2>&1; then
+    section "HTTP requests per second (\`cargo bench --bench http\`)" "$LOGS/http.log" "^HTTP,"
 else
     echo "the HTTP bench failed; see $LOGS/http.log" >&2
 fi
 for bench in postgres pg_throughput; do
     echo "== cargo bench --bench $bench" >&2
-    if cargo bench --bench "$bench" >"$LOGS/$bench.log" 2>&1; then
+    if cargo bench -p ash-rs-benches --bench "$bench" >"$LOGS/$bench.log" 2>&1; then
         if grep -q "^skipping" "$LOGS/$bench.log"; then
             echo "($bench skipped: no PostgreSQL server)" >&2
             continue
@@ -233,15 +233,15 @@ The build measured is the working tree at the time of the run (see "commit" belo
 ```sh
 scripts/bench.sh                      # runs all of the below (the seed bench 3 times,
                                       #   SEED_RUNS=n to change) and rewrites this file
-cargo bench --bench seed              # code interface: create, update, get, contention,
+cargo bench -p ash-rs-benches --bench seed              # code interface: create, update, get, contention,
                                       #   update_validated (issue 3), get_via_read (issue 4)
-cargo bench --bench queries           # filtered read over 100,000 records
-cargo bench --bench contention        # 2/4/8 threads on 1 and 1,000 records (issue 7)
-cargo bench --bench memory            # bytes per stored record, counting allocator
-cargo bench --bench scaling           # 1,000 to 1,000,000 stored records
-cargo bench --features http --bench http   # HTTP GET/PATCH vs a hand-written axum handler
-cargo bench --bench postgres          # PostgreSQL, one task, vs hand-written tokio-postgres
-cargo bench --bench pg_throughput     # PostgreSQL, 16 tasks, random and hot records
+cargo bench -p ash-rs-benches --bench queries           # filtered read over 100,000 records
+cargo bench -p ash-rs-benches --bench contention        # 2/4/8 threads on 1 and 1,000 records (issue 7)
+cargo bench -p ash-rs-benches --bench memory            # bytes per stored record, counting allocator
+cargo bench -p ash-rs-benches --bench scaling           # 1,000 to 1,000,000 stored records
+cargo bench -p ash-rs-benches --bench http  # HTTP GET/PATCH vs a hand-written axum handler
+cargo bench -p ash-rs-benches --bench postgres          # PostgreSQL, one task, vs hand-written tokio-postgres
+cargo bench -p ash-rs-benches --bench pg_throughput     # PostgreSQL, 16 tasks, random and hot records
 cargo build --release --example profile_seed
 valgrind --tool=callgrind target/release/examples/profile_seed update ash 100000
 ```

@@ -89,7 +89,8 @@ pub mod ets {
 /// let domain = Domain::connect(&pool).await?;
 /// ```
 ///
-/// Enabled by the default feature `postgres`. See the `ash-rs-postgres` crate for the
+/// Enabled by the feature `postgres` (`ash-rs = { ..., features = ["postgres"] }`). See the
+/// `ash-rs-postgres` crate for the
 /// details.
 #[cfg(feature = "postgres")]
 pub mod postgres {

@@ -1,4 +1,4 @@
-//! The JSON service of `examples/http_api.rs`, driven over real HTTP with reqwest, on ETS
+//! The JSON service of `examples/http_api.rs`, driven over real HTTP with hyper's client, on ETS
 //! and on PostgreSQL: the whole flow with exact statuses, headers and bodies; bad input
 //! (always a JSON 4xx, never a panic, nothing written); 64 clients incrementing one record
 //! through If-Match with no update lost; a client stalling mid-body holding up nobody.
@@ -10,6 +10,14 @@ mod http_api;
 #[cfg(feature = "postgres")]
 mod pg_support;
 
+use ash_rs::http::axum::body::Bytes;
+use ash_rs::http::axum::http::{Method, Request};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+
+/// The HTTP/1.1 client of the tests: hyper's, with pooled keep-alive connections.
+type Client = HyperClient<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 use ash_rs::http::axum::{self, Extension, Router};
 use ash_rs::http::{ErrorBody, JsonConfig};
 use serde_json::{json, Value};
@@ -29,7 +37,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 struct Server {
     addr: std::net::SocketAddr,
     base: String,
-    client: reqwest::Client,
+    client: Client,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -47,11 +55,7 @@ async fn serve(app: Router) -> Server {
     let task = tokio::spawn(async move {
         axum::serve(listener, app).await.expect("serve");
     });
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .expect("a client");
+    let client = HyperClient::builder(TokioExecutor::new()).build_http();
     Server {
         addr,
         base: format!("http://{addr}"),
@@ -113,21 +117,29 @@ impl Reply {
 impl Server {
     async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         if_match: Option<&str>,
         body: Option<Vec<u8>>,
     ) -> Reply {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
         if let Some(tag) = if_match {
             request = request.header("if-match", tag);
         }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        let response = request.send().await.expect("a response");
+        let body = match body {
+            Some(body) => {
+                request = request.header("content-type", "application/json");
+                Full::new(Bytes::from(body))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let request = request.body(body).expect("a request");
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request))
+            .await
+            .expect("a response in time")
+            .expect("a response");
         let header = |name: &str| {
             response
                 .headers()
@@ -137,7 +149,12 @@ impl Server {
         let (etag, content_type, location) =
             (header("etag"), header("content-type"), header("location"));
         let status = response.status().as_u16();
-        let body = response.bytes().await.expect("the body").to_vec();
+        let body = tokio::time::timeout(REQUEST_TIMEOUT, response.into_body().collect())
+            .await
+            .expect("the body in time")
+            .expect("the body")
+            .to_bytes()
+            .to_vec();
         Reply {
             status,
             etag,
@@ -148,22 +165,17 @@ impl Server {
     }
 
     async fn post(&self, path: &str, body: &str) -> Reply {
-        self.send(
-            reqwest::Method::POST,
-            path,
-            None,
-            Some(body.as_bytes().to_vec()),
-        )
-        .await
+        self.send(Method::POST, path, None, Some(body.as_bytes().to_vec()))
+            .await
     }
 
     async fn get(&self, path: &str) -> Reply {
-        self.send(reqwest::Method::GET, path, None, None).await
+        self.send(Method::GET, path, None, None).await
     }
 
     async fn patch(&self, path: &str, if_match: Option<&str>, body: &str) -> Reply {
         self.send(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             path,
             if_match,
             Some(body.as_bytes().to_vec()),
@@ -172,8 +184,7 @@ impl Server {
     }
 
     async fn delete(&self, path: &str, if_match: Option<&str>) -> Reply {
-        self.send(reqwest::Method::DELETE, path, if_match, None)
-            .await
+        self.send(Method::DELETE, path, if_match, None).await
     }
 
     /// Creates an address and returns its path and id.
@@ -574,9 +585,7 @@ async fn bad_input(layer: impl Layer) {
         ),
     ];
     for (what, body, status, code, field) in cases {
-        let reply = server
-            .send(reqwest::Method::PATCH, &path, tag, Some(body))
-            .await;
+        let reply = server.send(Method::PATCH, &path, tag, Some(body)).await;
         let error = reply.error(status);
         assert_eq!(error.errors[0].code, code, "{what}: {error:?}");
         assert_eq!(error.errors[0].status, status.to_string(), "{what}");
@@ -595,9 +604,7 @@ async fn bad_input(layer: impl Layer) {
     // Exactly the limit is accepted.
     let mut at_limit = br#"{"county":"Limit"}"#.to_vec();
     at_limit.resize(64 * 1024, b' ');
-    let reply = server
-        .send(reqwest::Method::PATCH, &path, tag, Some(at_limit))
-        .await;
+    let reply = server.send(Method::PATCH, &path, tag, Some(at_limit)).await;
     assert_eq!(
         reply.status,
         200,
@@ -694,7 +701,7 @@ async fn bad_input(layer: impl Layer) {
     assert_eq!(server.get("/nowhere").await.code(404), "no_such_route");
     assert_eq!(
         server
-            .send(reqwest::Method::PUT, &path, None, Some(b"{}".to_vec()))
+            .send(Method::PUT, &path, None, Some(b"{}".to_vec()))
             .await
             .code(405),
         "method_not_allowed"
