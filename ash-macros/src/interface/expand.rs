@@ -389,10 +389,10 @@ fn key_filters(res: &Resource, path: &Path, keys: &[Ident]) -> Vec<TokenStream> 
     let krate = quote!(::ash_rs);
     keys.iter()
         .filter_map(|k| {
-            let key = attribute_key(res, k)?;
+            let variant = &res.attribute(k)?.variant;
             Some(quote! {
-                #krate::filter::Filter::eq(
-                    <#path as #krate::__private::HasAttribute<#key>>::value(::std::convert::Into::into(#k)),
+                #krate::filter::Filter::<#path>::eq(
+                    <#path as #krate::resource::Resource>::Value::#variant(::std::convert::Into::into(#k)),
                 )
             })
         })

@@ -10,6 +10,8 @@ mod ast;
 mod check;
 mod expand;
 
+pub use expand::portable;
+
 use crate::ctxt::Ctxt;
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::quote;

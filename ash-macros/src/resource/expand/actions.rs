@@ -257,16 +257,11 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
                         self.#arg_idents = ::std::option::Option::Some(#krate::input::decode_argument(#arg_strs, value)?);
                         ::std::result::Result::Ok(())
                     } )*
-                    other => ::std::result::Result::Err(#krate::error::ErrorKind::NoSuchInput(
-                        #krate::error::NoSuchInput {
-                            resource: <#ident as #krate::resource::Resource>::NAME,
-                            action: ::std::string::String::from(#action_name),
-                            input: ::std::string::String::from(other),
-                            inputs: <Self as #krate::action::Action>::INPUTS
-                                .iter()
-                                .map(|s| ::std::string::String::from(*s))
-                                .collect(),
-                        },
+                    other => ::std::result::Result::Err(#krate::__private::no_such_input(
+                        <#ident as #krate::resource::Resource>::NAME,
+                        #action_name,
+                        other,
+                        <Self as #krate::action::Action>::INPUTS,
                     )),
                 }
             }

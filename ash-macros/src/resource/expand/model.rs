@@ -164,11 +164,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         let n = &a.name;
         quote! {
             if #var.is_none() {
-                __ash_missing.push(#krate::error::ErrorKind::Required(#krate::error::Required {
-                    field: ::std::string::String::from(#n),
-                    r#type: #krate::error::InputType::Attribute,
-                    resource: #name,
-                }));
+                __ash_missing.push(#krate::__private::required_attribute(#n, #name));
             }
         }
     });
@@ -307,22 +303,17 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                     ::std::result::Result::Ok(v) => v,
                     ::std::result::Result::Err(v) => {
                         let v: ::std::vec::Vec<#krate::value::Value> = v;
-                        return ::std::result::Result::Err(#krate::error::ErrorKind::Framework(
-                            #krate::error::FrameworkError {
-                                message: ::std::format!("{} has {} attributes, got {} values", #name, #count, v.len()),
-                            },
-                        ));
+                        return ::std::result::Result::Err(#krate::__private::wrong_value_count(#name, #count, v.len()));
                     }
                 };
                 let [ #( #idents ),* ] = values;
                 ::std::result::Result::Ok(#ident {
-                    #( #idents: #as_attr::from_value(#idents).map_err(|message| {
-                        #krate::error::ErrorKind::InvalidAttribute(#krate::error::InvalidAttribute {
-                            field: ::std::string::String::from(#strs),
-                            message,
-                            value: ::std::option::Option::None,
-                        })
-                    })?, )*
+                    #( #idents: match #as_attr::from_value(#idents) {
+                        ::std::result::Result::Ok(v) => v,
+                        ::std::result::Result::Err(message) => {
+                            return ::std::result::Result::Err(#krate::__private::invalid_attribute(#strs, message));
+                        }
+                    }, )*
                 })
             }
 

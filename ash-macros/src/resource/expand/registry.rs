@@ -31,28 +31,33 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
             #companion
         };
     }
-    let value = format_ident!("{}Value", ident);
-    let attributes = res.attributes.iter().enumerate().map(|(i, a)| {
-        let key = key(i);
-        let ty = &a.ty;
-        let variant = &a.variant;
-        quote! {
-            impl #krate::__private::HasAttribute<#key> for #ident {
-                type Type = #ty;
-                #[inline]
-                fn value(value: #ty) -> #value {
-                    #value::#variant(value)
+    // Only for what the code interface cannot name as written (see `portable`): it names
+    // every other type directly, and reaches values through `<R as Resource>::Value`.
+    let no_crate = TokenStream::new();
+    let is_portable = |ty: &syn::Type| crate::interface::portable(ty, &no_crate).is_some();
+    let attributes = res
+        .attributes
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !is_portable(&a.ty))
+        .map(|(i, a)| {
+            let key = key(i);
+            let ty = &a.ty;
+            quote! {
+                impl #krate::__private::HasAttribute<#key> for #ident {
+                    type Type = #ty;
                 }
             }
-        }
-    });
+        });
     let actions = res.actions.iter().enumerate().map(|(i, a)| {
         let action_key = key(i);
         let input = &a.input;
+        // Accepted attributes are named through `HasAttribute`; only arguments need these.
         let inputs = a
             .inputs(res)
             .into_iter()
             .enumerate()
+            .filter(|(_, (ident, _, ty))| !a.accepts(ident) && !is_portable(ty))
             .map(|(j, (_, _, ty))| {
                 let key = key(j);
                 quote! {
