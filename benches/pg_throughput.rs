@@ -32,7 +32,8 @@
 //! SQL ash sends. Then: ash's update statement as the server saw it, the cost of a
 //! checkout and of a statement-cache hit next to one round trip, and the number of
 //! statements prepared. `ASH_PG_BENCH_PROFILE=<side>[-hot]` (ash, hand, pool,
-//! pool-ash-sql, ash-sql) runs one side only, for a profiler.
+//! pool-ash-sql, ash-sql) runs one side only, for a profiler (`ASH_PG_BENCH_WARMUP=0`:
+//! without the warm-up).
 //!
 //! `cargo bench --bench pg_throughput` runs it in full (about 70 s on 2 cores); without
 //! `--bench` (as under `cargo test --benches`) it runs one short round without diagnostics.
@@ -286,14 +287,10 @@ impl Sql {
                  WHERE \"id\" = $1 AND \"version\" = $2 RETURNING {columns}"
             ),
             // $1 key, $2 county, $3 the lock's increment, $4 its overflow bound, $5 the
-            // version read (see `update_in` and `guarded` in ash-postgres/src/table.rs).
+            // version read (see `update_in` in ash-postgres/src/table.rs).
             ash_update: format!(
-                "WITH \"__ash_stored\" AS (SELECT {columns} FROM {table} WHERE \"id\" = $1), \
-                 \"__ash_written\" AS (UPDATE {table} SET \"county\" = $2, \"version\" = \"version\" + $3 \
-                 WHERE \"id\" = $1 AND \"version\" = $5 AND \"version\" <= $4 RETURNING {columns}) \
-                 SELECT TRUE, {columns} FROM \"__ash_written\" \
-                 UNION ALL SELECT FALSE, {columns} FROM \"__ash_stored\" \
-                 WHERE NOT EXISTS (SELECT 1 FROM \"__ash_written\")"
+                "UPDATE {table} SET \"county\" = $2, \"version\" = \"version\" + $3 \
+                 WHERE \"id\" = $1 AND \"version\" = $5 AND \"version\" <= $4 RETURNING {columns}"
             ),
             table,
         }
@@ -399,10 +396,7 @@ async fn hand_task(
                     )
                     .await
                     .expect("hand (ash SQL): update");
-                match rows.first() {
-                    Some(row) if row.get::<_, bool>(0) => Some(hand_row(row, 1)),
-                    _ => None,
-                }
+                rows.first().map(|row| hand_row(row, 0))
             } else {
                 conn.client
                     .query_opt(&conn.update, &[&record.id, &record.version, &county])
@@ -463,10 +457,7 @@ async fn pool_task(
                         )
                         .await
                         .expect("pool (ash SQL): update");
-                    match rows.first() {
-                        Some(row) if row.get::<_, bool>(0) => Some(hand_row(row, 1)),
-                        _ => None,
-                    }
+                    rows.first().map(|row| hand_row(row, 0))
                 } else {
                     c.query_opt(&sql.update, &[&record.id, &record.version, &county])
                         .await
@@ -948,7 +939,11 @@ async fn bench_main(settings: Settings) {
             "ash-sql" => Side::HandAshSql,
             _ => Side::Hand,
         };
-        bench.run(side, scenario, settings.warm_up).await;
+        // `ASH_PG_BENCH_WARMUP=0` skips the warm-up, so that a profile's totals divide
+        // by the increments reported.
+        if std::env::var("ASH_PG_BENCH_WARMUP").as_deref() != Ok("0") {
+            bench.run(side, scenario, settings.warm_up).await;
+        }
         println!("  profiling {} {} from now", side.label(), scenario.name());
         let result = bench.run(side, scenario, settings.run).await;
         println!(

@@ -234,10 +234,10 @@ async fn assert_no_backend_in_a_transaction(app: &str) {
 }
 
 // ---------------------------------------------------------------------------------------
-// One statement per action.
+// One statement per action; a refused write reads the stored row to say why.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_action_is_exactly_one_statement() {
+async fn every_action_is_one_statement_and_a_refusal_two() {
     let Some((bank, _db)) = setup().await else {
         return;
     };
@@ -267,7 +267,11 @@ async fn every_action_is_exactly_one_statement() {
         .await
         .unwrap_err()
         .is_stale());
-    assert_eq!(count() - before, 1, "a refused update, with its reason");
+    assert_eq!(
+        count() - before,
+        2,
+        "a refused update: the write, then a read of the stored row for its reason"
+    );
     let before = count();
     assert_eq!(bank.get_account(account.id).await.unwrap(), account);
     assert_eq!(count() - before, 1, "get");
@@ -285,7 +289,11 @@ async fn every_action_is_exactly_one_statement() {
     assert_eq!(count() - before, 1, "destroy");
     let before = count();
     assert!(bank.close_account(&account).await.unwrap_err().is_stale());
-    assert_eq!(count() - before, 1, "a refused destroy");
+    assert_eq!(
+        count() - before,
+        1,
+        "a refused destroy without a lock: the row is gone"
+    );
     // Inside a transaction too (BEGIN and COMMIT are not counted).
     let tx = bank.begin().await.unwrap();
     let before = count();

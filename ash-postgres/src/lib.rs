@@ -28,7 +28,8 @@
 //! }
 //! ```
 //!
-//! Every action is **one statement**: create is an `INSERT ... RETURNING`, update an
+//! Every action is **one statement** (a refused write adds a read of the stored row, to
+//! say why): create is an `INSERT ... RETURNING`, update an
 //! `UPDATE ... SET ..., "version" = "version" + $n WHERE "id" = $1 AND "version" = $2
 //! RETURNING ...`, destroy a `DELETE ... RETURNING`, get a `SELECT ... WHERE "id" = $1`,
 //! and a read renders the query's filter, sort, limit and offset as SQL. The optimistic

@@ -29,7 +29,7 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 /// One connection as the pool keeps it: the client and its prepared statements.
 pub(crate) struct PgClient {
     pub(crate) client: tokio_postgres::Client,
-    statements: HashMap<String, Statement>,
+    statements: HashMap<String, Statement, foldhash::fast::RandomState>,
     /// Lost its server: never handed out again.
     pub(crate) broken: bool,
     /// The pool's loss count when this connection was last known to be alive.
@@ -46,7 +46,10 @@ impl PgClient {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(sql).await?;
+        // Boxed: preparing is a large future, needed once per statement and connection;
+        // inline, every action's future (hence every allocation and move of it) would
+        // carry its size.
+        let statement = Box::pin(self.client.prepare(sql)).await?;
         if self.statements.len() >= STATEMENT_CACHE_LIMIT {
             self.statements.clear();
         }
@@ -86,13 +89,59 @@ pub(crate) struct Manager {
     /// Bumped whenever a connection is found dead: see `recycle`.
     losses: Arc<AtomicU64>,
     handle: Handle,
+    /// How long a ping of a connection suspected dead may take.
+    timeout: Duration,
 }
 
 impl managed::Manager for Manager {
-    type Type = PgClient;
+    // Boxed: deadpool moves its objects through every checkout's future (several copies
+    // of it live in that future's state); a pointer is cheaper to move than the client.
+    type Type = Box<PgClient>;
     type Error = tokio_postgres::Error;
 
-    async fn create(&self) -> Result<PgClient, tokio_postgres::Error> {
+    async fn create(&self) -> Result<Box<PgClient>, tokio_postgres::Error> {
+        // Boxed for the same reason as a statement's preparation: connecting is rare and
+        // its future is large; every checkout's future would otherwise hold it inline.
+        Box::pin(self.connect()).await
+    }
+
+    /// A connection that lost its server is dropped. Once a dead connection was found (a
+    /// killed backend, a restarted server), every idle connection opened before is pinged
+    /// before its next use and replaced if it is dead too, so one failure does not become
+    /// one per pooled connection. Otherwise a checkout costs no round trip.
+    async fn recycle(
+        &self,
+        conn: &mut Box<PgClient>,
+        _metrics: &Metrics,
+    ) -> RecycleResult<tokio_postgres::Error> {
+        if conn.broken || conn.client.is_closed() {
+            return Err(RecycleError::message("the connection is closed"));
+        }
+        let losses = self.losses.load(Ordering::Relaxed);
+        if conn.checked != losses {
+            conn.checked = losses;
+            // Timed here, not by the pool: a pool-wide recycle timeout would arm a timer
+            // on every checkout for a ping that is rare.
+            match tokio::time::timeout(self.timeout, Box::pin(conn.client.simple_query(""))).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    conn.broken = true;
+                    return Err(RecycleError::Backend(e));
+                }
+                Err(_) => {
+                    conn.broken = true;
+                    return Err(RecycleError::message(
+                        "the connection did not answer a ping in time",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Manager {
+    async fn connect(&self) -> Result<Box<PgClient>, tokio_postgres::Error> {
         let (client, connection) = self.config.connect(NoTls).await?;
         // The connection's I/O is a task of the pool's runtime, so the client keeps
         // working when it is used from another thread (`block_on`) while that runtime
@@ -103,36 +152,13 @@ impl managed::Manager for Manager {
         if !self.setup.is_empty() {
             client.batch_execute(&self.setup).await?;
         }
-        Ok(PgClient {
+        Ok(Box::new(PgClient {
             client,
-            statements: HashMap::new(),
+            statements: HashMap::default(),
             broken: false,
             checked: self.losses.load(Ordering::Relaxed),
             losses: self.losses.clone(),
-        })
-    }
-
-    /// A connection known dead is dropped. Once a dead connection was found (a killed
-    /// backend, a restarted server), every idle connection opened before is pinged
-    /// before its next use and replaced if it is dead too, so one failure does not become
-    /// one per pooled connection. Otherwise a checkout costs no round trip.
-    async fn recycle(
-        &self,
-        conn: &mut PgClient,
-        _metrics: &Metrics,
-    ) -> RecycleResult<tokio_postgres::Error> {
-        if conn.broken || conn.client.is_closed() {
-            return Err(RecycleError::message("the connection is closed"));
-        }
-        let losses = self.losses.load(Ordering::Relaxed);
-        if conn.checked != losses {
-            conn.checked = losses;
-            if let Err(e) = conn.client.simple_query("").await {
-                conn.broken = true;
-                return Err(RecycleError::Backend(e));
-            }
-        }
-        Ok(())
+        }))
     }
 }
 
@@ -247,13 +273,17 @@ impl PoolBuilder {
             setup: setup.join(";\n"),
             losses,
             handle: handle.clone(),
+            timeout: self.connection_timeout,
         };
         let timeout = Some(self.connection_timeout);
         let pool = managed::Pool::builder(manager)
             .max_size(self.max_size)
             .wait_timeout(timeout)
             .create_timeout(timeout)
-            .recycle_timeout(timeout)
+            .recycle_timeout(None)
+            // The connection returned last is handed out first: its socket buffers and
+            // its server backend's caches are warm, and idle ones beyond the load stay idle.
+            .queue_mode(managed::QueueMode::Lifo)
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| framework(format!("PostgreSQL: building the pool: {e}")))?;
@@ -413,7 +443,17 @@ impl Pool {
     /// A connection from the pool, with a typed error.
     pub(crate) async fn checkout(&self) -> Result<Pooled, ErrorKind> {
         let inner = &self.inner;
-        inner.pool.get().await.map_err(|e| {
+        // An idle connection first, without arming the wait timer (deadpool takes a zero
+        // wait as "do not wait"); only when none is free, the timed wait in line.
+        let now = managed::Timeouts {
+            wait: Some(Duration::ZERO),
+            ..inner.pool.timeouts()
+        };
+        let got = match inner.pool.timeout_get(&now).await {
+            Err(PoolError::Timeout(managed::TimeoutType::Wait)) => inner.pool.get().await,
+            got => got,
+        };
+        got.map_err(|e| {
             let detail = match &e {
                 PoolError::Timeout(_) => format!(
                     "no connection within {:?} (all {} in use, or the server is slow to answer)",

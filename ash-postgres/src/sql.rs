@@ -13,15 +13,58 @@ use tokio_postgres::types::ToSql;
 /// `name` as a quoted identifier: `"name"`, with `"` doubled.
 pub fn quote_ident(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 2);
+    push_ident(&mut out, name);
+    out
+}
+
+/// Appends `name` as a quoted identifier (see [`quote_ident`]) without an allocation of
+/// its own: statements are rendered on every call.
+pub(crate) fn push_ident(out: &mut String, name: &str) {
     out.push('"');
-    for c in name.chars() {
-        if c == '"' {
-            out.push('"');
+    if name.contains('"') {
+        for c in name.chars() {
+            if c == '"' {
+                out.push('"');
+            }
+            out.push(c);
         }
-        out.push(c);
+    } else {
+        out.push_str(name);
     }
     out.push('"');
-    out
+}
+
+/// A bound parameter's placeholder, `$n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Placeholder(usize);
+
+impl Placeholder {
+    /// Appends `$n` (no formatting machinery: this runs for every parameter of every
+    /// statement).
+    pub(crate) fn write_to(self, out: &mut String) {
+        out.push('$');
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = self.0;
+        loop {
+            at -= 1;
+            // `n % 10` is a digit.
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &d in &digits[at..] {
+            out.push(char::from(d));
+        }
+    }
+}
+
+impl std::fmt::Display for Placeholder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "${}", self.0)
+    }
 }
 
 /// The parameters of one statement, numbered as they are pushed.
@@ -31,7 +74,7 @@ pub(crate) struct Params(Vec<Param>);
 impl Params {
     /// Binds `value` (written to or compared with `field`) and returns its placeholder.
     /// PostgreSQL text cannot hold NUL: such a value is an `InvalidAttribute` error.
-    pub fn push(&mut self, field: &str, value: Value) -> Result<String, ErrorKind> {
+    pub fn push(&mut self, field: &str, value: Value) -> Result<Placeholder, ErrorKind> {
         if has_nul(&value) {
             return Err(ErrorKind::InvalidAttribute(InvalidAttribute {
                 field: field.to_owned(),
@@ -40,7 +83,7 @@ impl Params {
             }));
         }
         self.0.push(Param(value));
-        Ok(format!("${}", self.0.len()))
+        Ok(Placeholder(self.0.len()))
     }
 
     /// The parameters as the client takes them.
@@ -59,14 +102,12 @@ pub(crate) fn attribute<'a>(
         .ok_or_else(|| crate::pool::framework(format!("no attribute `{field}`")))
 }
 
-/// The column with `COLLATE "C"` for strings, so that ordering is by code point as in
-/// Rust (`String: Ord`) whatever the database's collation.
-fn ordered_column(info: &AttributeInfo) -> String {
-    let column = quote_ident(info.name);
+/// Appends the column with `COLLATE "C"` for strings, so that ordering is by code point
+/// as in Rust (`String: Ord`) whatever the database's collation.
+fn push_ordered_column(out: &mut String, info: &AttributeInfo) {
+    push_ident(out, info.name);
     if info.kind == ValueKind::String {
-        format!("{column} COLLATE \"C\"")
-    } else {
-        column
+        out.push_str(" COLLATE \"C\"");
     }
 }
 
@@ -97,16 +138,20 @@ pub(crate) fn render_filter(
                 out.push_str("FALSE");
                 return Ok(());
             }
-            let column = match op {
-                CmpOp::Eq | CmpOp::NotEq => quote_ident(info.name),
-                _ => ordered_column(info),
-            };
             let p = params.push(field, value.clone())?;
-            let _ = write!(out, "{column} {} {p}", operator(*op));
+            match op {
+                CmpOp::Eq | CmpOp::NotEq => push_ident(out, info.name),
+                _ => push_ordered_column(out, info),
+            }
+            out.push(' ');
+            out.push_str(operator(*op));
+            out.push(' ');
+            p.write_to(out);
         }
         DynFilter::IsNil { field } => {
             let info = attribute(attributes, field)?;
-            let _ = write!(out, "{} IS NULL", quote_ident(info.name));
+            push_ident(out, info.name);
+            out.push_str(" IS NULL");
         }
         DynFilter::In { field, values } => {
             let info = attribute(attributes, field)?;
@@ -115,12 +160,13 @@ pub(crate) fn render_filter(
                 out.push_str("FALSE");
                 return Ok(());
             }
-            let _ = write!(out, "{} IN (", quote_ident(info.name));
+            push_ident(out, info.name);
+            out.push_str(" IN (");
             for (i, value) in values.into_iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&params.push(field, value.clone())?);
+                params.push(field, value.clone())?.write_to(out);
             }
             out.push(')');
         }
@@ -191,9 +237,13 @@ pub(crate) fn render_order(
             SortOrder::Asc => "ASC NULLS LAST",
             SortOrder::Desc => "DESC NULLS FIRST",
         };
-        let _ = write!(out, "{} {direction}, ", ordered_column(info));
+        push_ordered_column(out, info);
+        out.push(' ');
+        out.push_str(direction);
+        out.push_str(", ");
     }
-    let _ = write!(out, "{} ASC", ordered_column(primary_key));
+    push_ordered_column(out, primary_key);
+    out.push_str(" ASC");
 }
 
 #[cfg(test)]

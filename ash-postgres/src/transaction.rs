@@ -418,14 +418,57 @@ pub(crate) enum Lease<'a> {
     Tx(TxLease<'a>),
 }
 
+/// What a data-layer statement does and returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shape {
+    /// It changes data (a write cancelled mid-flight makes the transaction fail at
+    /// commit).
+    pub(crate) write: bool,
+    /// It returns at most one row (by primary key, a count): fetched without collecting
+    /// a stream.
+    pub(crate) one: bool,
+}
+
+impl Shape {
+    pub(crate) const WRITE_ONE: Shape = Shape {
+        write: true,
+        one: true,
+    };
+    pub(crate) const READ_ONE: Shape = Shape {
+        write: false,
+        one: true,
+    };
+    pub(crate) const READ_ALL: Shape = Shape {
+        write: false,
+        one: false,
+    };
+}
+
+/// Runs `statement` as `shape` says.
+async fn run(
+    client: &tokio_postgres::Client,
+    statement: &tokio_postgres::Statement,
+    params: &[&(dyn ToSql + Sync)],
+    shape: Shape,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    if shape.one {
+        Ok(client
+            .query_opt(statement, params)
+            .await?
+            .into_iter()
+            .collect())
+    } else {
+        client.query(statement, params).await
+    }
+}
+
 impl Lease<'_> {
-    /// Runs one prepared (cached) statement. `write`: whether it changes data (a write
-    /// cancelled mid-flight makes the transaction fail at commit).
+    /// Runs one prepared (cached) statement.
     pub(crate) async fn query(
         &mut self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
-        write: bool,
+        shape: Shape,
         counter: &std::sync::atomic::AtomicU64,
     ) -> Result<Result<Vec<Row>, tokio_postgres::Error>, ErrorKind> {
         match self {
@@ -433,7 +476,7 @@ impl Lease<'_> {
                 let result = match conn.prepare_cached(sql).await {
                     Ok(statement) => {
                         counter.fetch_add(1, Ordering::Relaxed);
-                        conn.client.query(&statement, params).await
+                        run(&conn.client, &statement, params, shape).await
                     }
                     Err(e) => Err(e),
                 };
@@ -455,11 +498,11 @@ impl Lease<'_> {
                          ({reason}); roll it back"
                     )));
                 }
-                *writing = write;
+                *writing = shape.write;
                 let result = match conn.prepare_cached(sql).await {
                     Ok(statement) => {
                         counter.fetch_add(1, Ordering::Relaxed);
-                        conn.client.query(&statement, params).await
+                        run(&conn.client, &statement, params, shape).await
                     }
                     Err(e) => Err(e),
                 };
@@ -477,7 +520,9 @@ impl Lease<'_> {
 /// The connection for a statement of `pool` run with `ctx`.
 pub(crate) async fn lease<'c>(ctx: &'c Context, pool: &Pool) -> Result<Lease<'c>, ErrorKind> {
     match PgTransaction::of(ctx, pool) {
-        Some(tx) => Ok(Lease::Tx(tx.lease().await?)),
+        // Boxed: a transaction's lease may roll back a dropped savepoint first, a future
+        // every pooled statement would otherwise carry inline.
+        Some(tx) => Ok(Lease::Tx(Box::pin(tx.lease()).await?)),
         None => Ok(Lease::Pooled(pool.checkout().await?)),
     }
 }
