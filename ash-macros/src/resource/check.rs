@@ -86,6 +86,14 @@ pub fn check_identity_fields(cx: &Ctxt, res: &Resource, identity: &IdentityDef) 
                     identity.name_str
                 ),
             );
+        } else if res.attribute(field).is_some_and(|a| holds_float(&a.ty)) {
+            cx.error_spanned_by(
+                field,
+                format!(
+                    "`{name}` cannot be part of identity `{}`: it holds a float, and identity values are hashed and compared for equality (`Hash + Eq`); use an integer or a string",
+                    identity.name_str
+                ),
+            );
         } else if res.attribute(field).is_none() {
             cx.error_spanned_by(
                 field,
@@ -97,6 +105,28 @@ pub fn check_identity_fields(cx: &Ctxt, res: &Resource, identity: &IdentityDef) 
                 ),
             );
         }
+    }
+}
+
+/// Whether a type is or contains `f32`/`f64` (written so): not `Hash + Eq`. Other such types
+/// are reported by rustc at the attribute's type.
+fn holds_float(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.iter().any(|s| {
+            s.ident == "f32"
+                || s.ident == "f64"
+                || match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|arg| {
+                        matches!(arg, syn::GenericArgument::Type(t) if holds_float(t))
+                    }),
+                    _ => false,
+                }
+        }),
+        syn::Type::Tuple(t) => t.elems.iter().any(holds_float),
+        syn::Type::Array(a) => holds_float(&a.elem),
+        syn::Type::Group(g) => holds_float(&g.elem),
+        syn::Type::Paren(p) => holds_float(&p.elem),
+        _ => false,
     }
 }
 
