@@ -116,9 +116,10 @@ fn holds_float(ty: &syn::Type) -> bool {
             s.ident == "f32"
                 || s.ident == "f64"
                 || match &s.arguments {
-                    syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|arg| {
-                        matches!(arg, syn::GenericArgument::Type(t) if holds_float(t))
-                    }),
+                    syn::PathArguments::AngleBracketed(a) => a
+                        .args
+                        .iter()
+                        .any(|arg| matches!(arg, syn::GenericArgument::Type(t) if holds_float(t))),
                     _ => false,
                 }
         }),
