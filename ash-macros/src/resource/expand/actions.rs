@@ -47,14 +47,14 @@ fn create_impl(res: &Resource, names: &Names, action: &Action) -> TokenStream {
     let mut written: Vec<&syn::Ident> = Vec::new();
     for name in listed {
         if let Some(attr) = res.attribute(name) {
-            if !written.iter().any(|w| *w == &attr.variant) {
+            if !written.contains(&&attr.variant) {
                 written.push(&attr.variant);
             }
         }
     }
     for attr in &res.attributes {
         if attr.timestamp == Some(crate::resource::ast::Timestamp::Update)
-            && !written.iter().any(|w| *w == &attr.variant)
+            && !written.contains(&&attr.variant)
         {
             written.push(&attr.variant);
         }

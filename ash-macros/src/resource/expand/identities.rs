@@ -64,6 +64,8 @@ pub fn items(res: &Resource) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        // Identity names usually share a prefix (`unique_email`, `unique_slug`).
+        #[allow(clippy::enum_variant_names)]
         #vis enum #key {
             #( #variants, )*
         }
