@@ -8,6 +8,9 @@
 //! ```
 //!
 //! Arguments: `create|update|get|update_validated|get_read|read`, `ash|ash_async|hand|table`
+//! (or `identity` as the side, with the operations `create_plain|create_unique|get_pk|
+//! get_identity`: a create of the same record without and with a unique identity, and a
+//! get by primary key against a `get_by_identity` on the identity resource),
 //! (`table` is the criterion benches' `HandTable`, create/update/get only),
 //! and the number of operations. `update_validated` is the locked update with two
 //! validations; `get_read` a get by primary key through the read action and a typed query;
@@ -50,6 +53,7 @@ fn main() {
         return;
     }
     match side {
+        "identity" => identity(op, n),
         "ash" => ash(op, n),
         "ash_async" => block_on(ash_async(op, n)),
         "table" => table(op, n),
@@ -78,6 +82,76 @@ fn table(op: &str, n: usize) {
                 record = table
                     .update(&record, Some(black_box("NC")), Some(black_box("Guilford")))
                     .expect("update");
+            }
+        }
+    }
+}
+
+/// The seed's record with a serial number, without an identity...
+#[resource(domain = Serials)]
+#[actions(defaults(read, create = [state, county, serial]))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plain {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    #[attribute(default = 1)]
+    pub version: i64,
+    pub state: String,
+    pub county: String,
+    pub serial: i64,
+}
+
+/// ... and with the serial number unique.
+#[resource(domain = Serials)]
+#[actions(defaults(read, create = [state, county, serial]))]
+#[identities(identity(unique_serial, [serial]))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unique {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    #[attribute(default = 1)]
+    pub version: i64,
+    pub state: String,
+    pub county: String,
+    pub serial: i64,
+}
+
+#[domain]
+#[resources(
+    Plain(define(create_plain, action = create, args = [state, county, serial])),
+    Unique(
+        define(create_unique, action = create, args = [state, county, serial]),
+        define(get_unique, action = read, get_by = [id]),
+        define(get_unique_by_serial, action = read, get_by_identity = unique_serial),
+    ),
+)]
+pub struct Serials;
+
+/// Identities (issue 13): the cost of a unique index on create and of a lookup through it.
+fn identity(op: &str, n: usize) {
+    let domain = Serials::new();
+    let first = block_on(domain.create_unique("FL", "Pinellas", -1)).expect("create");
+    block_on(domain.create_plain("FL", "Pinellas", -1)).expect("create");
+    for i in 0..n {
+        let serial = i as i64;
+        match op {
+            "create_plain" => {
+                black_box(
+                    block_on(domain.create_plain("FL", "Pinellas", black_box(serial)))
+                        .expect("create"),
+                );
+            }
+            "create_unique" => {
+                black_box(
+                    block_on(domain.create_unique("FL", "Pinellas", black_box(serial)))
+                        .expect("create"),
+                );
+            }
+            "get_pk" => {
+                black_box(block_on(domain.get_unique(black_box(first.id))).expect("get"));
+            }
+            _ => {
+                black_box(block_on(domain.get_unique_by_serial(black_box(-1))).expect("get"));
             }
         }
     }

@@ -152,6 +152,23 @@ irefs() {
     awk -v v="${ASH[get_read]}" -v b="${ASH[get]}" 'BEGIN {
         r = v / b; printf "| get via read action / get_address | %s | %s | %.2fx | 1.2x (issue 4): **%s** |\n", v, b, r, (r <= 1.2 ? "met" : "missed") }'
     echo
+    echo "Identities (issue 13): a create of the seed's record plus a serial number, without and"
+    echo "with a unique identity on the serial (ETS claims it in a unique index atomically"
+    echo "with the write), and a lookup through the identity's index against a get by primary key."
+    echo
+    echo "| comparison | numerator (instr/op) | denominator (instr/op) | ratio | target |"
+    echo "|---|---:|---:|---:|---|"
+    declare -A IDN=()
+    for op in create_plain create_unique get_pk get_identity; do
+        base=$(irefs "$op" identity 0)
+        full=$(irefs "$op" identity "$OPS")
+        IDN[$op]=$(awk -v a="$full" -v b="$base" -v n="$OPS" 'BEGIN { printf "%.1f", (a - b) / n }')
+    done
+    awk -v u="${IDN[create_unique]}" -v p="${IDN[create_plain]}" 'BEGIN {
+        r = u / p; printf "| create with one identity / without | %s | %s | %.2fx | 1.3x: **%s** |\n", u, p, r, (r <= 1.3 ? "met" : "missed") }'
+    awk -v i="${IDN[get_identity]}" -v k="${IDN[get_pk]}" 'BEGIN {
+        r = i / k; printf "| get_by identity / get by primary key | %s | %s | %.2fx | 1.3x: **%s** |\n", i, k, r, (r <= 1.3 ? "met" : "missed") }'
+    echo
     # Where the ash read's instructions go: sorting the matches, evaluating the filter.
     valgrind --tool=callgrind --callgrind-out-file="$LOGS/callgrind-read-ash.out" \
         "$PROFILE" read ash "$READS" >/dev/null 2>&1

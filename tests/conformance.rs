@@ -113,6 +113,7 @@ macro_rules! conformance {
         #[actions(
             defaults(read, create = [code, name, version]),
             update(update, accept = [name], change = optimistic_lock(version)),
+            update(recode, accept = [name], change = recode_to_de),
         )]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Country {
@@ -120,6 +121,28 @@ macro_rules! conformance {
             pub code: String,
             #[attribute(default = 1)]
             pub version: i64,
+            pub name: String,
+        }
+
+        /// A change writing the primary key: an update must refuse it, the same way in
+        /// every data layer (the macro refuses it in `accept` at compile time).
+        fn recode_to_de(changeset: &mut Changeset<Country>) {
+            changeset.changes_mut().code = Some("DE".into());
+        }
+
+        // Identities and an upsert on one of them.
+        #[resource(domain = Locks, data_layer = $($data_layer)*)]
+        #[actions(
+            defaults(read, create = [email, name]),
+            create(join, accept = [email, name], upsert = true, upsert_identity = unique_email, upsert_fields = [name]),
+            update(update, accept = [email, name]),
+        )]
+        #[identities(identity(unique_email, [email]))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Member {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub email: String,
             pub name: String,
         }
 
@@ -199,6 +222,14 @@ macro_rules! conformance {
                 define(create_country_with, action = create),
                 define(get_country, action = read, get_by = [code]),
                 define(update_country, action = update, args = [name]),
+                define(recode_country, action = recode, args = [name]),
+            ),
+            Member(
+                define(create_member, action = create, args = [email, name]),
+                define(join, args = [email, name]),
+                define(member_by_email, action = read, get_by_identity = unique_email, not_found_error = false),
+                define(members, action = read),
+                define(update_member, action = update, args = [email, name]),
             ),
             Counter(
                 define(create_counter, action = create, args = [name]),
@@ -989,6 +1020,51 @@ macro_rules! conformance {
                 assert_eq!(read(&d, Query::new().filter(Filter::Cmp(CmpOp::NotEq, name))).await.len(), 5);
             }
             assert_eq!(read(&d, Query::new()).await.len(), 5, "nothing was dropped or changed");
+        }
+
+        #[tokio::test]
+        async fn an_update_writing_the_primary_key_is_refused_and_corrupts_nothing() {
+            let Some((d, _env)) = setup().await else { return };
+            let fr = d.create_country("FR", "France", CountryCreateInput::new()).await.unwrap();
+            let err = d.recode_country(&fr, "Frankreich").await.unwrap_err();
+            assert!(
+                matches!(&err.errors()[..], [ErrorKind::InvalidAttribute(e)] if e.field == "code"),
+                "{err:?}"
+            );
+            assert_eq!(d.get_country("FR").await.unwrap(), fr);
+            assert!(d.get_country("DE").await.unwrap_err().is_not_found());
+            d.create_country("DE", "Germany", CountryCreateInput::new()).await.unwrap();
+            let codes: Vec<String> = ash_rs::api::read(&d, CountryReadInput::new(), Query::new().sort_by(Country::CODE.asc()))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.code)
+                .collect();
+            assert_eq!(codes, ["DE", "FR"]);
+        }
+
+        #[tokio::test]
+        async fn identities_are_unique_and_their_violation_is_typed() {
+            let Some((d, _env)) = setup().await else { return };
+            let ann = d.create_member("ann@x", "Ann").await.unwrap();
+            let bob = d.create_member("bob@x", "Bob").await.unwrap();
+            let err = d.create_member("ann@x", "Other").await.unwrap_err();
+            let taken = err.identity_taken().unwrap_or_else(|| panic!("{err:?}"));
+            assert_eq!((taken.identity, taken.field), ("unique_email", "email"));
+            let err = d.update_member(&bob, "ann@x", "Bob").await.unwrap_err();
+            assert!(err.identity_taken().is_some(), "{err:?}");
+            assert_eq!(d.members().await.unwrap().len(), 2);
+            assert_eq!(d.member_by_email("ann@x").await.unwrap(), Some(ann));
+            assert_eq!(d.member_by_email("bob@x").await.unwrap(), Some(bob));
+        }
+
+        #[tokio::test]
+        async fn an_upsert_creates_or_updates_in_one_step() {
+            let Some((d, _env)) = setup().await else { return };
+            let first = d.join("ann@x", "Ann").await.unwrap();
+            let second = d.join("ann@x", "Ann B").await.unwrap();
+            assert_eq!((second.id, second.name.as_str()), (first.id, "Ann B"));
+            assert_eq!(d.members().await.unwrap(), vec![second]);
         }
 
         #[tokio::test]

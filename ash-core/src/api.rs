@@ -22,6 +22,32 @@ where
     action::create_in(domain.data_layer(), domain.context(), Some(domain), input)
 }
 
+/// Runs a create action as an upsert, chosen for this call: on a conflict with the
+/// upsert's target (an identity, or the primary key) the stored record is updated instead;
+/// see [`Upsert`](crate::identity::Upsert).
+///
+/// ```ignore
+/// let user = ash_rs::api::upsert(&domain, input, Upsert::on(User::UNIQUE_EMAIL)).await?;
+/// ```
+#[inline]
+pub fn upsert<D, A>(
+    domain: &D,
+    input: A,
+    upsert: crate::identity::Upsert<A::Resource>,
+) -> ActionFuture<'_, Result<A::Resource, Error>>
+where
+    A: CreateAction,
+    D: HasResource<A::Resource>,
+{
+    action::upsert_in(
+        domain.data_layer(),
+        domain.context(),
+        Some(domain),
+        input,
+        Some(upsert),
+    )
+}
+
 /// Runs an update action on `record`.
 #[inline]
 pub fn update<'a, D, A>(

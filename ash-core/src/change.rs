@@ -47,6 +47,12 @@ where
 /// - **destroy**: the stored record must still have the version the caller read;
 /// - **create**: nothing to compare; the version keeps its default. (Ash 3.32 stores
 ///   default + 1 when the lock applies to create; we keep the default.)
+/// - **upsert** (a create with the lock applied to it): as in Ash 3.32, where the lock's
+///   filter `version == <the new record's version>` becomes part of the upsert's
+///   condition, the update half happens only when the stored version still equals the
+///   default, else `StaleRecord`; the update half then writes `stored + 1` (Ash writes
+///   default + 1, the same number once the filter held). A created record keeps the
+///   default, as on any create.
 ///
 /// A mismatch fails the action with `StaleRecord` and writes nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +71,12 @@ impl<R: Resource> Change<R> for OptimisticLock<R> {
     // Inlined so the generated call, with a constant field, reads the version directly.
     #[inline(always)]
     fn change(&self, changeset: &mut Changeset<'_, R>) {
-        let Some(data) = changeset.data() else { return };
+        let Some(data) = changeset.data() else {
+            if changeset.action_type() == ActionType::Create && changeset.is_upsert() {
+                changeset.lock_upsert(self.field);
+            }
+            return;
+        };
         match changeset.action_type() {
             ActionType::Update => {
                 changeset.add_filter(Filter::eq(data.get(self.field)));

@@ -35,6 +35,10 @@ struct Rare<'a, R: Resource> {
     after_action: Vec<AfterAction<'a, R>>,
     /// The context while hooks run: the caller's, with the action's transaction.
     ctx: Option<Context>,
+    /// Whether the create is an upsert.
+    upsert: bool,
+    /// Attributes an optimistic lock guards on the update half of an upsert.
+    upsert_locks: Vec<R::Field>,
 }
 
 /// A hook that runs just before the write, inside the action's transaction. It takes the
@@ -173,6 +177,8 @@ impl<'a, R: Resource> Changeset<'a, R> {
                 before_action: Vec::new(),
                 after_action: Vec::new(),
                 ctx: None,
+                upsert: false,
+                upsert_locks: Vec::new(),
             })
         })
     }
@@ -214,6 +220,33 @@ impl<'a, R: Resource> Changeset<'a, R> {
     /// transaction.
     pub(crate) fn set_hook_context(&mut self, ctx: Context) {
         self.rare_mut().ctx = Some(ctx);
+    }
+
+    /// Marks the create as an upsert.
+    pub(crate) fn set_upsert(&mut self) {
+        self.rare_mut().upsert = true;
+    }
+
+    /// Whether the running create is an upsert: on a conflict it updates the stored record.
+    #[inline]
+    pub fn is_upsert(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.upsert)
+    }
+
+    /// Guards the update half of an upsert with an optimistic lock on `field` (what
+    /// `optimistic_lock` does on an upserting create, following Ash 3.32): the stored
+    /// record must hold the version the new record carries (its default), and the version
+    /// becomes stored + 1. A plain create ignores it.
+    pub fn lock_upsert(&mut self, field: R::Field) {
+        let rare = self.rare_mut();
+        if !rare.upsert_locks.contains(&field) {
+            rare.upsert_locks.push(field);
+        }
+    }
+
+    /// The attributes [`Changeset::lock_upsert`] guards.
+    pub(crate) fn upsert_locks(&self) -> &[R::Field] {
+        self.rare.as_ref().map_or(&[], |r| &r.upsert_locks)
     }
 
     /// The call's context: actor, tenant, open transaction. While hooks run, it holds the

@@ -59,6 +59,26 @@ pub struct DestroyOp<'a, R: Resource> {
     pub filter: Option<&'a Filter<R>>,
 }
 
+/// An upsert, described: a create that, when its conflict target's value is taken,
+/// updates the record holding it instead, in one atomic step.
+#[derive(Debug)]
+pub struct UpsertOp<'a, R: Resource> {
+    /// The record to create.
+    pub record: R,
+    /// The conflict target: an identity (an index into [`Resource::IDENTITIES`]), or
+    /// `None` for the primary key.
+    pub identity: Option<usize>,
+    /// On conflict, the attributes copied from `record` onto the stored record.
+    pub fields: &'a [R::Field],
+    /// On conflict, the stored record must match this (the `upsert_condition`, the
+    /// optimistic lock's `version == n`), or the upsert fails with `StaleRecord`
+    /// (operation `"upsert"`) and nothing is written.
+    pub filter: Option<&'a Filter<R>>,
+    /// On conflict, writes computed from the stored record, after `fields` (the lock's
+    /// `version + 1`). Not applied when the record is created.
+    pub atomics: &'a [Atomic<R>],
+}
+
 /// A store of records of one resource.
 ///
 /// Every method returns a `Send` future and receives the call's [`Context`]: its open
@@ -72,7 +92,15 @@ pub struct DestroyOp<'a, R: Resource> {
 ///   does not match the filter gives `StaleRecord` with that filter, a missing record gives
 ///   `StaleRecord` with the primary key as filter; either way nothing is written;
 /// - atomics are evaluated against the stored record; an error (overflow) writes nothing;
-/// - `get` reads by primary key without a scan.
+/// - `get` reads by primary key without a scan;
+/// - every identity of [`Resource::IDENTITIES`] is unique: a create, update or upsert
+///   that would give a second record an identity's value fails with `IdentityTaken`,
+///   atomically with the write (N racing creates of one value: one success), writing
+///   nothing; a destroy frees the value; `get_by_identity` is a lookup, not a scan;
+/// - `upsert` creates the record, or on conflict (the conflict target's value taken)
+///   checks the filter and writes the fields and atomics onto the stored record, in one
+///   atomic step; a stored record not matching the filter gives `StaleRecord` with the
+///   filter and operation `"upsert"`.
 pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// Whether every `immediate_*` operation completes at once (ETS): the pipeline then
     /// runs an action to its end when it is called, and its future is ready at once.
@@ -105,6 +133,36 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
         ctx: &Context,
         query: &Query<R>,
     ) -> impl Future<Output = Result<Vec<R>, ErrorKind>> + Send;
+
+    /// Creates a record, or updates the one holding its conflict target's value; see
+    /// [`UpsertOp`]. Returns the record as stored. The default refuses: "Upsert is not
+    /// supported by the data layer" (as Ash says).
+    fn upsert(
+        &self,
+        ctx: &Context,
+        op: UpsertOp<'_, R>,
+    ) -> impl Future<Output = Result<R, ErrorKind>> + Send {
+        let _ = (ctx, op);
+        std::future::ready(Err(ErrorKind::Framework(crate::error::FrameworkError {
+            message: format!(
+                "Upsert is not supported by the data layer for resource {}",
+                R::NAME
+            ),
+        })))
+    }
+
+    /// The record holding `key`, a value of one of its identities, if any. The default
+    /// reads with [`Resource::identity_filter`]; data layers override it with a lookup.
+    /// Several records can hold a key only when it is not indexed (a nil field of an
+    /// identity with `nils_distinct`): `MultipleResults` then.
+    fn get_by_identity(
+        &self,
+        ctx: &Context,
+        key: &R::IdentityKey,
+    ) -> impl Future<Output = Result<Option<R>, ErrorKind>> + Send {
+        let query = Query::new().filter(R::identity_filter(key));
+        async move { one_of(self.read(ctx, &query).await?) }
+    }
 
     /// How many records match the query's filter (sort, limit and offset ignored). The
     /// default reads them; data layers override it with a cheaper count.
@@ -153,6 +211,29 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
         Err(op)
     }
 
+    /// An upsert done at once, or the description back for [`DataLayer::upsert`]; see
+    /// [`DataLayer::immediate_create`].
+    #[inline(always)]
+    fn immediate_upsert<'o>(
+        &self,
+        ctx: &Context,
+        op: UpsertOp<'o, R>,
+    ) -> Result<Result<R, ErrorKind>, UpsertOp<'o, R>> {
+        let _ = ctx;
+        Err(op)
+    }
+
+    /// A lookup by identity done at once, or `None` for [`DataLayer::get_by_identity`].
+    #[inline(always)]
+    fn immediate_get_by_identity(
+        &self,
+        ctx: &Context,
+        key: &R::IdentityKey,
+    ) -> Option<Result<Option<R>, ErrorKind>> {
+        let _ = (ctx, key);
+        None
+    }
+
     /// A get done at once, or `None` for [`DataLayer::get`]; see
     /// [`DataLayer::immediate_create`].
     #[inline(always)]
@@ -187,6 +268,18 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     fn begin(&self, ctx: &Context) -> impl Future<Output = Result<Transaction, ErrorKind>> + Send {
         let _ = ctx;
         std::future::ready(Ok(Transaction::none()))
+    }
+}
+
+/// The one record of `records`, `MultipleResults` if there are more.
+pub(crate) fn one_of<R: Resource>(mut records: Vec<R>) -> Result<Option<R>, ErrorKind> {
+    match records.len() {
+        0 => Ok(None),
+        1 => Ok(records.pop()),
+        count => Err(ErrorKind::MultipleResults(crate::error::MultipleResults {
+            resource: R::NAME,
+            count,
+        })),
     }
 }
 

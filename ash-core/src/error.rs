@@ -158,6 +158,14 @@ impl Error {
         self.stale_record().is_some()
     }
 
+    /// The [`IdentityTaken`] inside, if the action failed on a unique key (an identity).
+    pub fn identity_taken(&self) -> Option<&IdentityTaken> {
+        self.errors().iter().find_map(|e| match e {
+            ErrorKind::IdentityTaken(t) => Some(t),
+            _ => None,
+        })
+    }
+
     /// Whether the action failed because a record was not found.
     pub fn is_not_found(&self) -> bool {
         self.errors()
@@ -206,6 +214,10 @@ pub enum ErrorKind {
     /// A create whose primary key is already stored.
     #[error(transparent)]
     AlreadyExists(AlreadyExists),
+    /// A write that would give a second record the value of an identity (a unique key):
+    /// Ash's `InvalidAttribute` "has already been taken" on the identity's first field.
+    #[error(transparent)]
+    IdentityTaken(IdentityTaken),
     /// An integer attribute would overflow.
     #[error(transparent)]
     Overflow(Overflow),
@@ -235,6 +247,7 @@ impl ErrorKind {
             ErrorKind::InvalidArgument(e) => Some(&e.field),
             ErrorKind::NoSuchInput(e) => Some(&e.input),
             ErrorKind::Overflow(e) => Some(&e.field),
+            ErrorKind::IdentityTaken(e) => Some(e.field),
             _ => None,
         }
     }
@@ -250,6 +263,7 @@ impl ErrorKind {
             ErrorKind::InvalidArgument(_) => "invalid_argument",
             ErrorKind::NoSuchInput(_) => "no_such_input",
             ErrorKind::AlreadyExists(_) => "already_exists",
+            ErrorKind::IdentityTaken(_) => "identity_taken",
             ErrorKind::Overflow(_) => "overflow",
             ErrorKind::Framework(_) => "framework",
             ErrorKind::Unknown(_) => "unknown",
@@ -399,6 +413,38 @@ pub struct AlreadyExists {
     pub filter: DynFilter,
 }
 
+/// A write that would give a second record the value of an identity: Ash's
+/// `InvalidAttribute` with "has already been taken" on the identity's first field, here
+/// also naming the identity and all its fields. Every data layer reports it the same way
+/// (ETS from its unique index, PostgreSQL from the unique index's violation); nothing is
+/// written.
+///
+/// ```
+/// # use ash_core::error::{Error, ErrorKind};
+/// # fn handle(result: Result<(), Error>) {
+/// match result {
+///     Err(e) if e.identity_taken().is_some_and(|t| t.identity == "unique_email") => {
+///         // tell the user the email is in use
+///     }
+///     _ => {}
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct IdentityTaken {
+    /// The resource's name.
+    pub resource: &'static str,
+    /// The identity's name, `unique_email`.
+    pub identity: &'static str,
+    /// The identity's first attribute: the field the error is on (as in Ash).
+    pub field: &'static str,
+    /// All of the identity's attributes.
+    pub fields: &'static [&'static str],
+    /// The identity's `message`, by default "has already been taken".
+    pub message: &'static str,
+}
+
 /// An integer attribute would overflow; checked, never wrapped.
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[error("{field}: adding {by} to {value} overflows")]
@@ -478,6 +524,13 @@ mod json_tests {
                 resource: "Address",
                 filter,
             }),
+            ErrorKind::IdentityTaken(IdentityTaken {
+                resource: "User",
+                identity: "unique_email",
+                field: "email",
+                fields: &["email"],
+                message: "has already been taken",
+            }),
             ErrorKind::Overflow(Overflow {
                 field: "version".into(),
                 value: Value::Int(i64::MAX),
@@ -517,7 +570,7 @@ mod json_tests {
         // One of each variant (the match in `code` is exhaustive; this list must be too).
         let mut codes: Vec<&str> = kinds.iter().map(ErrorKind::code).collect();
         codes.dedup();
-        assert_eq!(codes.len(), 11);
+        assert_eq!(codes.len(), 12);
         for kind in kinds {
             let json = serde_json::to_string(&kind).unwrap();
             let keys = keys(&json);
@@ -532,6 +585,24 @@ mod json_tests {
                 assert_eq!(named.and_then(|v| v.as_str()), Some(field), "{json}");
             }
         }
+    }
+
+    #[test]
+    fn identity_taken_names_the_identity_and_its_fields() {
+        let kind = every_kind()
+            .into_iter()
+            .find(|k| k.code() == "identity_taken")
+            .unwrap();
+        assert_eq!(kind.to_string(), "email: has already been taken");
+        assert_eq!(kind.class(), ErrorClass::Invalid);
+        let json = serde_json::to_value(&kind).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "code": "identity_taken", "resource": "User", "identity": "unique_email",
+                "field": "email", "fields": ["email"], "message": "has already been taken",
+            })
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! | [`change`] | the [`Change`](change::Change) trait and builtin changes (`optimistic_lock`) |
 //! | [`validation`] | the [`Validation`](validation::Validation) trait |
 //! | [`filter`] | declarative filters that cross the data-layer boundary as data |
+//! | [`identity`] | identities (unique keys) and upserts |
 //! | [`query`] | read queries: filter, sort, limit, offset |
 //! | [`data_layer`] | the [`DataLayer`](data_layer::DataLayer) contract (async) |
 //! | [`context`] | the call [`Context`](context::Context): actor, tenant, open transaction |
@@ -34,6 +35,7 @@ pub mod domain;
 pub mod error;
 pub mod filter;
 pub mod future;
+pub mod identity;
 pub mod input;
 pub mod query;
 pub mod resource;

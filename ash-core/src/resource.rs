@@ -8,6 +8,8 @@
 use crate::attribute::AttributeInfo;
 use crate::data_layer::{Atomic, DataLayer};
 use crate::error::ErrorKind;
+use crate::filter::Filter;
+use crate::identity::IdentityInfo;
 use crate::value::Value;
 use std::cmp::Ordering;
 use std::fmt::Debug;
@@ -31,6 +33,9 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     /// The options given with the data layer, `data_layer = Postgres(table = "addresses")`
     /// gives `[("table", "addresses")]`.
     const DATA_LAYER_OPTIONS: &'static [(&'static str, &'static str)];
+    /// The resource's identities (unique keys besides the primary key), in declaration
+    /// order; see [`crate::identity`].
+    const IDENTITIES: &'static [IdentityInfo] = &[];
 
     /// The primary key's type.
     type PrimaryKey: Clone + Eq + Ord + Hash + Debug + Send + Sync + 'static;
@@ -42,6 +47,9 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     type Changes: Default + Debug + Send + 'static;
     /// The data layer that stores this resource.
     type DataLayer: DataLayer<Self>;
+    /// A record's value of one of its identities: one variant per identity, holding a copy
+    /// of the identity's attributes. Hashable, so a data layer can index it.
+    type IdentityKey: Clone + Eq + Hash + Debug + Send + Sync + 'static;
 
     /// The record's primary key.
     fn primary_key(&self) -> &Self::PrimaryKey;
@@ -85,6 +93,23 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     fn eval_atomic(&self, atomic: &Atomic<Self>) -> Result<Self::Value, ErrorKind>;
     /// Moves every set change into the record, leaving `changes` empty.
     fn apply_changes(&mut self, changes: &mut Self::Changes);
+
+    /// The record's value of identity `identity` (an index into
+    /// [`Resource::IDENTITIES`]); `None` when the record takes no value of it (a nil field
+    /// of an identity with `nils_distinct`) or there is no such identity.
+    fn identity_key(&self, identity: usize) -> Option<Self::IdentityKey>;
+    /// The identity a key is a value of (its index in [`Resource::IDENTITIES`]).
+    fn identity_of_key(key: &Self::IdentityKey) -> usize;
+    /// Whether a record holding `key` takes that value of its identity (no nil field of an
+    /// identity with `nils_distinct`), so that an index can hold it.
+    fn identity_key_is_indexed(key: &Self::IdentityKey) -> bool;
+    /// The filter matching the records holding `key`: equality on each field, `is_nil`
+    /// for a nil one.
+    fn identity_filter(key: &Self::IdentityKey) -> Filter<Self>;
+    /// Whether `changes` write an attribute of identity `identity`.
+    fn changes_touch_identity(changes: &Self::Changes, identity: usize) -> bool;
+    /// Whether `changes` write the primary key (which an update may not change).
+    fn changes_primary_key(changes: &Self::Changes) -> bool;
 
     /// Fills unset attributes with their create defaults.
     fn apply_create_defaults(changes: &mut Self::Changes);

@@ -6,13 +6,22 @@
 //! same version give exactly one success and N-1 `StaleRecord`s, and no write is lost. A
 //! create refuses a primary key that is already stored instead of overwriting it.
 //!
+//! Identities are unique indexes: one `DashMap` per identity from the identity's value
+//! (a typed [`Resource::IdentityKey`]) to the primary key of the record holding it. A write
+//! takes the record's entry first, then claims its identity values in the indexes while
+//! holding it, and releases a claim if anything fails (a drop guard, so a panic releases
+//! it too). So N racing creates of one value give one success and N-1 `IdentityTaken`s, and
+//! a lookup through an index always finds the record it names. Locks are always taken in
+//! that order (record, then index), never the other way round, so writers cannot deadlock.
+//!
 //! There are no transactions: a write is one atomic step, nothing more.
 #![warn(missing_docs)]
 
 use ash_core::context::Context;
-use ash_core::data_layer::{Connect, DataLayer, DataLayerKind, DestroyOp, UpdateOp};
+use ash_core::data_layer::{Connect, DataLayer, DataLayerKind, DestroyOp, UpdateOp, UpsertOp};
 use ash_core::error::{AlreadyExists, Error, ErrorKind, StaleRecord};
 use ash_core::filter::Filter;
+use ash_core::identity::taken;
 use ash_core::query::Query;
 use ash_core::resource::Resource;
 use dashmap::mapref::entry::Entry;
@@ -31,12 +40,16 @@ impl DataLayerKind for Ets {
 /// The table of one resource.
 pub struct EtsTable<R: Resource> {
     rows: DashMap<R::PrimaryKey, R>,
+    /// One unique index per identity of `R`, in [`Resource::IDENTITIES`] order: the
+    /// identity's value to the primary key of the record holding it.
+    indexes: Box<[DashMap<R::IdentityKey, R::PrimaryKey>]>,
 }
 
 impl<R: Resource> Default for EtsTable<R> {
     fn default() -> Self {
         EtsTable {
             rows: DashMap::new(),
+            indexes: (0..R::IDENTITIES.len()).map(|_| DashMap::new()).collect(),
         }
     }
 }
@@ -70,7 +83,235 @@ impl<R: Resource> EtsTable<R> {
 
     /// Removes every record.
     pub fn clear(&self) {
-        self.rows.clear()
+        // Record shards first, then the indexes: the lock order of every write.
+        self.rows.clear();
+        for index in self.indexes.iter() {
+            index.clear();
+        }
+    }
+
+    /// How many values identity `identity` holds (its index's size): for tests that check
+    /// a failed write left no claim behind.
+    pub fn identity_len(&self, identity: usize) -> usize {
+        self.indexes.get(identity).map_or(0, DashMap::len)
+    }
+}
+
+/// Identity values claimed for one record: released when dropped unless the write
+/// completed ([`Claims::keep`]), so an error or a panic between the claim and the write
+/// leaves no value taken.
+struct Claims<'t, R: Resource> {
+    table: &'t EtsTable<R>,
+    record: &'t R,
+    key: &'t R::PrimaryKey,
+    claimed: ash_core::__private::smallvec::SmallVec<[usize; 4]>,
+}
+
+impl<'t, R: Resource> Claims<'t, R> {
+    fn new(table: &'t EtsTable<R>, record: &'t R, key: &'t R::PrimaryKey) -> Self {
+        Claims {
+            table,
+            record,
+            key,
+            claimed: Default::default(),
+        }
+    }
+
+    /// Claims `value` of identity `identity` for the record, or fails with
+    /// `IdentityTaken` if another record holds it.
+    fn claim(&mut self, identity: usize, value: R::IdentityKey) -> Result<(), ErrorKind> {
+        match self.table.indexes[identity].entry(value) {
+            Entry::Occupied(holder) if holder.get() == self.key => Ok(()),
+            Entry::Occupied(_) => Err(taken::<R>(identity)),
+            Entry::Vacant(slot) => {
+                slot.insert(self.key.clone());
+                self.claimed.push(identity);
+                Ok(())
+            }
+        }
+    }
+
+    /// The write completed: the claims stay.
+    fn keep(mut self) {
+        self.claimed.clear();
+    }
+}
+
+impl<R: Resource> Drop for Claims<'_, R> {
+    fn drop(&mut self) {
+        for &identity in &self.claimed {
+            if let Some(value) = self.record.identity_key(identity) {
+                self.table.release(identity, &value, self.key);
+            }
+        }
+    }
+}
+
+/// The identity index work of each write.
+impl<R: Resource> EtsTable<R> {
+    /// Releases `value` of `identity` if `key` holds it.
+    fn release(&self, identity: usize, value: &R::IdentityKey, key: &R::PrimaryKey) {
+        self.indexes[identity].remove_if(value, |_, holder| holder == key);
+    }
+
+    /// Stores `record` in its vacant entry, claiming its identity values first (the
+    /// entry's shard lock is held throughout, so no reader sees a claim without the row).
+    fn insert_claimed(
+        &self,
+        slot: dashmap::mapref::entry::VacantEntry<'_, R::PrimaryKey, R>,
+        record: R,
+    ) -> Result<R, ErrorKind> {
+        {
+            let key = slot.key();
+            let mut claims = Claims::new(self, &record, key);
+            for identity in 0..R::IDENTITIES.len() {
+                if let Some(value) = record.identity_key(identity) {
+                    claims.claim(identity, value)?;
+                }
+            }
+            claims.keep();
+        }
+        slot.insert(record.clone());
+        Ok(record)
+    }
+
+    /// Replaces the stored record (whose entry the caller holds) with `next`, moving the
+    /// identity values that change: the new ones claimed first (a taken one fails the
+    /// write, nothing changed), then the old ones released.
+    fn replace_claimed(&self, stored: &mut R, next: R) -> Result<(), ErrorKind> {
+        let key = stored.primary_key().clone();
+        let mut moved = ash_core::__private::smallvec::SmallVec::<[usize; 4]>::new();
+        {
+            let mut claims = Claims::new(self, &next, &key);
+            for identity in 0..R::IDENTITIES.len() {
+                let new = next.identity_key(identity);
+                if new == stored.identity_key(identity) {
+                    continue;
+                }
+                moved.push(identity);
+                if let Some(value) = new {
+                    claims.claim(identity, value)?;
+                }
+            }
+            claims.keep();
+        }
+        for identity in moved {
+            if let Some(old) = stored.identity_key(identity) {
+                self.release(identity, &old, &key);
+            }
+        }
+        *stored = next;
+        Ok(())
+    }
+
+    /// Releases every identity value of `record` (being destroyed; the caller holds its
+    /// entry).
+    fn release_all(&self, record: &R) {
+        for identity in 0..R::IDENTITIES.len() {
+            if let Some(value) = record.identity_key(identity) {
+                self.release(identity, &value, record.primary_key());
+            }
+        }
+    }
+
+    /// Whether an update may change an identity's value: it writes one of its attributes.
+    fn touches_identity(op: &UpdateOp<'_, R>) -> bool {
+        (0..R::IDENTITIES.len()).any(|identity| {
+            R::changes_touch_identity(op.changes, identity)
+                || op.atomics.iter().any(|a| {
+                    R::IDENTITIES[identity]
+                        .fields
+                        .contains(&R::field_name(a.field))
+                })
+        })
+    }
+
+    /// Every atomic evaluated against the stored record, before anything is written.
+    fn eval_atomics(
+        stored: &R,
+        atomics: &[ash_core::data_layer::Atomic<R>],
+    ) -> Result<Values<R>, ErrorKind> {
+        let mut computed = Values::<R>::new();
+        for atomic in atomics {
+            computed.push(stored.eval_atomic(atomic)?);
+        }
+        Ok(computed)
+    }
+
+    /// The update half of an upsert, on the stored record (whose entry the caller holds).
+    fn upsert_existing(&self, stored: &mut R, op: &UpsertOp<'_, R>) -> Result<R, ErrorKind> {
+        if let Some(filter) = op.filter {
+            if !filter.matches(stored) {
+                return Err(stale(filter, "upsert"));
+            }
+        }
+        let computed = Self::eval_atomics(stored, op.atomics)?;
+        let mut next = stored.clone();
+        for &field in op.fields {
+            // The conflict was found through the key: it never moves.
+            if field != R::PRIMARY_KEY {
+                next.set(op.record.get(field));
+            }
+        }
+        for value in computed {
+            next.set(value);
+        }
+        if R::IDENTITIES.is_empty() {
+            *stored = next;
+        } else {
+            self.replace_claimed(stored, next)?;
+        }
+        Ok(stored.clone())
+    }
+
+    fn upsert_now(&self, op: UpsertOp<'_, R>) -> Result<R, ErrorKind> {
+        let Some(identity) = op.identity else {
+            return match self.rows.entry(op.record.primary_key().clone()) {
+                Entry::Occupied(mut stored) => self.upsert_existing(stored.get_mut(), &op),
+                Entry::Vacant(slot) => self.insert_claimed(slot, op.record),
+            };
+        };
+        let (Some(index), Some(value)) =
+            (self.indexes.get(identity), op.record.identity_key(identity))
+        else {
+            // A nil field of an identity with `nils_distinct`: nothing to conflict with,
+            // a plain create (as Ash's ETS layer does).
+            return self.create_now(op.record);
+        };
+        // The holder can change between the lookup and taking its entry (a concurrent
+        // create, update or destroy): look again until both agree.
+        for _ in 0..10_000 {
+            let holder = index.get(&value).map(|h| h.value().clone());
+            match holder {
+                None => match self.create_now(op.record.clone()) {
+                    Err(ErrorKind::IdentityTaken(t))
+                        if t.identity == R::IDENTITIES[identity].name => {}
+                    done => return done,
+                },
+                Some(key) => {
+                    if let Some(mut stored) = self.rows.get_mut(&key) {
+                        if stored.identity_key(identity).as_ref() == Some(&value) {
+                            return self.upsert_existing(&mut stored, &op);
+                        }
+                    }
+                }
+            }
+            std::thread::yield_now();
+        }
+        Err(ErrorKind::Framework(ash_core::error::FrameworkError {
+            message: format!(
+                "an upsert of {} on {} kept racing with other writers",
+                R::NAME,
+                R::IDENTITIES[identity].name
+            ),
+        }))
+    }
+
+    #[inline]
+    fn get_by_identity_now(&self, value: &R::IdentityKey) -> Option<R> {
+        let index = self.indexes.get(R::identity_of_key(value))?;
+        let key = index.get(value).map(|h| h.value().clone())?;
+        self.get_now(&key)
     }
 }
 
@@ -95,10 +336,11 @@ impl<R: Resource> EtsTable<R> {
                 resource: R::NAME,
                 filter: Filter::<R>::primary_key(record.primary_key()).to_dyn(),
             })),
-            Entry::Vacant(slot) => {
+            Entry::Vacant(slot) if R::IDENTITIES.is_empty() => {
                 slot.insert(record.clone());
                 Ok(record)
             }
+            Entry::Vacant(slot) => self.insert_claimed(slot, record),
         }
     }
 
@@ -115,6 +357,17 @@ impl<R: Resource> EtsTable<R> {
                 drop(stored);
                 return Err(stale(filter, "update"));
             }
+        }
+        if !R::IDENTITIES.is_empty() && Self::touches_identity(&op) {
+            // An identity may move: build the new record, then claim its values.
+            let computed = Self::eval_atomics(&stored, op.atomics)?;
+            let mut next = stored.clone();
+            next.apply_changes(op.changes);
+            for value in computed {
+                next.set(value);
+            }
+            self.replace_claimed(&mut stored, next)?;
+            return Ok(stored.clone());
         }
         // Evaluate every atomic against the stored record before writing anything, so an
         // overflow leaves the record untouched. One atomic (the lock's `version + 1`) is the
@@ -143,7 +396,12 @@ impl<R: Resource> EtsTable<R> {
     fn destroy_now(&self, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
         let filter = op.filter;
         let removed = self.rows.remove_if(op.primary_key, |_, stored| {
-            filter.is_none_or(|f| f.matches(stored))
+            let matches = filter.is_none_or(|f| f.matches(stored));
+            if matches && !R::IDENTITIES.is_empty() {
+                // Under the record's entry: the values are free once it is gone.
+                self.release_all(stored);
+            }
+            matches
         });
         match removed {
             Some((_, record)) => Ok(record),
@@ -213,6 +471,19 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         ready(self.destroy_now(op))
     }
 
+    fn upsert(&self, _ctx: &Context, op: UpsertOp<'_, R>) -> Ready<Result<R, ErrorKind>> {
+        ready(self.upsert_now(op))
+    }
+
+    /// A lookup in the identity's unique index, then by primary key: no scan.
+    fn get_by_identity(
+        &self,
+        _ctx: &Context,
+        key: &R::IdentityKey,
+    ) -> Ready<Result<Option<R>, ErrorKind>> {
+        ready(Ok(self.get_by_identity_now(key)))
+    }
+
     #[inline(always)]
     fn get(&self, _ctx: &Context, key: &R::PrimaryKey) -> Ready<Result<Option<R>, ErrorKind>> {
         ready(Ok(self.get_now(key)))
@@ -256,6 +527,24 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         key: &R::PrimaryKey,
     ) -> Option<Result<Option<R>, ErrorKind>> {
         Some(Ok(self.get_now(key)))
+    }
+
+    #[inline(always)]
+    fn immediate_upsert<'o>(
+        &self,
+        _ctx: &Context,
+        op: UpsertOp<'o, R>,
+    ) -> Result<Result<R, ErrorKind>, UpsertOp<'o, R>> {
+        Ok(self.upsert_now(op))
+    }
+
+    #[inline(always)]
+    fn immediate_get_by_identity(
+        &self,
+        _ctx: &Context,
+        key: &R::IdentityKey,
+    ) -> Option<Result<Option<R>, ErrorKind>> {
+        Some(Ok(self.get_by_identity_now(key)))
     }
 
     #[inline(always)]

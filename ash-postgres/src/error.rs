@@ -139,6 +139,15 @@ pub enum ColumnProblem {
         /// The column.
         column: String,
     },
+    /// An identity has no unique index, so the table would not keep it unique.
+    MissingUniqueIndex {
+        /// The identity.
+        identity: &'static str,
+        /// The index it needs.
+        index: String,
+        /// `CREATE UNIQUE INDEX IF NOT EXISTS ...` for it.
+        create_index_sql: String,
+    },
 }
 
 impl fmt::Display for ColumnProblem {
@@ -167,6 +176,14 @@ impl fmt::Display for ColumnProblem {
             ColumnProblem::UnwrittenRequired { column } => write!(
                 f,
                 "column \"{column}\" is NOT NULL without a default and no attribute writes it"
+            ),
+            ColumnProblem::MissingUniqueIndex {
+                identity,
+                index,
+                create_index_sql,
+            } => write!(
+                f,
+                "unique index \"{index}\" of identity `{identity}` is missing; create it with: {create_index_sql}"
             ),
         }
     }

@@ -97,7 +97,7 @@ pub use error::{ColumnProblem, SchemaError};
 pub use pool::{Connection, Pool, PoolBuilder};
 pub use secret::redact_connection_string;
 pub use sql::quote_ident;
-pub use table::{create_table_sql, PgTable};
+pub use table::{create_index_sql, create_table_sql, PgTable};
 pub use tokio_postgres;
 pub use transaction::PgTransaction;
 pub use value::column_type;

@@ -9,9 +9,10 @@ use crate::transaction::{begin, lease, Lease, Shape};
 use crate::value::{column_type, information_schema_type, int_value, integer_range, Column};
 use ash_core::attribute::AttributeInfo;
 use ash_core::context::Context;
-use ash_core::data_layer::{Atomic, AtomicExpr, Connect, DataLayer, DestroyOp, UpdateOp};
+use ash_core::data_layer::{Atomic, AtomicExpr, Connect, DataLayer, DestroyOp, UpdateOp, UpsertOp};
 use ash_core::error::{AlreadyExists, Error, ErrorKind, Overflow, StaleRecord};
 use ash_core::filter::Filter;
+use ash_core::identity::{taken, IdentityInfo};
 use ash_core::query::Query;
 use ash_core::resource::Resource;
 use ash_core::transaction::Transaction;
@@ -116,6 +117,40 @@ fn ddl<R: Resource>(qualified_table: &str) -> String {
     sql
 }
 
+/// PostgreSQL's longest identifier, in bytes: longer names are truncated by the server.
+const MAX_IDENTIFIER: usize = 63;
+
+/// The unique index of an identity: Ash's (ash_postgres) `"{table}_{identity}_index"`,
+/// cut to the length PostgreSQL keeps (at a character boundary), so that a violation's
+/// constraint name matches it.
+pub(crate) fn identity_index_name(table: &str, identity: &IdentityInfo) -> String {
+    let mut name = format!("{table}_{}_index", identity.name);
+    if name.len() > MAX_IDENTIFIER {
+        let mut end = MAX_IDENTIFIER;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
+    }
+    name
+}
+
+/// `CREATE UNIQUE INDEX IF NOT EXISTS` for one identity; `NULLS NOT DISTINCT` (PostgreSQL
+/// 15+) when the identity's `nils_distinct` is false.
+fn identity_index_sql(qualified_table: &str, raw_table: &str, identity: &IdentityInfo) -> String {
+    let columns: Vec<String> = identity.fields.iter().map(|f| quote_ident(f)).collect();
+    format!(
+        "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {qualified_table} ({}){}",
+        quote_ident(&identity_index_name(raw_table, identity)),
+        columns.join(", "),
+        if identity.nils_distinct {
+            ""
+        } else {
+            " NULLS NOT DISTINCT"
+        }
+    )
+}
+
 /// The `CREATE TABLE IF NOT EXISTS` statement for `R`, for review or for your migrations.
 /// `schema` is the pool's schema, if any (a `schema` data-layer option overrides it).
 ///
@@ -124,6 +159,17 @@ fn ddl<R: Resource>(qualified_table: &str) -> String {
 pub fn create_table_sql<R: Resource>(schema: Option<&str>) -> Result<String, SchemaError> {
     let (schema, table) = table_of::<R>(schema)?;
     Ok(ddl::<R>(&qualified(schema.as_deref(), &table)))
+}
+
+/// The `CREATE UNIQUE INDEX IF NOT EXISTS` statements of `R`'s identities, one per
+/// identity, named `{table}_{identity}_index` (as ash_postgres names them).
+pub fn create_index_sql<R: Resource>(schema: Option<&str>) -> Result<Vec<String>, SchemaError> {
+    let (schema, table) = table_of::<R>(schema)?;
+    let qualified_table = qualified(schema.as_deref(), &table);
+    Ok(R::IDENTITIES
+        .iter()
+        .map(|identity| identity_index_sql(&qualified_table, &table, identity))
+        .collect())
 }
 
 /// The PostgreSQL store of resource `R`: one statement per action.
@@ -151,6 +197,8 @@ pub struct PgTable<R: Resource> {
     primary_key: &'static AttributeInfo,
     insert_sql: String,
     get_sql: String,
+    /// The unique index of each identity, in [`Resource::IDENTITIES`] order.
+    identity_indexes: Vec<String>,
     statements: AtomicU64,
     _resource: PhantomData<fn() -> R>,
 }
@@ -175,6 +223,11 @@ impl<R: Resource> Connect<Pool> for PgTable<R> {
                 table.create_table().await?;
             }
             Some(problem) => return Err(problem.into()),
+        }
+        if pool.create_missing_tables() {
+            table.create_indexes().await?;
+        } else if let Some(problem) = table.index_problem().await? {
+            return Err(problem.into());
         }
         Ok(table)
     }
@@ -205,6 +258,10 @@ impl<R: Resource> PgTable<R> {
                 "SELECT {columns} FROM {table} WHERE {} = $1",
                 quote_ident(primary_key.name)
             ),
+            identity_indexes: R::IDENTITIES
+                .iter()
+                .map(|identity| identity_index_name(&raw_table, identity))
+                .collect(),
             display_name: match &schema {
                 Some(s) => format!("{s}.{raw_table}"),
                 None => raw_table.clone(),
@@ -242,16 +299,83 @@ impl<R: Resource> PgTable<R> {
         ddl::<R>(&self.table)
     }
 
-    /// Creates the schema (when one is set) and the table if they are missing, then checks
-    /// the table.
+    /// Creates the schema (when one is set) and the table if they are missing, with a
+    /// unique index per identity, then checks the table.
     pub async fn create_table(&self) -> Result<(), Error> {
         let mut sql = String::new();
         if let Some(schema) = &self.schema {
             let _ = writeln!(sql, "CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema));
         }
         sql.push_str(&self.create_table_sql());
+        for index in self.create_index_sql() {
+            let _ = write!(sql, ";\n{index}");
+        }
         self.pool.get().await?.batch_execute(&sql).await?;
         self.check_table().await
+    }
+
+    /// The `CREATE UNIQUE INDEX IF NOT EXISTS` statement of each identity.
+    pub fn create_index_sql(&self) -> Vec<String> {
+        R::IDENTITIES
+            .iter()
+            .map(|identity| identity_index_sql(&self.table, &self.raw_table, identity))
+            .collect()
+    }
+
+    /// Creates the identities' unique indexes that are missing (existing ones are kept as
+    /// they are).
+    pub async fn create_indexes(&self) -> Result<(), Error> {
+        let sql = self.create_index_sql().join(";\n");
+        if !sql.is_empty() {
+            self.pool.get().await?.batch_execute(&sql).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether every identity has its unique index (by name, through `pg_indexes`); the
+    /// first missing one as a [`SchemaError::Mismatch`].
+    pub async fn index_problem(&self) -> Result<Option<SchemaError>, Error> {
+        if R::IDENTITIES.is_empty() {
+            return Ok(None);
+        }
+        let rows = self
+            .pool
+            .get()
+            .await?
+            .query(
+                "SELECT indexname::text FROM pg_indexes \
+                 WHERE schemaname = COALESCE($1::text, current_schema()::text) AND tablename = $2::text",
+                &[&self.schema, &self.raw_table],
+            )
+            .await?;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let name: String = row
+                .try_get(0)
+                .map_err(|e| Error::from(framework_error("reading the table's indexes", &e)))?;
+            found.push(name);
+        }
+        let problems: Vec<ColumnProblem> = R::IDENTITIES
+            .iter()
+            .zip(&self.identity_indexes)
+            .filter(|(_, index)| !found.contains(index))
+            .map(|(identity, index)| ColumnProblem::MissingUniqueIndex {
+                identity: identity.name,
+                index: index.clone(),
+                create_index_sql: identity_index_sql(&self.table, &self.raw_table, identity),
+            })
+            .collect();
+        Ok((!problems.is_empty()).then(|| SchemaError::Mismatch {
+            table: self.display_name.clone(),
+            problems,
+        }))
+    }
+
+    /// The identity whose unique index a violation names, as `IdentityTaken`.
+    fn identity_violation(&self, error: &tokio_postgres::Error) -> Option<ErrorKind> {
+        let constraint = error.as_db_error()?.constraint()?;
+        let identity = self.identity_indexes.iter().position(|i| i == constraint)?;
+        Some(taken::<R>(identity))
     }
 
     /// Checks that the table exists and fits `R`; see [`PgTable::schema_problem`].
@@ -466,13 +590,152 @@ impl<R: Resource> PgTable<R> {
                 None => Err(framework("INSERT returned no row")),
             },
             Err(e) if classify(&e) == Failure::UniqueViolation => {
-                Err(ErrorKind::AlreadyExists(AlreadyExists {
-                    resource: R::NAME,
-                    filter: Filter::<R>::primary_key(record.primary_key()).to_dyn(),
+                Err(self.identity_violation(&e).unwrap_or_else(|| {
+                    ErrorKind::AlreadyExists(AlreadyExists {
+                        resource: R::NAME,
+                        filter: Filter::<R>::primary_key(record.primary_key()).to_dyn(),
+                    })
                 }))
             }
             Err(e) => Err(framework_error(&format!("creating a {}", R::NAME), &e)),
         }
+    }
+
+    /// One `INSERT ... ON CONFLICT (<target>) DO UPDATE SET <fields>, <atomics> WHERE
+    /// <filter> RETURNING ...`. No row back means the stored record did not match: then
+    /// one `SELECT` of it tells a stale filter from an overflowing atomic.
+    async fn upsert_in(&self, ctx: &Context, op: UpsertOp<'_, R>) -> Result<R, ErrorKind> {
+        const ALIAS: &str = "\"__ash_t\"";
+        let target: &[&str] = match op.identity {
+            Some(identity) => match R::IDENTITIES.get(identity) {
+                Some(info) => info.fields,
+                None => return Err(framework(format!("no identity #{identity} on {}", R::NAME))),
+            },
+            None => std::slice::from_ref(&self.primary_key.name),
+        };
+        let mut params = Params::default();
+        let mut placeholders = Vec::with_capacity(R::ATTRIBUTES.len());
+        for (info, value) in R::ATTRIBUTES.iter().zip(op.record.to_values()) {
+            placeholders.push(params.push(info.name, value)?);
+        }
+        let atomic_fields: Vec<&str> = op.atomics.iter().map(|a| R::field_name(a.field)).collect();
+        let mut sets: Vec<String> = Vec::new();
+        for &field in op.fields {
+            let name = R::field_name(field);
+            if field == R::PRIMARY_KEY || atomic_fields.contains(&name) {
+                continue;
+            }
+            let column = quote_ident(name);
+            sets.push(format!("{column} = EXCLUDED.{column}"));
+        }
+        let mut guards: Vec<String> = Vec::new();
+        for atomic in op.atomics {
+            let name = R::field_name(atomic.field);
+            let info = attribute(R::ATTRIBUTES, name)?;
+            let Some((lo, hi)) = integer_range(info.kind) else {
+                return Err(framework(format!(
+                    "attribute `{name}` of {} does not support atomic writes",
+                    R::NAME
+                )));
+            };
+            let column = quote_ident(name);
+            match atomic.expr {
+                AtomicExpr::Add(by) => {
+                    let by = i128::from(by);
+                    let (bound, cmp) = if by >= 0 {
+                        (hi - by, "<=")
+                    } else {
+                        (lo - by, ">=")
+                    };
+                    match (
+                        lo <= by && by <= hi && lo <= bound && bound <= hi,
+                        int_value(by),
+                        int_value(bound),
+                    ) {
+                        (true, Some(by), Some(bound)) => {
+                            let p = params.push(name, by)?;
+                            sets.push(format!("{column} = {ALIAS}.{column} + {p}"));
+                            let b = params.push(name, bound)?;
+                            guards.push(format!("{ALIAS}.{column} {cmp} {b}"));
+                        }
+                        _ => guards.push("FALSE".into()),
+                    }
+                }
+            }
+        }
+        if sets.is_empty() {
+            // Nothing to write: a no-op update, so the stored row still comes back.
+            let column = quote_ident(target[0]);
+            sets.push(format!("{column} = {ALIAS}.{column}"));
+        }
+        let target_columns: Vec<String> = target.iter().map(|c| quote_ident(c)).collect();
+        let mut sql = format!(
+            "INSERT INTO {} AS {ALIAS} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+            self.table,
+            self.columns,
+            placeholders.join(", "),
+            target_columns.join(", "),
+            sets.join(", ")
+        );
+        let mut conditions = guards;
+        if let Some(filter) = op.filter {
+            // The filter's columns are the stored row's: evaluated on a copy of it, where
+            // unqualified names cannot be confused with `EXCLUDED`.
+            let mut rendered = String::new();
+            render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut rendered)?;
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM (SELECT {ALIAS}.*) AS \"__ash_stored\" WHERE {rendered})"
+            ));
+        }
+        if !conditions.is_empty() {
+            let _ = write!(sql, " WHERE {}", conditions.join(" AND "));
+        }
+        let _ = write!(sql, " RETURNING {}", self.columns);
+        let rows = match self.query(ctx, &sql, &params, true).await? {
+            Ok(rows) => rows,
+            Err(e) if classify(&e) == Failure::UniqueViolation => {
+                return Err(self.identity_violation(&e).unwrap_or_else(|| {
+                    ErrorKind::AlreadyExists(AlreadyExists {
+                        resource: R::NAME,
+                        filter: Filter::<R>::primary_key(op.record.primary_key()).to_dyn(),
+                    })
+                }))
+            }
+            Err(e) => return Err(framework_error(&format!("upserting a {}", R::NAME), &e)),
+        };
+        if let Some(row) = rows.first() {
+            return Self::decode(row, 0);
+        }
+        // Skipped: the stored record did not match, or an atomic would overflow.
+        let key_filter = match op.identity {
+            Some(identity) => op
+                .record
+                .identity_key(identity)
+                .map(|key| R::identity_filter(&key)),
+            None => Some(Filter::<R>::primary_key(op.record.primary_key())),
+        };
+        let stored = match &key_filter {
+            Some(filter) => {
+                self.read_in(ctx, &Query::new().filter(filter.clone()))
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        if let Some(stored) = stored.first() {
+            if op.filter.is_none_or(|f| f.matches(stored)) {
+                for atomic in op.atomics {
+                    stored.eval_atomic(atomic)?;
+                }
+            }
+        }
+        Err(match op.filter {
+            Some(filter) => ErrorKind::StaleRecord(StaleRecord {
+                resource: R::NAME,
+                filter: filter.to_dyn(),
+                operation: "upsert",
+            }),
+            None => framework(format!("an upsert of {} wrote no row", R::NAME)),
+        })
     }
 
     async fn update_in(&self, ctx: &Context, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
@@ -582,6 +845,11 @@ impl<R: Resource> PgTable<R> {
                     value: Value::Null,
                     by,
                 }));
+            }
+            Err(e) if classify(&e) == Failure::UniqueViolation => {
+                return Err(self
+                    .identity_violation(&e)
+                    .unwrap_or_else(|| framework_error(&format!("updating a {}", R::NAME), &e)))
             }
             Err(e) => return Err(framework_error(&format!("updating a {}", R::NAME), &e)),
         };
@@ -713,6 +981,15 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         op: DestroyOp<'_, R>,
     ) -> impl Future<Output = Result<R, ErrorKind>> + Send {
         self.pool.in_runtime(self.destroy_in(ctx, op))
+    }
+
+    /// One `INSERT ... ON CONFLICT ... DO UPDATE ... RETURNING`.
+    fn upsert(
+        &self,
+        ctx: &Context,
+        op: UpsertOp<'_, R>,
+    ) -> impl Future<Output = Result<R, ErrorKind>> + Send {
+        self.pool.in_runtime(self.upsert_in(ctx, op))
     }
 
     fn get(

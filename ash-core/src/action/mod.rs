@@ -18,8 +18,10 @@ mod read;
 mod write;
 
 pub use future::ActionFuture;
-pub use read::{get, get_by, read, read_one, read_page};
-pub use write::{create, create_in, destroy, destroy_by, destroy_in, update, update_by, update_in};
+pub use read::{get, get_by, get_by_identity, read, read_one, read_one_by_identity, read_page};
+pub use write::{
+    create, create_in, destroy, destroy_by, destroy_in, update, update_by, update_in, upsert_in,
+};
 
 use crate::changeset::Changeset;
 use crate::context::Context;
@@ -98,7 +100,20 @@ pub trait Action: Sized + Send + Sync + 'static {
 }
 
 /// A create action.
-pub trait CreateAction: Action {}
+pub trait CreateAction: Action {
+    /// Whether the action upserts (`upsert = true` in the DSL): every call of it is an
+    /// upsert with [`CreateAction::upsert`].
+    const UPSERT: bool = false;
+    /// The attributes its upserts write on conflict: its `upsert_fields`, by default the
+    /// attributes it accepts, plus every `update_timestamp`.
+    const UPSERT_FIELDS: &'static [<Self::Resource as Resource>::Field] = &[];
+
+    /// The action's upsert: its `upsert_identity` (else the primary key) and
+    /// `upsert_condition`, which may read the input as `args`.
+    fn upsert(&self) -> crate::identity::Upsert<Self::Resource> {
+        crate::identity::Upsert::primary_key()
+    }
+}
 /// An update action.
 pub trait UpdateAction: Action {}
 /// A destroy action.

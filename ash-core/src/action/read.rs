@@ -210,6 +210,104 @@ where
     }
 }
 
+/// A get by identity: the record holding `key`, a value of one of the resource's
+/// identities (a `define` with `get_by_identity`, or a `get_by` naming exactly an
+/// identity's fields). When the read action has no filter of its own, the data layer looks
+/// the key up ([`DataLayer::get_by_identity`]: the ETS layer's unique index), with no scan
+/// and no query built; `NotFound` (naming the key's filter) when no record holds it.
+#[inline]
+pub fn get_by_identity<'a, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    input: A,
+    key: <A::Resource as Resource>::IdentityKey,
+) -> ActionFuture<'a, Result<A::Resource, Error>>
+where
+    A: ReadAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    if L::IMMEDIATE {
+        let found = by_identity_now(layer, ctx, input, &key);
+        return ActionFuture::ready(
+            found.and_then(|found| found.ok_or_else(|| identity_not_found::<A::Resource>(&key))),
+        );
+    }
+    ActionFuture::running(async move {
+        by_identity_running(layer, ctx, input, &key)
+            .await?
+            .ok_or_else(|| identity_not_found::<A::Resource>(&key))
+    })
+}
+
+/// [`get_by_identity`] giving `None` when no record holds the key
+/// (`not_found_error = false`).
+#[inline]
+pub fn read_one_by_identity<'a, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    input: A,
+    key: <A::Resource as Resource>::IdentityKey,
+) -> ActionFuture<'a, Result<Option<A::Resource>, Error>>
+where
+    A: ReadAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    if L::IMMEDIATE {
+        return ActionFuture::ready(by_identity_now(layer, ctx, input, &key));
+    }
+    ActionFuture::running(async move { by_identity_running(layer, ctx, input, &key).await })
+}
+
+#[cold]
+fn identity_not_found<R: Resource>(key: &R::IdentityKey) -> Error {
+    not_found(Some(&R::identity_filter(key)))
+}
+
+#[inline(always)]
+fn by_identity_now<A, L>(
+    layer: &L,
+    ctx: &Context,
+    mut input: A,
+    key: &<A::Resource as Resource>::IdentityKey,
+) -> Result<Option<A::Resource>, Error>
+where
+    A: ReadAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    prepare_read(&mut input)?;
+    let base = input.base_query();
+    if base.is_empty() && <A::Resource as Resource>::identity_key_is_indexed(key) {
+        return match layer.immediate_get_by_identity(ctx, key) {
+            Some(found) => found.map_err(Error::from),
+            None => Err(not_immediate::<A::Resource>()),
+        };
+    }
+    let query = base.filter(<A::Resource as Resource>::identity_filter(key));
+    find_one_now(layer, ctx, &query)
+}
+
+async fn by_identity_running<A, L>(
+    layer: &L,
+    ctx: &Context,
+    mut input: A,
+    key: &<A::Resource as Resource>::IdentityKey,
+) -> Result<Option<A::Resource>, Error>
+where
+    A: ReadAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    prepare_read(&mut input)?;
+    let base = input.base_query();
+    if base.is_empty() && <A::Resource as Resource>::identity_key_is_indexed(key) {
+        if let Some(found) = layer.immediate_get_by_identity(ctx, key) {
+            return found.map_err(Error::from);
+        }
+        return layer.get_by_identity(ctx, key).await.map_err(Error::from);
+    }
+    let query = base.filter(<A::Resource as Resource>::identity_filter(key));
+    find_one(layer, ctx, &query).await
+}
+
 /// `NotFound`, naming the filter; rendered only when nothing is found.
 #[cold]
 fn not_found<R: Resource>(filter: Option<&Filter<R>>) -> Error {

@@ -10,8 +10,10 @@ use super::{
 };
 use crate::changeset::Changeset;
 use crate::context::Context;
-use crate::data_layer::DataLayer;
-use crate::error::Error;
+use crate::data_layer::{Atomic, AtomicExpr, DataLayer, UpsertOp};
+use crate::error::{Error, ErrorKind, FrameworkError, InvalidAttribute};
+use crate::filter::Filter;
+use crate::identity::{Upsert, UpsertFields};
 use crate::resource::Resource;
 
 type Output<'a, A> = ActionFuture<'a, Result<<A as super::Action>::Resource, Error>>;
@@ -38,10 +40,152 @@ where
     A: CreateAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
+    if A::UPSERT {
+        return upsert_in(layer, ctx, domain, input, None);
+    }
     if L::IMMEDIATE && !A::MAY_ADD_HOOKS {
         return ActionFuture::ready(create_now(layer, ctx, domain, input));
     }
     ActionFuture::running(create_running(layer, ctx, domain, input))
+}
+
+/// Runs a create action as an upsert: `upsert`, or else the action's own
+/// ([`CreateAction::upsert`]). On a conflict (the target's value taken) the stored record
+/// gets the upsert's fields, when it matches the upsert's condition (and the optimistic
+/// lock, where one applies to the create), in one atomic step of the data layer.
+#[inline]
+pub fn upsert_in<'a, A, L>(
+    layer: &'a L,
+    ctx: &'a Context,
+    domain: Option<&'a DomainRef>,
+    input: A,
+    upsert: Option<Upsert<A::Resource>>,
+) -> Output<'a, A>
+where
+    A: CreateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    ActionFuture::settle(
+        upsert_running(layer, ctx, domain, input, upsert),
+        L::IMMEDIATE && !A::MAY_ADD_HOOKS,
+        not_immediate::<A::Resource>,
+    )
+}
+
+/// An upsert, resolved against its action: what the data layer is told.
+struct UpsertPlan<R: Resource> {
+    identity: Option<usize>,
+    fields: Vec<R::Field>,
+}
+
+fn plan_upsert<A: CreateAction>(
+    upsert: &Upsert<A::Resource>,
+) -> Result<UpsertPlan<A::Resource>, Error> {
+    let identity = match upsert.identity {
+        Some(identity) if identity.info().is_none() => {
+            return Err(ErrorKind::Framework(FrameworkError {
+                message: format!(
+                    "no identity #{} on {} to upsert on",
+                    identity.index(),
+                    <A::Resource as Resource>::NAME
+                ),
+            })
+            .into())
+        }
+        Some(identity) => Some(identity.index()),
+        None => None,
+    };
+    let fields = match &upsert.fields {
+        UpsertFields::Action => A::UPSERT_FIELDS.to_vec(),
+        UpsertFields::Replace(fields) => fields.clone(),
+    };
+    Ok(UpsertPlan { identity, fields })
+}
+
+async fn upsert_running<A, L>(
+    layer: &L,
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    mut input: A,
+    upsert: Option<Upsert<A::Resource>>,
+) -> Result<A::Resource, Error>
+where
+    A: CreateAction,
+    L: DataLayer<A::Resource> + ?Sized,
+{
+    let upsert = match upsert {
+        Some(upsert) => upsert,
+        None => input.upsert(),
+    };
+    let plan = plan_upsert::<A>(&upsert)?;
+    let mut changeset = start(&mut input, None, ctx, domain);
+    changeset.set_upsert();
+    prepare_create::<A>(&mut changeset)?;
+    if let Some(condition) = upsert.condition {
+        changeset.add_filter(condition);
+    }
+    if changeset.has_hooks() {
+        return with_hooks(layer, &mut changeset, Write::Upsert(&plan)).await;
+    }
+    perform_upsert(layer, ctx, &mut changeset, &plan).await
+}
+
+/// The upsert the changeset describes, handed to the data layer.
+async fn perform_upsert<R, L>(
+    layer: &L,
+    ctx: &Context,
+    changeset: &mut Changeset<'_, R>,
+    plan: &UpsertPlan<R>,
+) -> Result<R, Error>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+{
+    let record = R::from_changes(changeset.changes_mut()).map_err(Error::from_errors)?;
+    let mut filter = changeset.filter().cloned();
+    let mut atomics: Vec<Atomic<R>> = changeset.atomics().to_vec();
+    for &field in changeset.upsert_locks() {
+        let lock = Filter::eq(record.get(field));
+        filter = Some(match filter {
+            Some(existing) => existing.and(lock),
+            None => lock,
+        });
+        if !atomics.iter().any(|a| a.field == field) {
+            atomics.push(Atomic {
+                field,
+                expr: AtomicExpr::Add(1),
+            });
+        }
+    }
+    let op = UpsertOp {
+        record,
+        identity: plan.identity,
+        fields: &plan.fields,
+        filter: filter.as_ref(),
+        atomics: &atomics,
+    };
+    match layer.immediate_upsert(ctx, op) {
+        Ok(done) => done.map_err(Error::from),
+        Err(op) => layer.upsert(ctx, op).await.map_err(Error::from),
+    }
+}
+
+/// An update may not write the primary key: moving a record to another key is a destroy
+/// and a create (the macro refuses it in `accept`; this catches a change that sets it).
+#[inline(always)]
+fn refuse_primary_key_write<R: Resource>(changeset: &mut Changeset<'_, R>) {
+    if R::changes_primary_key(changeset.changes()) {
+        changeset.add_error(primary_key_write::<R>());
+    }
+}
+
+#[cold]
+fn primary_key_write<R: Resource>() -> ErrorKind {
+    ErrorKind::InvalidAttribute(InvalidAttribute {
+        field: R::field_name(R::PRIMARY_KEY).to_owned(),
+        message: "is the primary key, which an update cannot change (destroy the record and create it with the new key)".into(),
+        value: None,
+    })
 }
 
 /// Builds the create's changeset and runs its changes and validations.
@@ -138,6 +282,7 @@ fn prepare_update<A: UpdateAction>(
 ) -> Result<(), Error> {
     <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
     A::run_changes(changeset);
+    refuse_primary_key_write(changeset);
     changeset.check()
 }
 
@@ -331,6 +476,7 @@ where
 /// Which write the changeset becomes.
 enum Write<'k, R: Resource> {
     Create,
+    Upsert(&'k UpsertPlan<R>),
     Update(&'k R::PrimaryKey),
     Destroy(&'k R::PrimaryKey),
 }
@@ -369,6 +515,9 @@ where
     changeset.set_hook_context(ctx.clone());
     let result = async {
         changeset.run_before_action().await;
+        if matches!(write, Write::Update(_)) {
+            refuse_primary_key_write(changeset);
+        }
         changeset.check()?;
         let after = changeset.take_after_action();
         let mut record = perform(layer, &ctx, changeset, write).await?;
@@ -397,6 +546,7 @@ where
             let record = R::from_changes(changeset.changes_mut()).map_err(Error::from_errors)?;
             layer.create(ctx, record).await.map_err(Error::from)
         }
+        Write::Upsert(plan) => perform_upsert(layer, ctx, changeset, plan).await,
         Write::Update(key) => layer
             .update(ctx, changeset.update_op(key))
             .await

@@ -6,7 +6,14 @@ use crate::suggest;
 use proc_macro2::TokenStream;
 use syn::Ident;
 
-const DEFINE_OPTIONS: [&str; 5] = ["action", "args", "get_by", "get", "not_found_error"];
+const DEFINE_OPTIONS: [&str; 6] = [
+    "action",
+    "args",
+    "get_by",
+    "get_by_identity",
+    "get",
+    "not_found_error",
+];
 
 pub struct Define {
     pub name: Ident,
@@ -16,6 +23,9 @@ pub struct Define {
     pub action: Option<Ident>,
     pub args: Vec<Ident>,
     pub get_by: Vec<Ident>,
+    /// `get_by_identity = name`: `get_by` the identity's attributes (resolved before
+    /// expansion), looked up in the identity's index.
+    pub get_by_identity: Option<Ident>,
     pub get: Option<(Ident, bool)>,
     pub not_found_error: Option<(Ident, bool)>,
 }
@@ -32,7 +42,9 @@ impl Define {
 
     /// Whether the interface returns one record (`get_by`, or `get = true`).
     pub fn is_get(&self) -> bool {
-        !self.get_by.is_empty() || self.get.as_ref().is_some_and(|(_, g)| *g)
+        !self.get_by.is_empty()
+            || self.get_by_identity.is_some()
+            || self.get.as_ref().is_some_and(|(_, g)| *g)
     }
 
     pub fn not_found_error(&self) -> bool {
@@ -94,6 +106,7 @@ fn parse_define(cx: &Ctxt, kw: &Ident, args: TokenStream) -> Option<Define> {
         action: None,
         args: Vec::new(),
         get_by: Vec::new(),
+        get_by_identity: None,
         get: None,
         not_found_error: None,
     };
@@ -111,6 +124,9 @@ fn parse_define(cx: &Ctxt, kw: &Ident, args: TokenStream) -> Option<Define> {
             ("args", Entry::KeyValue(_, v)) => meta::parse_ident_list(v).map(|l| define.args = l),
             ("get_by", Entry::KeyValue(_, v)) => {
                 meta::parse_ident_list(v).map(|l| define.get_by = l)
+            }
+            ("get_by_identity", Entry::KeyValue(_, v)) => {
+                meta::name(v).map(|i| define.get_by_identity = Some(i))
             }
             ("get", Entry::KeyValue(i, v)) => {
                 meta::parse_bool(v).map(|b| define.get = Some((i, b)))

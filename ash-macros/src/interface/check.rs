@@ -21,7 +21,40 @@ pub fn check_define(cx: &Ctxt, res: &Resource, define: &Define) {
         .collect();
     check_args(cx, res, define, action.kind, &inputs);
     check_get_by(cx, res, define, action.kind);
+    check_get_by_identity(cx, res, define, action.kind);
     check_get_options(cx, define, action);
+}
+
+/// `get_by_identity` names an identity of the resource, instead of `get_by`.
+fn check_get_by_identity(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
+    let Some(identity) = &define.get_by_identity else {
+        return;
+    };
+    let name = unraw(identity);
+    if kind == ActionKind::Create {
+        cx.error_spanned_by(
+            identity,
+            "`get_by_identity` finds an existing record; it does not apply to create actions",
+        );
+    } else if !define.get_by.is_empty() {
+        cx.error_spanned_by(identity, "give `get_by` or `get_by_identity`, not both");
+    } else if res.identity(identity).is_none() {
+        let names: Vec<&str> = res.identities.iter().map(|i| i.name_str.as_str()).collect();
+        cx.error_spanned_by(
+            identity,
+            format!(
+                "`get_by_identity` names `{name}`, which is not an identity of `{}`{}; its identities: {}",
+                res.ident(),
+                suggest::hint(&name, names.iter().copied()),
+                suggest::list(names.iter().copied())
+            ),
+        );
+    } else if kind != ActionKind::Read && !res.actions.iter().any(|a| a.kind == ActionKind::Read) {
+        cx.error_spanned_by(
+            identity,
+            format!("`get_by_identity` on a {} action reads the record first, but `{}` has no read action; add `defaults(read)`", kind.name(), res.ident()),
+        );
+    }
 }
 
 /// Ash: "The interface of R refers to a non-existent action a".

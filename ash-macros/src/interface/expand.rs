@@ -321,7 +321,25 @@ fn method(res: &Resource, site: &Site, define: &Define, action: &Action, ok: boo
         }
         ActionKind::Read => {
             let (ret, body) = if define.is_get() || action.get {
-                if define.not_found_error() {
+                if let Some(key) = identity_key(res, path, &define.get_by) {
+                    if define.not_found_error() {
+                        (
+                            quote!(#path),
+                            quote! {
+                                let key = #key;
+                                #krate::action::get_by_identity(#layer, #built_input, key)
+                            },
+                        )
+                    } else {
+                        (
+                            quote!(::std::option::Option<#path>),
+                            quote! {
+                                let key = #key;
+                                #krate::action::read_one_by_identity(#layer, #built_input, key)
+                            },
+                        )
+                    }
+                } else if define.not_found_error() {
                     let call = if define.get_by.is_empty() {
                         quote!(#krate::action::get(#layer, #built_input, #krate::query::Query::<#path>::new()))
                     } else {
@@ -373,6 +391,42 @@ fn method(res: &Resource, site: &Site, define: &Define, action: &Action, ok: boo
             }
         }
     }
+}
+
+/// The identity whose attributes are exactly `keys` (in any order), if there is one.
+fn identity_of<'r>(
+    res: &'r Resource,
+    keys: &[Ident],
+) -> Option<&'r crate::resource::ast::IdentityDef> {
+    if keys.is_empty() {
+        return None;
+    }
+    let mut wanted: Vec<String> = keys.iter().map(unraw).collect();
+    wanted.sort();
+    res.identities.iter().find(|id| {
+        let mut fields: Vec<String> = id.fields.iter().map(unraw).collect();
+        fields.sort();
+        fields == wanted
+    })
+}
+
+/// The identity value built from the parameters named like its attributes, when `keys`
+/// are exactly an identity's attributes: a `get_by` on it is a lookup in its index.
+fn identity_key(res: &Resource, path: &Path, keys: &[Ident]) -> Option<TokenStream> {
+    let krate = quote!(::ash_rs);
+    let identity = identity_of(res, keys)?;
+    let variant = &identity.variant;
+    let values = identity.fields.iter().map(|field| {
+        // The parameter as the define spells it.
+        let param = keys
+            .iter()
+            .find(|k| unraw(k) == unraw(field))
+            .unwrap_or(field);
+        quote!(::std::convert::Into::into(#param))
+    });
+    Some(quote! {
+        <#path as #krate::resource::Resource>::IdentityKey::#variant( #( #values ),* )
+    })
 }
 
 /// The conjunction of the keys' equalities, `()` when there are no keys.

@@ -51,13 +51,24 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
     let defines: Vec<(ast::Define, bool)> = ast::parse(&cx, defines)
         .into_iter()
-        .map(|define| {
+        .map(|mut define| {
             let own = Ctxt::new();
             check::check_define(&own, &resource, &define);
             let errors = own.into_errors();
             let ok = errors.is_empty();
             for error in errors {
                 cx.syn_error(error);
+            }
+            // `get_by_identity = name` is `get_by` its attributes, which expansion then
+            // recognizes as the identity.
+            if let Some(identity) = define
+                .get_by_identity
+                .as_ref()
+                .and_then(|i| resource.identity(i))
+            {
+                if define.get_by.is_empty() {
+                    define.get_by = identity.fields.clone();
+                }
             }
             (define, ok)
         })

@@ -20,6 +20,22 @@ pub struct Resource {
     pub global_changes: Vec<ChangeRef>,
     /// Entries of `#[validations(...)]`, in declaration order.
     pub global_validations: Vec<ValidateRef>,
+    /// Entries of `#[identities(...)]`, in declaration order.
+    pub identities: Vec<IdentityDef>,
+}
+
+/// `identity(name, [fields], nils_distinct = false, message = "...")`.
+pub struct IdentityDef {
+    pub name: Ident,
+    /// Its name without `r#`.
+    pub name_str: String,
+    /// Its typed handle, `User::UNIQUE_EMAIL`.
+    pub konst: Ident,
+    /// Its variant in the `IdentityKey` enum.
+    pub variant: Ident,
+    pub fields: Vec<Ident>,
+    pub nils_distinct: bool,
+    pub message: Option<syn::LitStr>,
 }
 
 impl Resource {
@@ -37,6 +53,12 @@ impl Resource {
     pub fn action(&self, name: &str) -> Option<&Action> {
         let name = name.strip_prefix("r#").unwrap_or(name);
         self.actions.iter().find(|a| a.name_str == name)
+    }
+
+    /// The identity called `name` (without `r#`).
+    pub fn identity(&self, name: &Ident) -> Option<&IdentityDef> {
+        let name = crate::name::unraw(name);
+        self.identities.iter().find(|i| i.name_str == name)
     }
 
     pub fn primary_key(&self) -> Option<&Attribute> {
@@ -170,6 +192,18 @@ pub struct Action {
     pub get: bool,
     /// Read actions: `pagination(...)`.
     pub pagination: Option<PaginationDef>,
+    /// Create actions: `upsert = true`, `upsert_identity = ..`, `upsert_fields = [..]`,
+    /// `upsert_condition = <Filter>`.
+    pub upsert: UpsertDef,
+}
+
+/// A create action's upsert options.
+#[derive(Default)]
+pub struct UpsertDef {
+    pub upsert: bool,
+    pub identity: Option<Ident>,
+    pub fields: Option<Vec<Ident>>,
+    pub condition: Option<Expr>,
 }
 
 /// `pagination(offset = true, keyset = true, default_limit = 20, max_page_size = 100, countable = true)`.

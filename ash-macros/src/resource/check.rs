@@ -18,6 +18,219 @@ pub fn check(cx: &Ctxt, res: &Resource) {
     check_accept(cx, res);
     check_arguments(cx, res);
     check_changes(cx, res);
+    check_identities(cx, res);
+    check_upserts(cx, res);
+    check_primary_key_writes(cx, res);
+}
+
+/// Identities name attributes, each once, and have unique names that do not clash with an
+/// attribute's typed handle (`User::EMAIL`); Ash's `VerifyIdentityFields` and the
+/// uniqueness of DSL entity names.
+fn check_identities(cx: &Ctxt, res: &Resource) {
+    for (i, identity) in res.identities.iter().enumerate() {
+        if res.identities[..i]
+            .iter()
+            .any(|other| other.name_str == identity.name_str)
+        {
+            cx.error_spanned_by(
+                &identity.name,
+                format!(
+                    "duplicate identity `{}`; identity names must be unique",
+                    identity.name_str
+                ),
+            );
+        } else if let Some(attr) = res.attributes.iter().find(|a| a.konst == identity.konst) {
+            cx.error_spanned_by(
+                &identity.name,
+                format!(
+                    "identity `{}` would have the handle `{}::{}` of attribute `{}`; rename the identity (e.g. `unique_{}`)",
+                    identity.name_str, res.ident(), identity.konst, attr.name, attr.name
+                ),
+            );
+        } else if let Some(other) = res.identities[..i]
+            .iter()
+            .find(|o| o.variant == identity.variant || o.konst == identity.konst)
+        {
+            cx.error_spanned_by(
+                &identity.name,
+                format!(
+                    "identities `{}` and `{}` would have one generated name; rename one",
+                    other.name_str, identity.name_str
+                ),
+            );
+        }
+        check_identity_fields(cx, res, identity);
+    }
+}
+
+/// The attributes of one identity.
+pub fn check_identity_fields(cx: &Ctxt, res: &Resource, identity: &IdentityDef) {
+    if identity.fields.is_empty() {
+        cx.error_spanned_by(
+            &identity.name,
+            format!(
+                "identity `{}` names no attribute; list at least one: `identity({}, [email])`",
+                identity.name_str, identity.name_str
+            ),
+        );
+    }
+    let names: Vec<String> = res.attributes.iter().map(|a| a.name.clone()).collect();
+    let mut seen = HashSet::new();
+    for field in &identity.fields {
+        let name = unraw(field);
+        if !seen.insert(name.clone()) {
+            cx.error_spanned_by(
+                field,
+                format!(
+                    "`{name}` is listed twice in identity `{}`",
+                    identity.name_str
+                ),
+            );
+        } else if res.attribute(field).is_some_and(|a| holds_float(&a.ty)) {
+            cx.error_spanned_by(
+                field,
+                format!(
+                    "`{name}` cannot be part of identity `{}`: it holds a float, and identity values are hashed and compared for equality (`Hash + Eq`); use an integer or a string",
+                    identity.name_str
+                ),
+            );
+        } else if res.attribute(field).is_none() {
+            cx.error_spanned_by(
+                field,
+                format!(
+                    "identity `{}` names `{name}`, which is not an attribute of `{}`{}; identity keys must be attributes",
+                    identity.name_str,
+                    res.ident(),
+                    suggest::hint(&name, names.iter().map(String::as_str))
+                ),
+            );
+        }
+    }
+}
+
+/// Whether a type is or contains `f32`/`f64` (written so): not `Hash + Eq`. Other such types
+/// are reported by rustc at the attribute's type.
+fn holds_float(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.iter().any(|s| {
+            s.ident == "f32"
+                || s.ident == "f64"
+                || match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a
+                        .args
+                        .iter()
+                        .any(|arg| matches!(arg, syn::GenericArgument::Type(t) if holds_float(t))),
+                    _ => false,
+                }
+        }),
+        syn::Type::Tuple(t) => t.elems.iter().any(holds_float),
+        syn::Type::Array(a) => holds_float(&a.elem),
+        syn::Type::Group(g) => holds_float(&g.elem),
+        syn::Type::Paren(p) => holds_float(&p.elem),
+        _ => false,
+    }
+}
+
+/// `upsert_identity` names an identity; `upsert_fields` are attributes the action accepts
+/// (what an upsert writes on conflict comes from the input, as in Ash's `{:replace, ..}`).
+fn check_upserts(cx: &Ctxt, res: &Resource) {
+    for action in &res.actions {
+        check_upsert(cx, res, action);
+    }
+}
+
+pub fn check_upsert(cx: &Ctxt, res: &Resource, action: &Action) {
+    if let Some(identity) = &action.upsert.identity {
+        if res.identity(identity).is_none() {
+            let name = unraw(identity);
+            let names: Vec<&str> = res.identities.iter().map(|i| i.name_str.as_str()).collect();
+            let known = if names.is_empty() {
+                format!("`{}` has no identities; declare one with `#[identities(identity({name}, [attribute]))]`", res.ident())
+            } else {
+                format!("its identities: {}", suggest::list(names.iter().copied()))
+            };
+            cx.error_spanned_by(
+                identity,
+                format!(
+                    "`upsert_identity` names `{name}`, which is not an identity of `{}`{}; {known}",
+                    res.ident(),
+                    suggest::hint(&name, names.iter().copied())
+                ),
+            );
+        }
+    }
+    for field in action.upsert.fields.iter().flatten() {
+        let name = unraw(field);
+        if !action.accepts(field) {
+            let accepted: Vec<String> = action.accept.iter().map(unraw).collect();
+            let what = if res.attribute(field).is_some() {
+                format!(
+                    "the attribute `{name}` is not accepted by action `{}`",
+                    action.name_str
+                )
+            } else {
+                format!("`{}` has no attribute `{name}`", res.ident())
+            };
+            cx.error_spanned_by(
+                field,
+                format!(
+                    "{what}; `upsert_fields` writes accepted attributes on conflict{}; it accepts {}",
+                    suggest::hint(&name, accepted.iter().map(String::as_str)),
+                    suggest::list(accepted.iter().map(String::as_str))
+                ),
+            );
+        }
+    }
+}
+
+/// An update never writes the primary key: the record would have to move to another key
+/// (the ETS table would keep it under the old one). Moving a record is a destroy and a
+/// create; both data layers refuse it the same way, here at compile time, and at run time
+/// for a change that sets it.
+fn check_primary_key_writes(cx: &Ctxt, res: &Resource) {
+    let Some(pk) = res.primary_key() else { return };
+    for action in res.actions.iter().filter(|a| a.kind == ActionKind::Update) {
+        for ident in &action.accept {
+            if unraw(ident) == pk.name {
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "update action `{}` cannot accept `{}`: it is the primary key, which an update cannot change; accept it in a create action (to move a record, destroy it and create it with the new key)",
+                        action.name_str, pk.name
+                    ),
+                );
+            }
+        }
+        for change in action.changes() {
+            check_no_primary_key_set(
+                cx,
+                pk,
+                change,
+                &format!("update action `{}`", action.name_str),
+            );
+        }
+    }
+    for change in &res.global_changes {
+        if effective_on(&change.options).contains(&ActionKind::Update) {
+            check_no_primary_key_set(cx, pk, change, "a global change that runs on updates");
+        }
+    }
+}
+
+fn check_no_primary_key_set(cx: &Ctxt, pk: &Attribute, change: &ChangeRef, place: &str) {
+    if let ChangeKind::SetAttribute { attribute, .. }
+    | ChangeKind::SetNewAttribute { attribute, .. } = &change.change
+    {
+        if unraw(attribute) == pk.name {
+            cx.error_spanned_by(
+                attribute,
+                format!(
+                    "{place} cannot set `{}`: it is the primary key, which an update cannot change",
+                    pk.name
+                ),
+            );
+        }
+    }
 }
 
 /// Generated code names `Address` without parameters; generic resources are not supported.

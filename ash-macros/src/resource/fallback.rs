@@ -87,6 +87,43 @@ pub fn sanitize(res: &mut Resource) -> Mode {
             .retain(|_| keep.next().unwrap_or(false));
     }
 
+    // Identities that pass their checks, each name once; upsert options naming them.
+    let identities: Vec<bool> = res
+        .identities
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            !res.identities[..i].iter().any(|o| {
+                o.name_str == id.name_str || o.variant == id.variant || o.konst == id.konst
+            }) && !res.attributes.iter().any(|a| a.konst == id.konst)
+                && passes(|cx| check::check_identity_fields(cx, res, id))
+        })
+        .collect();
+    let mut keep = identities.into_iter();
+    res.identities.retain(|_| keep.next().unwrap_or(false));
+    for i in 0..res.actions.len() {
+        let known = res.actions[i]
+            .upsert
+            .identity
+            .as_ref()
+            .is_some_and(|id| res.identity(id).is_some());
+        if !known {
+            res.actions[i].upsert.identity = None;
+        }
+        let action = &res.actions[i];
+        let accepted: Vec<bool> = action
+            .upsert
+            .fields
+            .iter()
+            .flatten()
+            .map(|f| action.accepts(f))
+            .collect();
+        let mut keep = accepted.into_iter();
+        if let Some(fields) = &mut res.actions[i].upsert.fields {
+            fields.retain(|_| keep.next().unwrap_or(false));
+        }
+    }
+
     let changes: Vec<bool> = res
         .global_changes
         .iter()

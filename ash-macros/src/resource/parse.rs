@@ -13,10 +13,11 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Path};
 
 const RESOURCE_OPTIONS: [&str; 2] = ["domain", "data_layer"];
-const HELPER_ATTRIBUTES: [&str; 3] = ["actions", "changes", "validations"];
+const HELPER_ATTRIBUTES: [&str; 4] = ["actions", "changes", "validations", "identities"];
+const IDENTITY_OPTIONS: [&str; 2] = ["nils_distinct", "message"];
 const ATTRIBUTE_OPTIONS: [&str; 3] = ["default", "writable", "primary_key"];
 const ACTION_ENTRIES: [&str; 5] = ["defaults", "create", "read", "update", "destroy"];
-const ACTION_OPTIONS: [&str; 8] = [
+const ACTION_OPTIONS: [&str; 12] = [
     "accept",
     "argument",
     "change",
@@ -25,6 +26,10 @@ const ACTION_OPTIONS: [&str; 8] = [
     "filter",
     "get",
     "pagination",
+    "upsert",
+    "upsert_identity",
+    "upsert_fields",
+    "upsert_condition",
 ];
 const PAGINATION_OPTIONS: [&str; 5] = [
     "offset",
@@ -53,6 +58,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
     let mut actions = Vec::new();
     let mut global_changes = Vec::new();
     let mut global_validations = Vec::new();
+    let mut identities = Vec::new();
     let mut kept = Vec::new();
     for attr in std::mem::take(&mut item.attrs) {
         let name = attr.path().get_ident().map(Ident::to_string);
@@ -67,6 +73,10 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
             Some("validations") => {
                 global_validations.extend(parse_global(cx, &attr, builtins::parse_validation))
             }
+            Some("identities") => match list_tokens(&attr) {
+                Ok(t) => parse_identities(cx, &ident, t, &mut identities),
+                Err(e) => cx.syn_error(e),
+            },
             _ => kept.push(attr),
         }
     }
@@ -90,7 +100,91 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         actions,
         global_changes,
         global_validations,
+        identities,
     })
+}
+
+/// `#[identities(identity(name, [a, b], nils_distinct = false, message = "..."), ...)]`.
+fn parse_identities(cx: &Ctxt, resource: &Ident, tokens: TokenStream, out: &mut Vec<IdentityDef>) {
+    for entry in meta::parse_entries(cx, tokens) {
+        match entry {
+            Entry::Call(kw, args) if kw == "identity" => {
+                if let Some(identity) = parse_identity(cx, resource, &kw, args) {
+                    out.push(identity);
+                }
+            }
+            other => {
+                let n = other.name().to_string();
+                cx.error_at(
+                    other.name().span(),
+                    format!(
+                        "unknown entry `{n}` in `#[identities(...)]`{}; write `identity(name, [attributes])`",
+                        suggest::hint(&n, ["identity"])
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn parse_identity(
+    cx: &Ctxt,
+    resource: &Ident,
+    kw: &Ident,
+    args: TokenStream,
+) -> Option<IdentityDef> {
+    let usage = "write `identity(name, [attributes])`, like `identity(unique_email, [email])`";
+    let mut entries = meta::split_commas(args).into_iter();
+    let (Some(first), Some(second)) = (entries.next(), entries.next()) else {
+        cx.error_at(
+            kw.span(),
+            format!("an identity needs a name and attributes: {usage}"),
+        );
+        return None;
+    };
+    let Ok(name) = meta::name(first.clone()) else {
+        cx.error_spanned_by(
+            first,
+            format!("expected the identity's name first: {usage}"),
+        );
+        return None;
+    };
+    let fields = match meta::parse_ident_list(second) {
+        Ok(fields) => fields,
+        Err(e) => {
+            cx.syn_error(e);
+            return None;
+        }
+    };
+    let name_str = crate::name::unraw(&name);
+    let fallback = format!("Identity{}", name_str.len());
+    let variant = crate::name::variant(&name_str, name.span(), &fallback);
+    let konst = crate::name::constant(&name_str, name.span(), &fallback.to_uppercase());
+    let _ = resource;
+    let mut identity = IdentityDef {
+        name,
+        name_str,
+        konst,
+        variant,
+        fields,
+        nils_distinct: true,
+        message: None,
+    };
+    for tokens in entries {
+        match meta::parse_entry(tokens) {
+            Ok(Entry::KeyValue(k, v)) if k == "nils_distinct" => match meta::parse_bool(v) {
+                Ok(b) => identity.nils_distinct = b,
+                Err(e) => cx.syn_error(e),
+            },
+            Ok(Entry::KeyValue(k, v)) if k == "message" => match meta::parse::<syn::LitStr>(v) {
+                Ok(m) => identity.message = Some(m),
+                Err(e) => cx.syn_error(e),
+            },
+            Ok(other) => unknown(cx, other.name(), "identity option", &IDENTITY_OPTIONS),
+            Err(e) => cx.syn_error(e),
+        }
+    }
+    Some(identity)
 }
 
 /// `#[derive(.., Clone, ..)]` (also `std::clone::Clone`).
@@ -421,6 +515,7 @@ fn new_action(resource: &Ident, kind: ActionKind, name: Ident) -> Action {
         filter: None,
         get: false,
         pagination: None,
+        upsert: UpsertDef::default(),
     }
 }
 
@@ -532,6 +627,30 @@ fn parse_action(
             }
             ("primary", Entry::KeyValue(_, v)) => match meta::parse_bool(v) {
                 Ok(b) => action.primary = Some(b),
+                Err(e) => cx.syn_error(e),
+            },
+            ("upsert" | "upsert_identity" | "upsert_fields" | "upsert_condition", entry)
+                if kind != ActionKind::Create =>
+            {
+                cx.error_at(
+                    entry.name().span(),
+                    format!("`{key}` applies to create actions only"),
+                )
+            }
+            ("upsert", Entry::KeyValue(_, v)) => match meta::parse_bool(v) {
+                Ok(b) => action.upsert.upsert = b,
+                Err(e) => cx.syn_error(e),
+            },
+            ("upsert_identity", Entry::KeyValue(_, v)) => match meta::name(v) {
+                Ok(i) => action.upsert.identity = Some(i),
+                Err(e) => cx.syn_error(e),
+            },
+            ("upsert_fields", Entry::KeyValue(_, v)) => match meta::parse_ident_list(v) {
+                Ok(list) => action.upsert.fields = Some(list),
+                Err(e) => cx.syn_error(e),
+            },
+            ("upsert_condition", Entry::KeyValue(_, v)) => match meta::parse::<Expr>(v) {
+                Ok(e) => action.upsert.condition = Some(e),
                 Err(e) => cx.syn_error(e),
             },
             ("filter" | "get" | "pagination", entry) if kind != ActionKind::Read => cx.error_at(

@@ -31,6 +31,74 @@ pub fn is_primary(res: &Resource, action: &Action) -> bool {
             .is_some_and(|first| std::ptr::eq(*first, action))
 }
 
+/// `impl CreateAction`, with the action's upsert options.
+fn create_impl(res: &Resource, names: &Names, action: &Action) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let input = &action.input;
+    let field = &names.field;
+    let up = &action.upsert;
+    // What the update half writes: `upsert_fields`, else everything the action accepts;
+    // plus every `update_timestamp` (Ash touches update defaults on upsert).
+    let listed: Vec<&syn::Ident> = match &up.fields {
+        Some(fields) => fields.iter().collect(),
+        None => action.accept.iter().collect(),
+    };
+    let mut written: Vec<&syn::Ident> = Vec::new();
+    for name in listed {
+        if let Some(attr) = res.attribute(name) {
+            if !written.contains(&&attr.variant) {
+                written.push(&attr.variant);
+            }
+        }
+    }
+    for attr in &res.attributes {
+        if attr.timestamp == Some(crate::resource::ast::Timestamp::Update)
+            && !written.contains(&&attr.variant)
+        {
+            written.push(&attr.variant);
+        }
+    }
+    let upsert = up.upsert;
+    let identity = match up.identity.as_ref().and_then(|i| res.identity(i)) {
+        Some(id) => {
+            let konst = &id.konst;
+            quote!(::std::option::Option::Some(#ident::#konst))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let condition = match &up.condition {
+        Some(condition) => {
+            let condition = quote_spanned!(condition.span()=> {
+                let condition: #krate::filter::Filter<#ident> = #condition;
+                condition
+            });
+            quote!(::std::option::Option::Some(#condition))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let upsert_fn = (up.identity.is_some() || up.condition.is_some()).then(|| {
+        quote! {
+            #[allow(unused_variables)]
+            fn upsert(&self) -> #krate::identity::Upsert<#ident> {
+                let args = self;
+                #krate::identity::Upsert {
+                    identity: #identity,
+                    fields: #krate::identity::UpsertFields::Action,
+                    condition: #condition,
+                }
+            }
+        }
+    });
+    quote! {
+        impl #krate::action::CreateAction for #input {
+            const UPSERT: bool = #upsert;
+            const UPSERT_FIELDS: &'static [#field] = &[ #( #field::#written ),* ];
+            #upsert_fn
+        }
+    }
+}
+
 fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream {
     let krate = krate();
     let ident = res.ident();
@@ -182,9 +250,11 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
             }
         }
     });
-    let other_impl = (action.kind != ActionKind::Read).then(|| {
-        quote! { impl #krate::action::#kind_trait for #input {} }
-    });
+    let other_impl = match action.kind {
+        ActionKind::Read => None,
+        ActionKind::Create => Some(create_impl(res, names, action)),
+        _ => Some(quote! { impl #krate::action::#kind_trait for #input {} }),
+    };
 
     // The user's doc comments first, then what the type is.
     let blank = (!docs.is_empty()).then(|| quote!(#[doc = ""]));

@@ -2,6 +2,7 @@
 
 mod actions;
 mod changes;
+mod identities;
 mod model;
 mod query;
 mod registry;
@@ -85,8 +86,10 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
         let model = model::expand(res, &names);
         let actions = actions::expand(res, &names);
         let query = query::expand(res, &names);
+        let identities = identities::items(res);
         quote! {
             #model
+            #identities
             #actions
             #query
             #registry
@@ -137,6 +140,13 @@ pub fn stub_impl(ident: &Ident, generics: &syn::Generics) -> TokenStream {
             type Value = ();
             type Changes = ();
             type DataLayer = <#krate::ets::Ets as #krate::data_layer::DataLayerKind>::Layer<Self>;
+            type IdentityKey = ();
+            fn identity_key(&self, identity: usize) -> ::std::option::Option<()> { ::std::option::Option::None }
+            fn identity_of_key(key: &()) -> usize { 0 }
+            fn identity_key_is_indexed(key: &()) -> bool { false }
+            fn identity_filter(key: &()) -> #krate::filter::Filter<Self> { ::std::unreachable!() }
+            fn changes_touch_identity(changes: &(), identity: usize) -> bool { false }
+            fn changes_primary_key(changes: &()) -> bool { false }
             fn primary_key(&self) -> &() { &() }
             fn primary_key_value(key: &()) {}
             fn primary_key_of(value: &()) -> ::std::option::Option<&()> { ::std::option::Option::None }

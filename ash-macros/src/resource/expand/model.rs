@@ -189,6 +189,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             let k = crate::name::unraw(k);
             quote!((#k, #v))
         });
+    let identity_items = super::identities::resource_items(res, names);
     let count = attrs.len();
     let doc_field = format!("The attributes of [`{name}`].");
     let doc_value = format!("A typed value of one attribute of [`{name}`].");
@@ -231,6 +232,8 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             type DataLayer = <#data_layer as #krate::data_layer::DataLayerKind>::Layer<Self>;
 
             #pk_fns
+
+            #identity_items
 
             fn field_name(field: #field) -> &'static str {
                 match field { #( #field::#variants => #strs, )* }
