@@ -49,7 +49,8 @@ where
 }
 
 /// Runs an update action on `record`.
-#[inline]
+// Always: the action's result is returned by value, and a call would copy it once more.
+#[inline(always)]
 pub fn update<'a, D, A>(
     domain: &'a D,
     record: &'a A::Resource,

@@ -327,6 +327,14 @@ impl<'a, R: Resource> Changeset<'a, R> {
         });
     }
 
+    /// Drops the filter (see [`Filter::discard`]) once the data layer is done with it.
+    #[inline(always)]
+    pub(crate) fn discard_filter(&mut self) {
+        if let Some(filter) = self.filter.take() {
+            filter.discard();
+        }
+    }
+
     /// The filter the stored record must match.
     pub fn filter(&self) -> Option<&Filter<R>> {
         self.filter.as_ref()

@@ -282,6 +282,17 @@ fn join(f: &mut fmt::Formatter<'_>, parts: &[DynFilter], sep: &str) -> fmt::Resu
 }
 
 impl<R: Resource> Filter<R> {
+    /// Drops the filter, the common case (one comparison, such as a primary key or an
+    /// optimistic lock's `version == n`) without the enum's recursive drop, which the
+    /// compiler cannot inline into the actions' hot paths.
+    #[inline(always)]
+    pub(crate) fn discard(self) {
+        match self {
+            Filter::Cmp(_, value) => drop(value),
+            other => drop(other),
+        }
+    }
+
     /// Either filter.
     pub fn or(self, other: Filter<R>) -> Self {
         match self {

@@ -123,6 +123,10 @@ pub trait ReadAction: Action {
     /// How the action pages, if it does (`pagination(...)` in the DSL).
     const PAGINATION: Option<Pagination> = None;
 
+    /// Whether [`base_query`](Self::base_query) is overridden (the action has a
+    /// `filter`): without one, a get by primary key builds no query at all.
+    const HAS_BASE_QUERY: bool = false;
+
     /// The action's own query: its `filter`, if it has one.
     fn base_query(&self) -> Query<Self::Resource> {
         Query::new()

@@ -164,6 +164,21 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     prepare_read(&mut input)?;
+    // Without an action filter, no query is built for a get by primary key.
+    if !A::HAS_BASE_QUERY {
+        if let Some(key) = filter.as_primary_key() {
+            let result = match layer.immediate_get(ctx, key) {
+                Some(found) => match found.map_err(Error::from) {
+                    Ok(Some(record)) => Ok(record),
+                    Ok(None) => Err(not_found(Some(&filter))),
+                    Err(e) => Err(e),
+                },
+                None => Err(not_immediate::<A::Resource>()),
+            };
+            filter.discard();
+            return result;
+        }
+    }
     let base = input.base_query();
     if base.is_empty() {
         if let Some(key) = filter.as_primary_key() {

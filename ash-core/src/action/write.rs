@@ -300,10 +300,12 @@ where
 {
     let mut changeset = start(&mut input, Some(record), ctx, domain);
     prepare_update::<A>(&mut changeset)?;
-    match layer.immediate_update(ctx, changeset.update_op(record.primary_key())) {
+    let result = match layer.immediate_update(ctx, changeset.update_op(record.primary_key())) {
         Ok(done) => done.map_err(Error::from),
         Err(_) => Err(not_immediate::<A::Resource>()),
-    }
+    };
+    changeset.discard_filter();
+    result
 }
 
 async fn update_running<A, L>(

@@ -236,6 +236,8 @@ fn expand_action(res: &Resource, names: &Names, action: &Action) -> TokenStream 
                 filter
             });
             quote! {
+                const HAS_BASE_QUERY: bool = true;
+
                 #[allow(unused_variables)]
                 fn base_query(&self) -> #krate::query::Query<#ident> {
                     let args = self;

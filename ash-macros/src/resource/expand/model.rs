@@ -275,7 +275,8 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                 }
             }
 
-            #[inline]
+            // Always: an optimistic lock's compare runs on every locked write.
+            #[inline(always)]
             fn equals(&self, value: &#value) -> bool {
                 match value {
                     #( #value::#variants(v) => #as_attr::equals(&self.#idents, v), )*
