@@ -22,7 +22,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// for futures that need no reactor. It does not drive a tokio reactor: PostgreSQL calls
 /// need a tokio runtime (`runtime.block_on(...)` from sync code). Do not call it inside an
 /// async task: it blocks the executor's thread.
-#[inline]
+// Always: the output is moved out by value, and a call would copy it once more.
+#[inline(always)]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     // A future that is ready at once (every ETS call) needs no waker that works. One that
