@@ -99,8 +99,10 @@ impl<R: Resource> EtsTable<R> {
     }
 }
 
-/// The hasher of the identity indexes: foldhash's quality variant, seeded per map (some
-/// resistance to chosen keys, unlike a fixed hash), at a fraction of SipHash's cost.
+/// The hasher of the identity indexes: foldhash (hashbrown's default), its quality
+/// variant, seeded per map, at a fraction of SipHash's cost on short keys. It is only
+/// minimally resistant to chosen colliding keys (an attacker would have to infer the seed
+/// from the program's behaviour); the rows themselves keep std's SipHash.
 type IndexHasher = foldhash::quality::RandomState;
 
 /// One identity's unique index: its value to the primary key of the record holding it.
