@@ -421,15 +421,122 @@ mod ets {
 }
 
 #[cfg(feature = "postgres")]
-mod postgres {
+pub(crate) mod postgres {
     use crate::pg_support::TestDb;
     relationships!(data_layer = [ash_rs::postgres::Postgres]);
 
-    async fn connect() -> Option<Blog> {
+    pub(crate) async fn connect() -> Option<Blog> {
         let db = TestDb::new().await?;
         let blog = Blog::connect(&db.pool).await.unwrap();
         // The schema is dropped with `db`: keep it for the test's lifetime.
         std::mem::forget(db);
         Some(blog)
+    }
+}
+
+/// Statement counts: one statement per relationship level.
+#[cfg(feature = "postgres")]
+mod statement_counts {
+    use super::postgres::*;
+    use ash_rs::domain::HasResource;
+    use ash_rs::prelude::*;
+
+    fn statements(blog: &Blog) -> u64 {
+        HasResource::<User>::data_layer(blog).statement_count()
+            + HasResource::<Profile>::data_layer(blog).statement_count()
+            + HasResource::<Post>::data_layer(blog).statement_count()
+            + HasResource::<Comment>::data_layer(blog).statement_count()
+            + HasResource::<Tag>::data_layer(blog).statement_count()
+            + HasResource::<PostTag>::data_layer(blog).statement_count()
+    }
+
+    async fn posts_with_comments(blog: &Blog, n: usize) {
+        let ann = blog.create_user("ann").await.unwrap();
+        for i in 0..n {
+            let post = blog
+                .create_post(format!("p{i}"), Some(ann.id))
+                .await
+                .unwrap();
+            if i % 10 == 0 {
+                blog.create_comment("c", 1i64, Some(post.id), Some(ann.id))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn has_many_for_1000_parents_is_2_statements() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 1000).await;
+        let before = statements(&blog);
+        let posts = ash_rs::api::read(
+            &blog,
+            PostReadInput::new(),
+            Query::new().load(Post::COMMENTS),
+        )
+        .await
+        .unwrap();
+        assert_eq!(posts.len(), 1000);
+        assert_eq!(statements(&blog) - before, 2);
+    }
+
+    #[tokio::test]
+    async fn three_level_nested_load_is_4_statements() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 50).await;
+        let before = statements(&blog);
+        let query = Query::new().load(Post::COMMENTS.load(Comment::AUTHOR.load(User::PROFILE)));
+        ash_rs::api::read(&blog, PostReadInput::new(), query)
+            .await
+            .unwrap();
+        assert_eq!(statements(&blog) - before, 4);
+    }
+
+    #[tokio::test]
+    async fn many_to_many_is_at_most_3_statements() {
+        let Some(blog) = connect().await else { return };
+        let post = blog.create_post("p", None).await.unwrap();
+        let tag = blog.create_tag("t").await.unwrap();
+        blog.tag_post(post.id, tag.id).await.unwrap();
+        let before = statements(&blog);
+        let posts = ash_rs::api::read(&blog, PostReadInput::new(), Query::new().load(Post::TAGS))
+            .await
+            .unwrap();
+        assert_eq!(posts[0].tags.get().unwrap().len(), 1);
+        assert!(statements(&blog) - before <= 3);
+    }
+
+    #[tokio::test]
+    async fn already_loaded_is_0_statements() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 20).await;
+        let posts = ash_rs::api::read(
+            &blog,
+            PostReadInput::new(),
+            Query::new().load(Post::COMMENTS),
+        )
+        .await
+        .unwrap();
+        let before = statements(&blog);
+        let again = blog.load(&posts, Post::COMMENTS).await.unwrap();
+        assert_eq!(again, posts);
+        assert_eq!(statements(&blog) - before, 0);
+    }
+
+    #[tokio::test]
+    async fn exists_filter_is_part_of_the_one_statement() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 20).await;
+        let before = statements(&blog);
+        let posts = ash_rs::api::read(
+            &blog,
+            PostReadInput::new(),
+            Query::new().filter(exists(Post::COMMENTS, Comment::SCORE.eq(1))),
+        )
+        .await
+        .unwrap();
+        assert_eq!(posts.len(), 2);
+        assert_eq!(statements(&blog) - before, 1);
     }
 }
