@@ -339,7 +339,7 @@ macro_rules! relationships {
             let comment = second.comments.get().unwrap()[0].clone();
             ash_rs::api::destroy(&blog, &comment, CommentDestroyInput::new()).await.unwrap();
             // Already loaded: not loaded again (0 operations) ...
-            let same = blog.load(&[second.clone()], Post::COMMENTS).await.unwrap();
+            let same = blog.load(std::slice::from_ref(&second), Post::COMMENTS).await.unwrap();
             assert_eq!(same[0].comments.get().unwrap().len(), 1);
             // ... until it is reset.
             let mut fresh = second;
