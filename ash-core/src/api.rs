@@ -11,6 +11,7 @@ use crate::action::{self, ActionFuture, CreateAction, DestroyAction, ReadAction,
 use crate::domain::HasResource;
 use crate::error::Error;
 use crate::query::{Page, PageRequest, Query};
+use crate::relationship::Tables;
 
 /// Runs a create action.
 #[inline]
@@ -98,9 +99,35 @@ pub fn read<D, A>(
 ) -> ActionFuture<'_, Result<Vec<A::Resource>, Error>>
 where
     A: ReadAction,
-    D: HasResource<A::Resource>,
+    D: HasResource<A::Resource> + Tables,
 {
-    action::read(domain.data_layer(), domain.context(), input, query)
+    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+        return action::read(domain.data_layer(), domain.context(), input, query);
+    }
+    ActionFuture::running(async move {
+        let (own, loads) = prepared(domain, query).await?;
+        let mut records = action::read(domain.data_layer(), domain.context(), input, own).await?;
+        crate::relationship::run_loads(domain, &mut records, &loads).await?;
+        Ok(records)
+    })
+}
+
+/// The query with its relationship filters resolved (for data layers that need it) and its
+/// loads taken out (run after the read).
+async fn prepared<D, R>(domain: &D, query: Query<R>) -> Result<(Query<R>, Query<R>), Error>
+where
+    D: Tables,
+    R: crate::resource::Resource,
+{
+    let mut own = query;
+    let loads = Query {
+        loads: std::mem::take(&mut own.loads),
+        ..Query::default()
+    };
+    if let Some(filter) = &own.filter {
+        own.filter = Some(crate::relationship::resolve_filter(domain, filter).await?);
+    }
+    Ok((own, loads))
 }
 
 /// Runs a read action expecting at most one record.
@@ -112,9 +139,18 @@ pub fn read_one<D, A>(
 ) -> ActionFuture<'_, Result<Option<A::Resource>, Error>>
 where
     A: ReadAction,
-    D: HasResource<A::Resource>,
+    D: HasResource<A::Resource> + Tables,
 {
-    action::read_one(domain.data_layer(), domain.context(), input, query)
+    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+        return action::read_one(domain.data_layer(), domain.context(), input, query);
+    }
+    ActionFuture::running(async move {
+        let (own, loads) = prepared(domain, query).await?;
+        let found = action::read_one(domain.data_layer(), domain.context(), input, own).await?;
+        let mut records: Vec<_> = found.into_iter().collect();
+        crate::relationship::run_loads(domain, &mut records, &loads).await?;
+        Ok(records.pop())
+    })
 }
 
 /// Runs a read action expecting exactly one record (`NotFound` otherwise).
@@ -126,9 +162,20 @@ pub fn get<D, A>(
 ) -> ActionFuture<'_, Result<A::Resource, Error>>
 where
     A: ReadAction,
-    D: HasResource<A::Resource>,
+    D: HasResource<A::Resource> + Tables,
 {
-    action::get(domain.data_layer(), domain.context(), input, query)
+    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+        return action::get(domain.data_layer(), domain.context(), input, query);
+    }
+    ActionFuture::running(async move {
+        let (own, loads) = prepared(domain, query).await?;
+        let found = action::get(domain.data_layer(), domain.context(), input, own).await?;
+        let mut records = vec![found];
+        crate::relationship::run_loads(domain, &mut records, &loads).await?;
+        records
+            .pop()
+            .ok_or_else(|| Error::from(crate::error::ErrorKind::unknown("a get lost its record")))
+    })
 }
 
 /// Runs a paginated read action, returning one page.
@@ -140,7 +187,16 @@ pub fn read_page<D, A>(
 ) -> ActionFuture<'_, Result<Page<A::Resource>, Error>>
 where
     A: ReadAction,
-    D: HasResource<A::Resource>,
+    D: HasResource<A::Resource> + Tables,
 {
-    action::read_page(domain.data_layer(), domain.context(), input, query, page)
+    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+        return action::read_page(domain.data_layer(), domain.context(), input, query, page);
+    }
+    ActionFuture::running(async move {
+        let (own, loads) = prepared(domain, query).await?;
+        let mut found =
+            action::read_page(domain.data_layer(), domain.context(), input, own, page).await?;
+        crate::relationship::run_loads(domain, &mut found.results, &loads).await?;
+        Ok(found)
+    })
 }

@@ -105,6 +105,23 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// Whether every `immediate_*` operation completes at once (ETS): the pipeline then
     /// runs an action to its end when it is called, and its future is ready at once.
     const IMMEDIATE: bool = false;
+    /// Whether [`Filter::Related`] (`exists` through a relationship) is evaluated by the
+    /// layer itself (a SQL `EXISTS`); otherwise the pipeline resolves it first into a key
+    /// filter by reading the related layer.
+    const NATIVE_RELATED_FILTERS: bool = false;
+
+    /// Answers a relationship load ([`LoadOp`](crate::relationship::LoadOp)): the records
+    /// whose `op.field` is one of `op.keys`, matching the query's filter, in its sort
+    /// order, with its limit and offset applied per key. One operation for all the
+    /// parents. The default reads `field in keys` and pages per key in memory.
+    fn load(
+        &self,
+        ctx: &Context,
+        op: &crate::relationship::LoadOp<'_, R>,
+    ) -> impl Future<Output = Result<Vec<R>, ErrorKind>> + Send {
+        let query = op.as_query();
+        async move { Ok(op.page_per_key(self.read(ctx, &query).await?)) }
+    }
 
     /// Stores a new record; returns it as stored.
     fn create(&self, ctx: &Context, record: R)

@@ -77,9 +77,23 @@ pub enum Filter<R: Resource> {
     Or(Vec<Filter<R>>),
     /// Not the filter.
     Not(Box<Filter<R>>),
+    /// `exists(relationship, filter)`: some related record matches (see
+    /// [`crate::relationship::RelationshipExt::exists`]). In memory it matches nothing
+    /// until resolved against the related table ([`crate::relationship::resolve_filter`]).
+    Related(crate::relationship::RelatedFilter<R>),
 }
 
 impl<R: Resource> Filter<R> {
+    /// Whether the filter goes through a relationship anywhere.
+    pub fn has_related(&self) -> bool {
+        match self {
+            Filter::Related(_) => true,
+            Filter::And(all) | Filter::Or(all) => all.iter().any(Filter::has_related),
+            Filter::Not(inner) => inner.has_related(),
+            _ => false,
+        }
+    }
+
     /// `attribute == value`.
     #[inline]
     pub fn eq(value: R::Value) -> Self {
@@ -153,7 +167,7 @@ impl<R: Resource> Filter<R> {
             Filter::IsNil(field) => record.is_nil(*field),
             Filter::In(_, values) => values.iter().any(|v| record.equals(v)),
             Filter::Contains(value) => record.contains(value),
-            Filter::And(_) | Filter::Or(_) | Filter::Not(_) => return None,
+            Filter::And(_) | Filter::Or(_) | Filter::Not(_) | Filter::Related(_) => return None,
         })
     }
 
@@ -190,6 +204,11 @@ impl<R: Resource> Filter<R> {
             Filter::And(all) => DynFilter::And(all.iter().map(Filter::to_dyn).collect()),
             Filter::Or(any) => DynFilter::Or(any.iter().map(Filter::to_dyn).collect()),
             Filter::Not(inner) => DynFilter::Not(Box::new(inner.to_dyn())),
+            Filter::Related(related) => DynFilter::Exists {
+                relationship: related.info().name,
+                info: related.info(),
+                filter: Box::new(related.inner().clone()),
+            },
         }
     }
 }
@@ -232,6 +251,16 @@ pub enum DynFilter {
     Or(Vec<DynFilter>),
     /// Not the filter.
     Not(Box<DynFilter>),
+    /// `exists(relationship, filter)`.
+    Exists {
+        /// The relationship's name.
+        relationship: &'static str,
+        /// Its static facts (for SQL).
+        #[serde(skip)]
+        info: &'static crate::relationship::RelationshipInfo,
+        /// The filter on the related records.
+        filter: Box<DynFilter>,
+    },
 }
 
 impl DynFilter {
@@ -262,6 +291,11 @@ impl fmt::Display for DynFilter {
             DynFilter::And(all) => join(f, all, " and "),
             DynFilter::Or(any) => join(f, any, " or "),
             DynFilter::Not(inner) => write!(f, "not({inner})"),
+            DynFilter::Exists {
+                relationship,
+                filter,
+                ..
+            } => write!(f, "exists({relationship}, {filter})"),
         }
     }
 }

@@ -13,7 +13,8 @@
 //! | [`validation`] | the [`Validation`](validation::Validation) trait |
 //! | [`filter`] | declarative filters that cross the data-layer boundary as data |
 //! | [`identity`] | identities (unique keys) and upserts |
-//! | [`query`] | read queries: filter, sort, limit, offset |
+//! | [`query`] | read queries: filter, sort, limit, offset, loads |
+//! | [`relationship`] | relationships, typed handles, batched loads, filters across them |
 //! | [`data_layer`] | the [`DataLayer`](data_layer::DataLayer) contract (async) |
 //! | [`context`] | the call [`Context`](context::Context): actor, tenant, open transaction |
 //! | [`transaction`] | [`Transaction`](transaction::Transaction) handles |
@@ -38,6 +39,7 @@ pub mod future;
 pub mod identity;
 pub mod input;
 pub mod query;
+pub mod relationship;
 pub mod resource;
 pub mod transaction;
 pub mod validation;

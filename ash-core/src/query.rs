@@ -24,6 +24,9 @@ pub struct Query<R: Resource> {
     pub limit: Option<usize>,
     /// Skip this many records first.
     pub offset: usize,
+    /// Relationships to load on the records read (see [`crate::relationship`]); data
+    /// layers ignore them, the read pipeline runs them after the read.
+    pub loads: Vec<crate::relationship::Load<R>>,
 }
 
 impl<R: Resource> Default for Query<R> {
@@ -33,6 +36,7 @@ impl<R: Resource> Default for Query<R> {
             sort: Vec::new(),
             limit: None,
             offset: 0,
+            loads: Vec::new(),
         }
     }
 }
@@ -69,6 +73,13 @@ impl<R: Resource> Query<R> {
     /// Adds a sort key built from a typed attribute: `.sort_by(Address::STATE.desc())`.
     pub fn sort_by(mut self, key: (R::Field, SortOrder)) -> Self {
         self.sort.push(key);
+        self
+    }
+
+    /// Loads a relationship on the records read: `Query::new().load(Post::COMMENTS)`, or
+    /// nested, `Query::new().load(Post::COMMENTS.load(Comment::AUTHOR))`.
+    pub fn load(mut self, load: impl crate::relationship::IntoLoad<R>) -> Self {
+        self.loads.push(load.into_load());
         self
     }
 

@@ -36,6 +36,11 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     /// The resource's identities (unique keys besides the primary key), in declaration
     /// order; see [`crate::identity`].
     const IDENTITIES: &'static [IdentityInfo] = &[];
+    /// The resource's relationships, in declaration order; see [`crate::relationship`].
+    const RELATIONSHIPS: &'static [crate::relationship::RelationshipInfo] = &[];
+    /// The attributes the ETS layer indexes for loads: the resource's belongs_to foreign
+    /// keys and the attributes other resources' has_one/has_many name in this domain.
+    const INDEXED_FIELDS: &'static [Self::Field] = &[];
 
     /// The primary key's type.
     type PrimaryKey: Clone + Eq + Ord + Hash + Debug + Send + Sync + 'static;

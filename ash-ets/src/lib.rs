@@ -23,11 +23,15 @@ use ash_core::error::{AlreadyExists, Error, ErrorKind, StaleRecord};
 use ash_core::filter::Filter;
 use ash_core::identity::taken;
 use ash_core::query::Query;
+use ash_core::relationship::LoadOp;
 use ash_core::resource::Resource;
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use smallvec_like::Values;
 use std::future::{ready, Future, Ready};
+
+mod fk;
+use fk::{FkIndex, FkKey};
 
 /// The ETS data layer, as named in `#[resource(data_layer = Ets)]`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -43,6 +47,8 @@ pub struct EtsTable<R: Resource> {
     /// One unique index per identity of `R`, in [`Resource::IDENTITIES`] order: the
     /// identity's value to the primary key of the record holding it.
     indexes: Box<[Index<R>]>,
+    /// One index per attribute of [`Resource::INDEXED_FIELDS`], for loads (see `fk`).
+    fks: Box<[FkIndex<R>]>,
 }
 
 impl<R: Resource> Default for EtsTable<R> {
@@ -52,6 +58,7 @@ impl<R: Resource> Default for EtsTable<R> {
             indexes: (0..R::IDENTITIES.len())
                 .map(|_| DashMap::with_hasher(IndexHasher::default()))
                 .collect(),
+            fks: R::INDEXED_FIELDS.iter().map(|f| FkIndex::new(*f)).collect(),
         }
     }
 }
@@ -89,6 +96,9 @@ impl<R: Resource> EtsTable<R> {
         self.rows.clear();
         for index in self.indexes.iter() {
             index.clear();
+        }
+        for index in self.fks.iter() {
+            index.map.clear();
         }
     }
 
@@ -182,6 +192,10 @@ impl<R: Resource> EtsTable<R> {
             }
             claims.keep();
         }
+        // Under the entry's shard lock: record, then index.
+        for index in self.fks.iter() {
+            index.add(&record);
+        }
         slot.insert(record.clone());
         Ok(record)
     }
@@ -211,8 +225,29 @@ impl<R: Resource> EtsTable<R> {
                 self.release(identity, &old, &key);
             }
         }
+        let before = self.fk_keys(stored);
         *stored = next;
+        self.fk_moved(before, stored);
         Ok(())
+    }
+
+    /// The record's values of each indexed attribute, before a write.
+    fn fk_keys(&self, record: &R) -> ash_core::__private::smallvec::SmallVec<[Option<FkKey>; 2]> {
+        self.fks
+            .iter()
+            .map(|index| FkKey::of_record(record, index.field))
+            .collect()
+    }
+
+    /// Moves the record in each index whose attribute the write changed.
+    fn fk_moved(
+        &self,
+        before: ash_core::__private::smallvec::SmallVec<[Option<FkKey>; 2]>,
+        after: &R,
+    ) {
+        for (index, before) in self.fks.iter().zip(before) {
+            index.moved(before, after);
+        }
     }
 
     /// Releases every identity value of `record` (being destroyed; the caller holds its
@@ -268,7 +303,9 @@ impl<R: Resource> EtsTable<R> {
             next.set(value);
         }
         if R::IDENTITIES.is_empty() {
+            let before = self.fk_keys(stored);
             *stored = next;
+            self.fk_moved(before, stored);
         } else {
             self.replace_claimed(stored, next)?;
         }
@@ -347,7 +384,7 @@ impl<R: Resource> EtsTable<R> {
                 resource: R::NAME,
                 filter: Filter::<R>::primary_key(record.primary_key()).to_dyn(),
             })),
-            Entry::Vacant(slot) if R::IDENTITIES.is_empty() => {
+            Entry::Vacant(slot) if R::IDENTITIES.is_empty() && self.fks.is_empty() => {
                 slot.insert(record.clone());
                 Ok(record)
             }
@@ -380,6 +417,7 @@ impl<R: Resource> EtsTable<R> {
             self.replace_claimed(&mut stored, next)?;
             return Ok(stored.clone());
         }
+        let before = (!self.fks.is_empty()).then(|| self.fk_keys(&stored));
         // Evaluate every atomic against the stored record before writing anything, so an
         // overflow leaves the record untouched. One atomic (the lock's `version + 1`) is the
         // common case and needs no buffer.
@@ -400,6 +438,9 @@ impl<R: Resource> EtsTable<R> {
                 }
             }
         }
+        if let Some(before) = before {
+            self.fk_moved(before, &stored);
+        }
         Ok(stored.clone())
     }
 
@@ -411,6 +452,11 @@ impl<R: Resource> EtsTable<R> {
             if matches && !R::IDENTITIES.is_empty() {
                 // Under the record's entry: the values are free once it is gone.
                 self.release_all(stored);
+            }
+            if matches {
+                for index in self.fks.iter() {
+                    index.remove(stored);
+                }
             }
             matches
         });
@@ -441,6 +487,60 @@ impl<R: Resource> EtsTable<R> {
             }
         }
         count
+    }
+
+    /// A load: through the attribute's index when it has one (no scan), else one scan of
+    /// the table; each key's records sorted and paged on their own.
+    fn load_now(&self, op: &LoadOp<'_, R>) -> Vec<R> {
+        let query = op.query;
+        let mut out = Vec::new();
+        let finish = |group: Vec<R>, out: &mut Vec<R>| {
+            if group.len() > 1 || query.offset > 0 || query.limit.is_some() {
+                out.extend(query.finish_in_memory(group));
+            } else {
+                out.extend(group);
+            }
+        };
+        if let Some(index) = self.fks.iter().find(|i| i.field == op.field) {
+            for key_value in op.keys {
+                let Some(key) = FkKey::of(R::value_to_dynamic(key_value)) else {
+                    continue;
+                };
+                let holders = match index.map.get(&key) {
+                    Some(h) => h.value().clone(),
+                    None => continue,
+                };
+                let mut group = Vec::with_capacity(holders.len());
+                for pk in &holders {
+                    if let Some(row) = self.rows.get(pk) {
+                        let record = row.value();
+                        if record.equals(key_value) && query.matches(record) {
+                            group.push(record.clone());
+                        }
+                    }
+                }
+                finish(group, &mut out);
+            }
+            return out;
+        }
+        let keys: std::collections::HashSet<FkKey> = op
+            .keys
+            .iter()
+            .filter_map(|k| FkKey::of(R::value_to_dynamic(k)))
+            .collect();
+        let mut groups: std::collections::HashMap<FkKey, Vec<R>> = Default::default();
+        for entry in self.rows.iter() {
+            let record = entry.value();
+            if let Some(key) = FkKey::of_record(record, op.field) {
+                if keys.contains(&key) && query.matches(record) {
+                    groups.entry(key).or_default().push(record.clone());
+                }
+            }
+        }
+        for (_, group) in groups {
+            finish(group, &mut out);
+        }
+        out
     }
 
     fn read_now(&self, query: &Query<R>) -> Vec<R> {
@@ -506,6 +606,11 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
 
     fn read(&self, _ctx: &Context, query: &Query<R>) -> Ready<Result<Vec<R>, ErrorKind>> {
         ready(Ok(self.read_now(query)))
+    }
+
+    /// Through the attribute's index by foreign key (see the `fk` module's cost model).
+    fn load(&self, _ctx: &Context, op: &LoadOp<'_, R>) -> Ready<Result<Vec<R>, ErrorKind>> {
+        ready(Ok(self.load_now(op)))
     }
 
     #[inline(always)]

@@ -6,6 +6,7 @@ use ash_core::attribute::{AttributeInfo, ValueKind};
 use ash_core::error::{ErrorKind, InvalidAttribute};
 use ash_core::filter::{CmpOp, DynFilter};
 use ash_core::query::SortOrder;
+use ash_core::relationship::RelationshipInfo;
 use ash_core::value::Value;
 use std::fmt::Write;
 use tokio_postgres::types::ToSql;
@@ -69,7 +70,29 @@ impl std::fmt::Display for Placeholder {
 
 /// The parameters of one statement, numbered as they are pushed.
 #[derive(Debug, Default)]
-pub(crate) struct Params(Vec<Param>);
+pub(crate) struct Params(Vec<Param>, Scope);
+
+/// Where a filter is rendered: the table (or alias) its columns belong to, outermost
+/// first, and the schema of tables named by relationship filters (`EXISTS` subqueries).
+#[derive(Debug, Default)]
+pub(crate) struct Scope {
+    tables: Vec<String>,
+    schema: Option<String>,
+}
+
+impl Params {
+    /// Parameters of a statement on `table` (qualified), whose relationship filters name
+    /// tables in `schema`.
+    pub fn scoped(table: &str, schema: Option<&str>) -> Params {
+        Params(
+            Vec::new(),
+            Scope {
+                tables: vec![table.to_owned()],
+                schema: schema.map(str::to_owned),
+            },
+        )
+    }
+}
 
 impl Params {
     /// Binds `value` (written to or compared with `field`) and returns its placeholder.
@@ -191,12 +214,77 @@ pub(crate) fn render_filter(
         }
         DynFilter::And(all) => render_list(all, " AND ", "TRUE", attributes, params, out)?,
         DynFilter::Or(any) => render_list(any, " OR ", "FALSE", attributes, params, out)?,
+        DynFilter::Exists { info, filter, .. } => render_exists(info, filter, params, out)?,
         DynFilter::Not(inner) => {
             // NULL (unknown) counts as false inside, so NOT gives true like `!matches`.
             out.push_str("NOT COALESCE((");
             render_filter(inner, attributes, params, out)?;
             out.push_str("), FALSE)");
         }
+    }
+    Ok(())
+}
+
+/// `exists(relationship, filter)` as a correlated `EXISTS` subquery (a many_to_many: one
+/// on the join table holding one on the destination). The filter's columns are left
+/// unqualified: inside the subquery they name the destination's.
+fn render_exists(
+    info: &RelationshipInfo,
+    filter: &DynFilter,
+    params: &mut Params,
+    out: &mut String,
+) -> Result<(), ErrorKind> {
+    let Some(outer) = params.1.tables.last().cloned() else {
+        return Err(ErrorKind::Framework(ash_core::error::FrameworkError {
+            message: format!(
+                "a filter through relationship `{}` cannot be used in this statement",
+                info.name
+            ),
+        }));
+    };
+    let depth = params.1.tables.len();
+    let schema = params.1.schema.clone();
+    let dest = crate::table::table_named(
+        info.destination,
+        info.destination_data_layer_options,
+        schema.as_deref(),
+    )?;
+    let alias = format!("__ash_r{depth}");
+    let mut correlated = outer.clone();
+    let mut source_attribute = info.source_attribute;
+    if let Some(through) = &info.through {
+        let join = crate::table::table_named(
+            through.resource,
+            through.data_layer_options,
+            schema.as_deref(),
+        )?;
+        let join_alias = format!("__ash_j{depth}");
+        let _ = write!(
+            out,
+            "EXISTS (SELECT 1 FROM {join} AS {join_alias} WHERE {join_alias}."
+        );
+        push_ident(out, through.source_attribute_on_join_resource);
+        let _ = write!(out, " = {outer}.");
+        push_ident(out, info.source_attribute);
+        out.push_str(" AND ");
+        correlated = join_alias;
+        source_attribute = through.destination_attribute_on_join_resource;
+    }
+    let _ = write!(
+        out,
+        "EXISTS (SELECT 1 FROM {dest} AS {alias} WHERE {alias}."
+    );
+    push_ident(out, info.destination_attribute);
+    let _ = write!(out, " = {correlated}.");
+    push_ident(out, source_attribute);
+    out.push_str(" AND (");
+    params.1.tables.push(alias);
+    let rendered = render_filter(filter, info.destination_attributes, params, out);
+    params.1.tables.pop();
+    rendered?;
+    out.push_str("))");
+    if info.through.is_some() {
+        out.push(')');
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use ash_core::error::{AlreadyExists, Error, ErrorKind, Overflow, StaleRecord};
 use ash_core::filter::Filter;
 use ash_core::identity::{taken, IdentityInfo};
 use ash_core::query::Query;
+use ash_core::relationship::LoadOp;
 use ash_core::resource::Resource;
 use ash_core::transaction::Transaction;
 use ash_core::value::Value;
@@ -31,15 +32,38 @@ const OPTIONS: [&str; 2] = ["table", "schema"];
 fn table_of<R: Resource>(
     pool_schema: Option<&str>,
 ) -> Result<(Option<String>, String), SchemaError> {
+    table_from(R::NAME, R::DATA_LAYER_OPTIONS, pool_schema)
+}
+
+/// The qualified table of the resource called `name` with data-layer `options` (for the
+/// tables a relationship filter names).
+pub(crate) fn table_named(
+    name: &'static str,
+    options: &[(&str, &str)],
+    pool_schema: Option<&str>,
+) -> Result<String, ErrorKind> {
+    let (schema, table) = table_from(name, options, pool_schema).map_err(|e| {
+        ErrorKind::Framework(ash_core::error::FrameworkError {
+            message: e.to_string(),
+        })
+    })?;
+    Ok(qualified(schema.as_deref(), &table))
+}
+
+fn table_from(
+    name: &'static str,
+    options: &[(&str, &str)],
+    pool_schema: Option<&str>,
+) -> Result<(Option<String>, String), SchemaError> {
     let mut table = None;
     let mut schema = pool_schema.map(str::to_owned);
-    for (key, value) in R::DATA_LAYER_OPTIONS {
+    for (key, value) in options {
         match *key {
             "table" => table = Some((*value).to_owned()),
             "schema" => schema = Some((*value).to_owned()),
             other => {
                 return Err(SchemaError::InvalidOptions {
-                    resource: R::NAME,
+                    resource: name,
                     message: format!(
                         "unknown option `{other}`; valid options: {}",
                         OPTIONS.join(", ")
@@ -48,10 +72,10 @@ fn table_of<R: Resource>(
             }
         }
     }
-    let table = table.unwrap_or_else(|| snake_case(R::NAME));
+    let table = table.unwrap_or_else(|| snake_case(name));
     if table.is_empty() || schema.as_deref() == Some("") {
         return Err(SchemaError::InvalidOptions {
-            resource: R::NAME,
+            resource: name,
             message: "table and schema names cannot be empty".into(),
         });
     }
@@ -911,7 +935,7 @@ impl<R: Resource> PgTable<R> {
     }
 
     async fn read_in(&self, ctx: &Context, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
-        let mut params = Params::default();
+        let mut params = Params::scoped(&self.table, self.schema.as_deref());
         let mut sql = format!("SELECT {} FROM {}", self.columns, self.table);
         if let Some(filter) = &query.filter {
             sql.push_str(" WHERE ");
@@ -942,7 +966,7 @@ impl<R: Resource> PgTable<R> {
     }
 
     async fn count_in(&self, ctx: &Context, query: &Query<R>) -> Result<usize, ErrorKind> {
-        let mut params = Params::default();
+        let mut params = Params::scoped(&self.table, self.schema.as_deref());
         let mut sql = format!("SELECT count(*) FROM {}", self.table);
         if let Some(filter) = &query.filter {
             sql.push_str(" WHERE ");
@@ -962,7 +986,74 @@ impl<R: Resource> PgTable<R> {
     }
 }
 
+/// Loads: one statement per relationship level.
+impl<R: Resource> PgTable<R> {
+    /// `SELECT ... WHERE "post_id" = ANY($1) AND <filter> ORDER BY ...`: one array
+    /// parameter whatever the number of keys. A per-key limit or offset is a window,
+    /// `row_number() OVER (PARTITION BY "post_id" ORDER BY ...)`, in the same statement.
+    async fn load_in(&self, ctx: &Context, op: &LoadOp<'_, R>) -> Result<Vec<R>, ErrorKind> {
+        let query = op.query;
+        let field = attribute(R::ATTRIBUTES, R::field_name(op.field))?;
+        let mut params = Params::scoped(&self.table, self.schema.as_deref());
+        let keys = Value::List(op.keys.iter().map(R::value_to_dynamic).collect());
+        let keys = params.push(field.name, keys)?;
+        let mut filter = String::new();
+        push_ident(&mut filter, field.name);
+        let _ = write!(filter, " = ANY({keys})");
+        if let Some(extra) = &query.filter {
+            filter.push_str(" AND ");
+            render_filter(&extra.to_dyn(), R::ATTRIBUTES, &mut params, &mut filter)?;
+        }
+        let mut sort = Vec::with_capacity(query.sort.len());
+        for (f, order) in &query.sort {
+            sort.push((attribute(R::ATTRIBUTES, R::field_name(*f))?, *order));
+        }
+        let mut order = String::new();
+        render_order(&sort, self.primary_key, &mut order);
+        let sql = if query.limit.is_none() && query.offset == 0 {
+            format!(
+                "SELECT {} FROM {} WHERE {filter}{order}",
+                self.columns, self.table
+            )
+        } else {
+            let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+            let from = params.push("offset", Value::Int(offset))?;
+            let mut window = format!(
+                "SELECT {} FROM (SELECT {}, row_number() OVER (PARTITION BY {}{order}) AS __ash_rn FROM {} WHERE {filter}) AS __ash_w WHERE __ash_rn > {from}",
+                self.columns,
+                self.columns,
+                quote_ident(field.name),
+                self.table
+            );
+            if let Some(limit) = query.limit {
+                let until = i64::try_from(limit)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(offset);
+                let until = params.push("limit", Value::Int(until))?;
+                let _ = write!(window, " AND __ash_rn <= {until}");
+            }
+            window.push_str(" ORDER BY __ash_rn");
+            window
+        };
+        let rows = self
+            .query(ctx, &sql, &params, Shape::READ_ALL)
+            .await?
+            .map_err(|e| framework_error(&format!("loading {} records", R::NAME), &e))?;
+        rows.iter().map(|row| Self::decode(row, 0)).collect()
+    }
+}
+
 impl<R: Resource> DataLayer<R> for PgTable<R> {
+    const NATIVE_RELATED_FILTERS: bool = true;
+
+    fn load(
+        &self,
+        ctx: &Context,
+        op: &LoadOp<'_, R>,
+    ) -> impl Future<Output = Result<Vec<R>, ErrorKind>> + Send {
+        self.pool.in_runtime(self.load_in(ctx, op))
+    }
+
     fn create(
         &self,
         ctx: &Context,

@@ -118,6 +118,11 @@ impl ToSql for Param {
         if *ty == Type::JSONB || *ty == Type::JSON {
             return to_json(value)?.to_sql(ty, out);
         }
+        // A list bound to an array (`= ANY($1)` of a load): element by element.
+        if let (Value::List(items), tokio_postgres::types::Kind::Array(_)) = (value, ty.kind()) {
+            let items: Vec<Param> = items.iter().cloned().map(Param).collect();
+            return items.to_sql(ty, out);
+        }
         match value {
             Value::Bool(b) if *ty == Type::BOOL => b.to_sql(ty, out),
             Value::Int(_) | Value::UInt(_) => {

@@ -120,7 +120,8 @@ where
             sort,
             limit: None,
             offset: 0,
-        } if sort.is_empty() => return get_by(layer, ctx, input, filter).await,
+            loads,
+        } if sort.is_empty() && loads.is_empty() => return get_by(layer, ctx, input, filter).await,
         other => other,
     };
     let mut input = input;
@@ -557,5 +558,6 @@ fn merge<R: Resource>(base: Query<R>, extra: Query<R>) -> Query<R> {
     merged.limit = extra.limit.or(merged.limit);
     // Offsets add up; past usize::MAX nothing could be returned anyway.
     merged.offset = merged.offset.saturating_add(extra.offset);
+    merged.loads.extend(extra.loads);
     merged
 }

@@ -388,6 +388,61 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             }
         }
 
+        impl #krate::relationship::Tables for #ident {
+            fn table_any(
+                &self,
+                resource: ::std::any::TypeId,
+            ) -> ::std::option::Option<&(dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync)> {
+                #(
+                    if resource == ::std::any::TypeId::of::<#paths>() {
+                        return ::std::option::Option::Some(&self.tables.#slots);
+                    }
+                )*
+                ::std::option::Option::None
+            }
+
+            #[inline]
+            fn tables_context(&self) -> &#krate::context::Context {
+                &self.ctx
+            }
+        }
+
+        impl #ident {
+            /// Loads a relationship onto records already read (Ash's `Ash.load`), giving
+            /// copies with it loaded: `domain.load(&posts, Post::COMMENTS).await?`. One
+            /// data-layer operation per level, whatever the number of records.
+            pub fn load<'ash, R, L>(
+                &'ash self,
+                records: &[R],
+                load: L,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<::std::vec::Vec<R>, #krate::error::Error>> + ::std::marker::Send + 'ash
+            where
+                R: #krate::resource::Resource,
+                L: #krate::relationship::IntoLoad<R>,
+            {
+                let load = #krate::relationship::IntoLoad::into_load(load);
+                let mut records = records.to_vec();
+                async move {
+                    #krate::relationship::load_into(self, &mut records, load).await?;
+                    ::std::result::Result::Ok(records)
+                }
+            }
+
+            /// [`load`](Self::load) in place.
+            pub fn load_into<'ash, R, L>(
+                &'ash self,
+                records: &'ash mut [R],
+                load: L,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<(), #krate::error::Error>> + ::std::marker::Send + 'ash
+            where
+                R: #krate::resource::Resource,
+                L: #krate::relationship::IntoLoad<R>,
+            {
+                let load = #krate::relationship::IntoLoad::into_load(load);
+                #krate::relationship::load_into(self, records, load)
+            }
+        }
+
         impl #krate::domain::Domain for #ident {
             #[inline]
             fn context(&self) -> &#krate::context::Context {

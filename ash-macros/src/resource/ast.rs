@@ -22,6 +22,50 @@ pub struct Resource {
     pub global_validations: Vec<ValidateRef>,
     /// Entries of `#[identities(...)]`, in declaration order.
     pub identities: Vec<IdentityDef>,
+    /// Entries of `#[relationships(...)]`, in declaration order.
+    pub relationships: Vec<RelationshipDef>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RelKind {
+    BelongsTo,
+    HasOne,
+    HasMany,
+    ManyToMany,
+}
+
+impl RelKind {
+    pub fn from_name(name: &str) -> Option<RelKind> {
+        Some(match name {
+            "belongs_to" => RelKind::BelongsTo,
+            "has_one" => RelKind::HasOne,
+            "has_many" => RelKind::HasMany,
+            "many_to_many" => RelKind::ManyToMany,
+            _ => return None,
+        })
+    }
+    pub fn to_one(self) -> bool {
+        matches!(self, RelKind::BelongsTo | RelKind::HasOne)
+    }
+}
+
+/// `has_many(comments, Comment, destination_attribute = post_id)` and the like.
+pub struct RelationshipDef {
+    pub kind: RelKind,
+    pub name: Ident,
+    pub name_str: String,
+    /// Its typed handle, `Post::COMMENTS`.
+    pub konst: Ident,
+    pub destination: Path,
+    /// Resolved (defaults applied).
+    pub source_attribute: Ident,
+    pub destination_attribute: Ident,
+    pub through: Option<Path>,
+    pub source_on_join: Ident,
+    pub destination_on_join: Ident,
+    pub allow_nil: bool,
+    /// `restrict`, `cascade` or `nilify`.
+    pub on_delete: Ident,
 }
 
 /// `identity(name, [fields], nils_distinct = false, message = "...")`.

@@ -21,6 +21,72 @@ pub fn check(cx: &Ctxt, res: &Resource) {
     check_identities(cx, res);
     check_upserts(cx, res);
     check_primary_key_writes(cx, res);
+    check_relationships(cx, res);
+}
+
+/// Relationship names are unique and clash with no attribute (they are fields of the
+/// struct); their source attributes exist.
+fn check_relationships(cx: &Ctxt, res: &Resource) {
+    let names: Vec<String> = res.attributes.iter().map(|a| a.name.clone()).collect();
+    for (i, rel) in res.relationships.iter().enumerate() {
+        if res.attribute(&rel.name).is_some() {
+            cx.error_spanned_by(
+                &rel.name,
+                format!(
+                    "relationship `{}` has the name of an attribute of `{}`; rename one",
+                    rel.name_str,
+                    res.ident()
+                ),
+            );
+        } else if res.relationships[..i]
+            .iter()
+            .any(|o| o.name_str == rel.name_str || o.konst == rel.konst)
+        {
+            cx.error_spanned_by(
+                &rel.name,
+                format!(
+                    "duplicate relationship `{}`; relationship names must be unique",
+                    rel.name_str
+                ),
+            );
+        } else if res.attributes.iter().any(|a| a.konst == rel.konst)
+            || res.identities.iter().any(|id| id.konst == rel.konst)
+        {
+            cx.error_spanned_by(
+                &rel.name,
+                format!(
+                    "relationship `{}` would have the handle `{}::{}` of another item; rename it",
+                    rel.name_str,
+                    res.ident(),
+                    rel.konst
+                ),
+            );
+        }
+        if res.attribute(&rel.source_attribute).is_none() {
+            let name = unraw(&rel.source_attribute);
+            cx.error_spanned_by(
+                &rel.source_attribute,
+                format!(
+                    "relationship `{}` uses `{name}` of `{}` as its source attribute, but there is no such attribute{}",
+                    rel.name_str,
+                    res.ident(),
+                    suggest::hint(&name, names.iter().map(String::as_str))
+                ),
+            );
+        }
+    }
+}
+
+/// Whether a relationship passes [`check_relationships`] (for the fallback).
+pub fn relationship_ok(res: &Resource, index: usize) -> bool {
+    let rel = &res.relationships[index];
+    res.attribute(&rel.name).is_none()
+        && res.attribute(&rel.source_attribute).is_some()
+        && !res.relationships[..index]
+            .iter()
+            .any(|o| o.name_str == rel.name_str || o.konst == rel.konst)
+        && !res.attributes.iter().any(|a| a.konst == rel.konst)
+        && !res.identities.iter().any(|id| id.konst == rel.konst)
 }
 
 /// Identities name attributes, each once, and have unique names that do not clash with an

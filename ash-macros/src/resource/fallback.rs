@@ -32,6 +32,11 @@ pub fn sanitize(res: &mut Resource) -> Mode {
         .collect();
     let mut keep = unique.into_iter();
     res.actions.retain(|_| keep.next().unwrap_or(false));
+    let rels: Vec<bool> = (0..res.relationships.len())
+        .map(|i| check::relationship_ok(res, i))
+        .collect();
+    let mut keep = rels.into_iter();
+    res.relationships.retain(|_| keep.next().unwrap_or(false));
 
     for i in 0..res.actions.len() {
         // Accepted names: attributes, each once, for actions that take attributes.

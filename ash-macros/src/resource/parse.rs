@@ -13,7 +13,23 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Path};
 
 const RESOURCE_OPTIONS: [&str; 2] = ["domain", "data_layer"];
-const HELPER_ATTRIBUTES: [&str; 4] = ["actions", "changes", "validations", "identities"];
+const HELPER_ATTRIBUTES: [&str; 5] = [
+    "actions",
+    "changes",
+    "validations",
+    "identities",
+    "relationships",
+];
+const RELATIONSHIP_KINDS: [&str; 4] = ["belongs_to", "has_one", "has_many", "many_to_many"];
+const RELATIONSHIP_OPTIONS: [&str; 7] = [
+    "source_attribute",
+    "destination_attribute",
+    "through",
+    "source_attribute_on_join_resource",
+    "destination_attribute_on_join_resource",
+    "allow_nil",
+    "on_delete",
+];
 const IDENTITY_OPTIONS: [&str; 2] = ["nils_distinct", "message"];
 const ATTRIBUTE_OPTIONS: [&str; 3] = ["default", "writable", "primary_key"];
 const ACTION_ENTRIES: [&str; 5] = ["defaults", "create", "read", "update", "destroy"];
@@ -59,6 +75,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
     let mut global_changes = Vec::new();
     let mut global_validations = Vec::new();
     let mut identities = Vec::new();
+    let mut relationships = Vec::new();
     let mut kept = Vec::new();
     for attr in std::mem::take(&mut item.attrs) {
         let name = attr.path().get_ident().map(Ident::to_string);
@@ -77,6 +94,10 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
                 Ok(t) => parse_identities(cx, &ident, t, &mut identities),
                 Err(e) => cx.syn_error(e),
             },
+            Some("relationships") => match list_tokens(&attr) {
+                Ok(t) => parse_relationships(cx, &ident, t, &mut relationships),
+                Err(e) => cx.syn_error(e),
+            },
             _ => kept.push(attr),
         }
     }
@@ -89,8 +110,10 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         .cloned()
         .collect();
 
+    add_belongs_to_attributes(&mut item, &relationships);
     let attributes = parse_fields(cx, &mut item);
     Some(Resource {
+        relationships,
         derives_clone,
         cfg,
         item,
@@ -185,6 +208,227 @@ fn parse_identity(
         }
     }
     Some(identity)
+}
+
+/// `#[relationships(belongs_to(author, User), has_many(comments, Comment), ...)]`.
+fn parse_relationships(
+    cx: &Ctxt,
+    resource: &Ident,
+    tokens: TokenStream,
+    out: &mut Vec<RelationshipDef>,
+) {
+    for entry in meta::parse_entries(cx, tokens) {
+        let kind_name = entry.name().to_string();
+        match (RelKind::from_name(&kind_name), entry) {
+            (Some(kind), Entry::Call(kw, args)) => {
+                if let Some(rel) = parse_relationship(cx, resource, kind, &kw, args) {
+                    out.push(rel);
+                }
+            }
+            (_, other) => {
+                let n = other.name().to_string();
+                cx.error_at(
+                    other.name().span(),
+                    format!(
+                        "unknown entry `{n}` in `#[relationships(...)]`{}; write `belongs_to(name, Resource)`, `has_one`, `has_many` or `many_to_many`",
+                        suggest::hint(&n, RELATIONSHIP_KINDS)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn snake(ident: &Ident) -> String {
+    let name = crate::name::unraw(ident);
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn parse_relationship(
+    cx: &Ctxt,
+    resource: &Ident,
+    kind: RelKind,
+    kw: &Ident,
+    args: TokenStream,
+) -> Option<RelationshipDef> {
+    let usage = format!("write `{kw}(name, Resource, ...)`, like `{kw}(comments, Comment)`");
+    let mut entries = meta::split_commas(args).into_iter();
+    let (Some(first), Some(second)) = (entries.next(), entries.next()) else {
+        cx.error_at(
+            kw.span(),
+            format!("a relationship needs a name and a destination resource: {usage}"),
+        );
+        return None;
+    };
+    let Ok(name) = meta::name(first.clone()) else {
+        cx.error_spanned_by(
+            first,
+            format!("expected the relationship's name first: {usage}"),
+        );
+        return None;
+    };
+    let destination: Path = match meta::parse(second) {
+        Ok(p) => p,
+        Err(e) => {
+            cx.syn_error(e);
+            return None;
+        }
+    };
+    let name_str = crate::name::unraw(&name);
+    let konst = crate::name::constant(&name_str, name.span(), "RELATIONSHIP");
+    let mut source_attribute = None;
+    let mut destination_attribute = None;
+    let mut through = None;
+    let mut source_on_join = None;
+    let mut destination_on_join = None;
+    let mut allow_nil = true;
+    let mut on_delete = Ident::new("restrict", name.span());
+    for tokens in entries {
+        match meta::parse_entry(tokens) {
+            Ok(Entry::KeyValue(k, v)) => {
+                let key = k.to_string();
+                let ident = || meta::name(v.clone());
+                let result = match key.as_str() {
+                    "source_attribute" => ident().map(|i| source_attribute = Some(i)),
+                    "destination_attribute" => ident().map(|i| destination_attribute = Some(i)),
+                    "source_attribute_on_join_resource" => {
+                        ident().map(|i| source_on_join = Some(i))
+                    }
+                    "destination_attribute_on_join_resource" => {
+                        ident().map(|i| destination_on_join = Some(i))
+                    }
+                    "through" if kind == RelKind::ManyToMany => {
+                        meta::parse::<Path>(v.clone()).map(|p| through = Some(p))
+                    }
+                    "allow_nil" if kind == RelKind::BelongsTo => {
+                        meta::parse_bool(v.clone()).map(|b| allow_nil = b)
+                    }
+                    "on_delete" if kind == RelKind::BelongsTo => ident().and_then(|i| {
+                        if ["restrict", "cascade", "nilify"].contains(&i.to_string().as_str()) {
+                            on_delete = i;
+                            Ok(())
+                        } else {
+                            Err(syn::Error::new(
+                                i.span(),
+                                "`on_delete` is `restrict`, `cascade` or `nilify`",
+                            ))
+                        }
+                    }),
+                    _ if RELATIONSHIP_OPTIONS.contains(&key.as_str()) => Err(syn::Error::new(
+                        k.span(),
+                        format!("`{key}` does not apply to `{kw}`"),
+                    )),
+                    _ => {
+                        unknown(cx, &k, "relationship option", &RELATIONSHIP_OPTIONS);
+                        Ok(())
+                    }
+                };
+                if let Err(e) = result {
+                    cx.syn_error(e);
+                }
+            }
+            Ok(other) => unknown(
+                cx,
+                other.name(),
+                "relationship option",
+                &RELATIONSHIP_OPTIONS,
+            ),
+            Err(e) => cx.syn_error(e),
+        }
+    }
+    let span = name.span();
+    let id = || Ident::new("id", span);
+    let source_snake = format!("{}_id", snake(resource));
+    let dest_last = destination
+        .segments
+        .last()
+        .map(|s| s.ident.clone())
+        .unwrap_or_else(id);
+    let (source_attribute, destination_attribute) = match kind {
+        RelKind::BelongsTo => (
+            source_attribute
+                .unwrap_or_else(|| quote::format_ident!("{}_id", name_str, span = span)),
+            destination_attribute.unwrap_or_else(id),
+        ),
+        RelKind::HasOne | RelKind::HasMany => (
+            source_attribute.unwrap_or_else(id),
+            destination_attribute.unwrap_or_else(|| Ident::new(&source_snake, span)),
+        ),
+        RelKind::ManyToMany => (
+            source_attribute.unwrap_or_else(id),
+            destination_attribute.unwrap_or_else(id),
+        ),
+    };
+    if kind == RelKind::ManyToMany && through.is_none() {
+        cx.error_at(
+            kw.span(),
+            format!("a many_to_many needs its join resource: `through = JoinResource` ({usage})"),
+        );
+        return None;
+    }
+    Some(RelationshipDef {
+        kind,
+        konst,
+        name,
+        name_str,
+        destination,
+        source_attribute,
+        destination_attribute,
+        through,
+        source_on_join: source_on_join.unwrap_or_else(|| Ident::new(&source_snake, span)),
+        destination_on_join: destination_on_join
+            .unwrap_or_else(|| Ident::new(&format!("{}_id", snake(&dest_last)), span)),
+        allow_nil,
+        on_delete,
+    })
+}
+
+/// A belongs_to defines its foreign key attribute (of the destination's primary-key type,
+/// an `Option` unless `allow_nil = false`) unless the struct declares it (R1.4).
+fn add_belongs_to_attributes(item: &mut syn::ItemStruct, relationships: &[RelationshipDef]) {
+    let syn::Fields::Named(named) = &mut item.fields else {
+        return;
+    };
+    for rel in relationships
+        .iter()
+        .filter(|r| r.kind == RelKind::BelongsTo)
+    {
+        let name = crate::name::unraw(&rel.source_attribute);
+        let declared = named.named.iter().any(|f| {
+            f.ident
+                .as_ref()
+                .is_some_and(|i| crate::name::unraw(i) == name)
+        });
+        if declared {
+            continue;
+        }
+        let ident = &rel.source_attribute;
+        let dest = &rel.destination;
+        let pk = quote::quote_spanned!(dest.span()=> <#dest as ::ash_rs::resource::Resource>::PrimaryKey);
+        let doc = format!(
+            "The foreign key of `{}` (defined by the belongs_to).",
+            rel.name_str
+        );
+        let tokens = if rel.allow_nil {
+            quote::quote!(#[doc = #doc] pub #ident: ::std::option::Option<#pk>)
+        } else {
+            quote::quote!(#[doc = #doc] pub #ident: #pk)
+        };
+        if let Ok(field) = syn::parse::Parser::parse2(syn::Field::parse_named, tokens) {
+            named.named.push(field);
+        }
+    }
 }
 
 /// `#[derive(.., Clone, ..)]` (also `std::clone::Clone`).

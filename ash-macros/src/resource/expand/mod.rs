@@ -6,6 +6,7 @@ mod identities;
 mod model;
 mod query;
 mod registry;
+mod relationships;
 mod validations;
 
 pub use actions::is_primary;
@@ -87,9 +88,13 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
         let actions = actions::expand(res, &names);
         let query = query::expand(res, &names);
         let identities = identities::items(res);
+        let relationships = relationships::items(res);
+        let has_field = relationships::has_field(res, &names);
         quote! {
             #model
             #identities
+            #relationships
+            #has_field
             #actions
             #query
             #registry
@@ -105,7 +110,15 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
 /// The user's struct, deriving `Clone` if it does not: every record is cloned in and out of
 /// its data layer, and without it each use of the resource would report it again.
 fn item(res: &Resource) -> TokenStream {
-    let item = &res.item;
+    let mut owned;
+    let mut item = &res.item;
+    if !res.relationships.is_empty() {
+        owned = res.item.clone();
+        if let syn::Fields::Named(named) = &mut owned.fields {
+            named.named.extend(relationships::fields(res));
+        }
+        item = &owned;
+    }
     if res.derives_clone {
         quote!(#item)
     } else {

@@ -190,6 +190,8 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             quote!((#k, #v))
         });
     let identity_items = super::identities::resource_items(res, names);
+    let relationship_items = super::relationships::resource_items(res, names);
+    let rel_idents: Vec<_> = res.relationships.iter().map(|r| &r.name).collect();
     let count = attrs.len();
     let doc_field = format!("The attributes of [`{name}`].");
     let doc_value = format!("A typed value of one attribute of [`{name}`].");
@@ -234,6 +236,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             #pk_fns
 
             #identity_items
+            #relationship_items
 
             fn field_name(field: #field) -> &'static str {
                 match field { #( #field::#variants => #strs, )* }
@@ -318,6 +321,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                             return ::std::result::Result::Err(#krate::__private::invalid_attribute(#strs, message));
                         }
                     }, )*
+                    #( #rel_idents: ::std::default::Default::default(), )*
                 })
             }
 
@@ -373,6 +377,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                     ( #( ::std::option::Option::Some(#required_vars), )* ) => ::std::result::Result::Ok(#ident {
                         #( #required_idents: #required_vars, )*
                         #( #nilable_idents: changes.#nilable_idents.take().flatten(), )*
+                        #( #rel_idents: ::std::default::Default::default(), )*
                     }),
                     // Only a failed create names what is missing.
                     ( #( #required_vars, )* ) => {

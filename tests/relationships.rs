@@ -1,0 +1,542 @@
+//! Relationships, one suite expanded for ETS and for PostgreSQL (`relationships!` below):
+//! the four kinds, batched and nested loads (with statement counts on PostgreSQL), per-load
+//! queries, loading onto records already read, filters across relationships, dangling and
+//! nil foreign keys.
+
+#[cfg(feature = "postgres")]
+#[path = "pg_support/mod.rs"]
+mod pg_support;
+
+macro_rules! relationships {
+    (data_layer = [$($data_layer:tt)*] $(,)?) => {
+        use ash_rs::prelude::*;
+        use ash_rs::relationship::NotLoaded;
+
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, destroy, create = [name]))]
+        #[relationships(has_many(posts, Post, destination_attribute = author_id), has_one(profile, Profile))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct User {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub name: String,
+        }
+
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, destroy, create = [bio, user_id]))]
+        #[relationships(belongs_to(user, User))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Profile {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub bio: String,
+        }
+
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, destroy, create = [title, author_id], update = [title, author_id]))]
+        #[relationships(
+            belongs_to(author, User),
+            has_many(comments, Comment),
+            many_to_many(tags, Tag, through = PostTag),
+        )]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Post {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub title: String,
+        }
+
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, destroy, create = [body, score, post_id, author_id]))]
+        #[relationships(belongs_to(post, Post), belongs_to(author, User))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Comment {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub body: String,
+            pub score: i64,
+        }
+
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, destroy, create = [label]))]
+        #[relationships(many_to_many(posts, Post, through = PostTag))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Tag {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub label: String,
+        }
+
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, destroy, create = [post_id, tag_id]))]
+        #[relationships(belongs_to(post, Post, allow_nil = false), belongs_to(tag, Tag, allow_nil = false))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct PostTag {
+            #[uuid_primary_key]
+            pub id: Uuid,
+        }
+
+        #[domain]
+        #[resources(
+            User(define(create_user, action = create, args = [name]), define(users, action = read)),
+            Profile(define(create_profile, action = create, args = [bio, user_id])),
+            Post(
+                define(create_post, action = create, args = [title, author_id]),
+                define(posts, action = read),
+                define(update_post, action = update),
+            ),
+            Comment(define(create_comment, action = create, args = [body, score, post_id, author_id])),
+            Tag(define(create_tag, action = create, args = [label])),
+            PostTag(define(tag_post, action = create, args = [post_id, tag_id])),
+        )]
+        pub struct Blog;
+
+        struct Seed {
+            ann: User,
+            bob: User,
+            first: Post,
+            second: Post,
+            orphan: Post,
+            rust: Tag,
+            elixir: Tag,
+        }
+
+        async fn seed(blog: &Blog) -> Seed {
+            let ann = blog.create_user("ann").await.unwrap();
+            let bob = blog.create_user("bob").await.unwrap();
+            blog.create_profile("ann's bio", Some(ann.id)).await.unwrap();
+            let first = blog.create_post("first", Some(ann.id)).await.unwrap();
+            let second = blog.create_post("second", Some(bob.id)).await.unwrap();
+            let orphan = blog.create_post("orphan", None).await.unwrap();
+            for (i, score) in [1i64, 5, 3].into_iter().enumerate() {
+                blog.create_comment(format!("c{i}"), score, Some(first.id), Some(bob.id))
+                    .await
+                    .unwrap();
+            }
+            blog.create_comment("on second", 4i64, Some(second.id), Some(ann.id))
+                .await
+                .unwrap();
+            let rust = blog.create_tag("rust").await.unwrap();
+            let elixir = blog.create_tag("elixir").await.unwrap();
+            blog.tag_post(first.id, rust.id).await.unwrap();
+            blog.tag_post(first.id, elixir.id).await.unwrap();
+            blog.tag_post(second.id, rust.id).await.unwrap();
+            Seed { ann, bob, first, second, orphan, rust, elixir }
+        }
+
+        fn by_title(posts: &[Post], title: &str) -> Post {
+            posts.iter().find(|p| p.title == title).cloned().unwrap()
+        }
+
+        async fn read_posts(blog: &Blog, query: Query<Post>) -> Vec<Post> {
+            ash_rs::api::read(blog, PostReadInput::new(), query).await.unwrap()
+        }
+
+        #[tokio::test]
+        async fn unloaded_is_not_loaded_not_empty() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = blog.posts().await.unwrap();
+            assert_eq!(posts[0].comments.get(), Err(NotLoaded));
+            assert!(!posts[0].author.is_loaded());
+        }
+
+        #[tokio::test]
+        async fn has_many_loads_each_parents_children() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().load(Post::COMMENTS)).await;
+            let first = by_title(&posts, "first");
+            let mut bodies: Vec<_> = first.comments.get().unwrap().iter().map(|c| c.body.clone()).collect();
+            bodies.sort();
+            assert_eq!(bodies, ["c0", "c1", "c2"]);
+            assert_eq!(by_title(&posts, "second").comments.get().unwrap().len(), 1);
+            assert_eq!(by_title(&posts, "orphan").comments.get().unwrap(), &Vec::<Comment>::new());
+            let _ = s.orphan;
+        }
+
+        #[tokio::test]
+        async fn belongs_to_loads_the_parent_and_nil_is_none() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().load(Post::AUTHOR)).await;
+            assert_eq!(by_title(&posts, "first").author.get().unwrap().as_ref().map(|u| u.id), Some(s.ann.id));
+            assert_eq!(by_title(&posts, "second").author.get().unwrap().as_ref().map(|u| u.id), Some(s.bob.id));
+            assert_eq!(by_title(&posts, "orphan").author.get().unwrap(), &None);
+        }
+
+        #[tokio::test]
+        async fn has_one_loads_one_or_none() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let users = ash_rs::api::read(&blog, UserReadInput::new(), Query::new().load(User::PROFILE)).await.unwrap();
+            let ann = users.iter().find(|u| u.name == "ann").unwrap();
+            let bob = users.iter().find(|u| u.name == "bob").unwrap();
+            assert_eq!(ann.profile.get().unwrap().as_ref().map(|p| p.bio.as_str()), Some("ann's bio"));
+            assert_eq!(bob.profile.get().unwrap(), &None);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_loads_through_the_join() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().load(Post::TAGS.query(Query::new().sort_by(Tag::LABEL.asc())))).await;
+            let labels = |p: &Post| p.tags.get().unwrap().iter().map(|t| t.label.clone()).collect::<Vec<_>>();
+            assert_eq!(labels(&by_title(&posts, "first")), ["elixir", "rust"]);
+            assert_eq!(labels(&by_title(&posts, "second")), ["rust"]);
+            assert!(labels(&by_title(&posts, "orphan")).is_empty());
+            let tags = ash_rs::api::read(&blog, TagReadInput::new(), Query::new().load(Tag::POSTS)).await.unwrap();
+            let rust = tags.iter().find(|t| t.id == s.rust.id).unwrap();
+            assert_eq!(rust.posts.get().unwrap().len(), 2);
+            let elixir = tags.iter().find(|t| t.id == s.elixir.id).unwrap();
+            assert_eq!(elixir.posts.get().unwrap().len(), 1);
+        }
+
+        #[tokio::test]
+        async fn nested_loads_three_levels() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            let query = Query::new().load(Post::COMMENTS.load(Comment::AUTHOR.load(User::PROFILE)));
+            let posts = read_posts(&blog, query).await;
+            let second = by_title(&posts, "second");
+            let comment = &second.comments.get().unwrap()[0];
+            let author = comment.author.get().unwrap().as_ref().unwrap();
+            assert_eq!(author.id, s.ann.id);
+            assert_eq!(author.profile.get().unwrap().as_ref().unwrap().bio, "ann's bio");
+        }
+
+        #[tokio::test]
+        async fn per_load_query_filters_sorts_and_limits_per_parent() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let top = Query::new().filter(Comment::SCORE.gt(1)).sort_by(Comment::SCORE.desc()).limit(1);
+            let posts = read_posts(&blog, Query::new().load(Post::COMMENTS.query(top))).await;
+            let first = by_title(&posts, "first");
+            let scores: Vec<i64> = first.comments.get().unwrap().iter().map(|c| c.score).collect();
+            assert_eq!(scores, [5]);
+            let second = by_title(&posts, "second");
+            assert_eq!(second.comments.get().unwrap().len(), 1);
+        }
+
+        #[tokio::test]
+        async fn offset_per_parent() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let q = Query::new().sort_by(Comment::SCORE.asc()).offset(1).limit(5);
+            let posts = read_posts(&blog, Query::new().load(Post::COMMENTS.query(q))).await;
+            let scores: Vec<i64> = by_title(&posts, "first").comments.get().unwrap().iter().map(|c| c.score).collect();
+            assert_eq!(scores, [3, 5]);
+            assert!(by_title(&posts, "second").comments.get().unwrap().is_empty());
+        }
+
+        #[tokio::test]
+        async fn load_onto_records_already_read() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = blog.posts().await.unwrap();
+            let loaded = blog.load(&posts, Post::COMMENTS).await.unwrap();
+            assert_eq!(by_title(&loaded, "first").comments.get().unwrap().len(), 3);
+            let mut posts = posts;
+            blog.load_into(&mut posts, Post::AUTHOR).await.unwrap();
+            assert!(posts.iter().all(|p| p.author.is_loaded()));
+        }
+
+        #[tokio::test]
+        async fn loading_many_relationships_at_once() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().load(Post::AUTHOR).load(Post::COMMENTS).load(Post::TAGS)).await;
+            let first = by_title(&posts, "first");
+            assert!(first.author.is_loaded() && first.comments.is_loaded() && first.tags.is_loaded());
+        }
+
+        #[tokio::test]
+        async fn exists_filters_through_has_many() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().filter(exists(Post::COMMENTS, Comment::SCORE.gt(4)))).await;
+            let titles: Vec<_> = posts.iter().map(|p| p.title.as_str()).collect();
+            assert_eq!(titles, ["first"]);
+            let posts = read_posts(&blog, Query::new().filter(exists(Post::COMMENTS, Comment::SCORE.gt(3)))).await;
+            assert_eq!(posts.len(), 2);
+        }
+
+        #[tokio::test]
+        async fn path_through_belongs_to() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().filter(Post::AUTHOR.then(User::NAME).eq("ann"))).await;
+            let titles: Vec<_> = posts.iter().map(|p| p.title.as_str()).collect();
+            assert_eq!(titles, ["first"]);
+        }
+
+        #[tokio::test]
+        async fn nil_in_the_middle_of_a_path_matches_nothing() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().filter(Post::AUTHOR.then(User::NAME).not_eq("nobody"))).await;
+            assert!(posts.iter().all(|p| p.title != "orphan"));
+            assert_eq!(posts.len(), 2);
+        }
+
+        #[tokio::test]
+        async fn negated_exists() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().filter(!exists(Post::COMMENTS, Comment::SCORE.gt(0)))).await;
+            let titles: Vec<_> = posts.iter().map(|p| p.title.as_str()).collect();
+            assert_eq!(titles, ["orphan"]);
+        }
+
+        #[tokio::test]
+        async fn exists_through_many_to_many() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().filter(exists(Post::TAGS, Tag::LABEL.eq("elixir")))).await;
+            let titles: Vec<_> = posts.iter().map(|p| p.title.as_str()).collect();
+            assert_eq!(titles, ["first"]);
+        }
+
+        #[tokio::test]
+        async fn nested_path_two_levels() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            // Posts with a comment by a user whose profile says "ann's bio".
+            let filter = exists(Post::COMMENTS, exists(Comment::AUTHOR, exists(User::PROFILE, Profile::BIO.eq("ann's bio"))));
+            let posts = read_posts(&blog, Query::new().filter(filter)).await;
+            let titles: Vec<_> = posts.iter().map(|p| p.title.as_str()).collect();
+            assert_eq!(titles, ["second"]);
+        }
+
+        #[tokio::test]
+        async fn filter_and_load_together() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let query = Query::new().filter(Post::AUTHOR.then(User::NAME).eq("bob")).load(Post::AUTHOR);
+            let posts = read_posts(&blog, query).await;
+            assert_eq!(posts.len(), 1);
+            assert_eq!(posts[0].author.get().unwrap().as_ref().unwrap().name, "bob");
+        }
+
+        #[tokio::test]
+        async fn foreign_key_update_moves_the_child() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            blog.update_post(&s.second, PostUpdateInput::new().author_id(Some(s.ann.id))).await.unwrap();
+            let users = ash_rs::api::read(&blog, UserReadInput::new(), Query::new().load(User::POSTS)).await.unwrap();
+            let ann = users.iter().find(|u| u.id == s.ann.id).unwrap();
+            let bob = users.iter().find(|u| u.id == s.bob.id).unwrap();
+            assert_eq!(ann.posts.get().unwrap().len(), 2);
+            assert!(bob.posts.get().unwrap().is_empty());
+        }
+
+        #[tokio::test]
+        async fn destroyed_child_leaves_the_load() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().load(Post::COMMENTS)).await;
+            let second = by_title(&posts, "second");
+            let comment = second.comments.get().unwrap()[0].clone();
+            ash_rs::api::destroy(&blog, &comment, CommentDestroyInput::new()).await.unwrap();
+            // Already loaded: not loaded again (0 operations) ...
+            let same = blog.load(std::slice::from_ref(&second), Post::COMMENTS).await.unwrap();
+            assert_eq!(same[0].comments.get().unwrap().len(), 1);
+            // ... until it is reset.
+            let mut fresh = second;
+            fresh.comments = Loaded::not_loaded();
+            let again = blog.load(&[fresh], Post::COMMENTS).await.unwrap();
+            assert!(again[0].comments.get().unwrap().is_empty());
+        }
+
+        #[tokio::test]
+        async fn the_same_relationship_both_ways() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            let users = ash_rs::api::read(&blog, UserReadInput::new(), Query::new().load(User::POSTS.load(Post::AUTHOR))).await.unwrap();
+            let ann = users.iter().find(|u| u.id == s.ann.id).unwrap();
+            let post = &ann.posts.get().unwrap()[0];
+            assert_eq!(post.id, s.first.id);
+            assert_eq!(post.author.get().unwrap().as_ref().unwrap().id, s.ann.id);
+        }
+
+        #[tokio::test]
+        async fn empty_parents_load_nothing() {
+            let Some(blog) = connect().await else { return };
+            let loaded = blog.load(&Vec::<Post>::new(), Post::COMMENTS).await.unwrap();
+            assert!(loaded.is_empty());
+        }
+
+        #[tokio::test]
+        async fn descriptors_are_static_facts() {
+            use ash_rs::relationship::{RelationshipKind, Relationship};
+            let info = Post::COMMENTS.info();
+            assert_eq!((info.kind, info.source_attribute, info.destination_attribute), (RelationshipKind::HasMany, "id", "post_id"));
+            let info = Post::AUTHOR.info();
+            assert_eq!((info.kind, info.source_attribute, info.destination_attribute), (RelationshipKind::BelongsTo, "author_id", "id"));
+            let tags = Post::TAGS.info().through.unwrap();
+            assert_eq!((tags.source_attribute_on_join_resource, tags.destination_attribute_on_join_resource), ("post_id", "tag_id"));
+            assert_eq!(<Post as Resource>::RELATIONSHIPS.len(), 3);
+            let _ = second_of(&Seed::default_names());
+        }
+
+        impl Seed {
+            fn default_names() -> [&'static str; 2] { ["first", "second"] }
+        }
+        fn second_of(names: &[&'static str; 2]) -> &'static str { names[1] }
+
+        #[tokio::test]
+        async fn hundred_thousand_parent_keys_in_one_load() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            let mut posts: Vec<Post> = (0..100_000).map(|_| {
+                let mut p = s.second.clone();
+                p.id = Uuid::new_v4();
+                p
+            }).collect();
+            posts.push(s.first.clone());
+            blog.load_into(&mut posts, Post::COMMENTS).await.unwrap();
+            assert_eq!(posts.last().unwrap().comments.get().unwrap().len(), 3);
+            assert!(posts[0].comments.get().unwrap().is_empty());
+        }
+    };
+}
+
+mod ets {
+    relationships!(data_layer = [Ets]);
+
+    async fn connect() -> Option<Blog> {
+        Some(Blog::new())
+    }
+
+    #[tokio::test]
+    async fn ets_dangling_foreign_key_loads_as_none() {
+        let blog = Blog::new();
+        let post = blog
+            .create_post("lost", Some(Uuid::new_v4()))
+            .await
+            .unwrap();
+        let loaded = blog.load(&[post], Post::AUTHOR).await.unwrap();
+        assert_eq!(loaded[0].author.get().unwrap(), &None);
+    }
+}
+
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres {
+    use crate::pg_support::TestDb;
+    relationships!(data_layer = [ash_rs::postgres::Postgres]);
+
+    pub(crate) async fn connect() -> Option<Blog> {
+        let db = TestDb::new().await?;
+        let blog = Blog::connect(&db.pool).await.unwrap();
+        // The schema is dropped with `db`: keep it for the test's lifetime.
+        std::mem::forget(db);
+        Some(blog)
+    }
+}
+
+/// Statement counts: one statement per relationship level.
+#[cfg(feature = "postgres")]
+mod statement_counts {
+    use super::postgres::*;
+    use ash_rs::domain::HasResource;
+    use ash_rs::prelude::*;
+
+    fn statements(blog: &Blog) -> u64 {
+        HasResource::<User>::data_layer(blog).statement_count()
+            + HasResource::<Profile>::data_layer(blog).statement_count()
+            + HasResource::<Post>::data_layer(blog).statement_count()
+            + HasResource::<Comment>::data_layer(blog).statement_count()
+            + HasResource::<Tag>::data_layer(blog).statement_count()
+            + HasResource::<PostTag>::data_layer(blog).statement_count()
+    }
+
+    async fn posts_with_comments(blog: &Blog, n: usize) {
+        let ann = blog.create_user("ann").await.unwrap();
+        for i in 0..n {
+            let post = blog
+                .create_post(format!("p{i}"), Some(ann.id))
+                .await
+                .unwrap();
+            if i % 10 == 0 {
+                blog.create_comment("c", 1i64, Some(post.id), Some(ann.id))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn has_many_for_1000_parents_is_2_statements() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 1000).await;
+        let before = statements(&blog);
+        let posts = ash_rs::api::read(
+            &blog,
+            PostReadInput::new(),
+            Query::new().load(Post::COMMENTS),
+        )
+        .await
+        .unwrap();
+        assert_eq!(posts.len(), 1000);
+        assert_eq!(statements(&blog) - before, 2);
+    }
+
+    #[tokio::test]
+    async fn three_level_nested_load_is_4_statements() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 50).await;
+        let before = statements(&blog);
+        let query = Query::new().load(Post::COMMENTS.load(Comment::AUTHOR.load(User::PROFILE)));
+        ash_rs::api::read(&blog, PostReadInput::new(), query)
+            .await
+            .unwrap();
+        assert_eq!(statements(&blog) - before, 4);
+    }
+
+    #[tokio::test]
+    async fn many_to_many_is_at_most_3_statements() {
+        let Some(blog) = connect().await else { return };
+        let post = blog.create_post("p", None).await.unwrap();
+        let tag = blog.create_tag("t").await.unwrap();
+        blog.tag_post(post.id, tag.id).await.unwrap();
+        let before = statements(&blog);
+        let posts = ash_rs::api::read(&blog, PostReadInput::new(), Query::new().load(Post::TAGS))
+            .await
+            .unwrap();
+        assert_eq!(posts[0].tags.get().unwrap().len(), 1);
+        assert!(statements(&blog) - before <= 3);
+    }
+
+    #[tokio::test]
+    async fn already_loaded_is_0_statements() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 20).await;
+        let posts = ash_rs::api::read(
+            &blog,
+            PostReadInput::new(),
+            Query::new().load(Post::COMMENTS),
+        )
+        .await
+        .unwrap();
+        let before = statements(&blog);
+        let again = blog.load(&posts, Post::COMMENTS).await.unwrap();
+        assert_eq!(again, posts);
+        assert_eq!(statements(&blog) - before, 0);
+    }
+
+    #[tokio::test]
+    async fn exists_filter_is_part_of_the_one_statement() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 20).await;
+        let before = statements(&blog);
+        let posts = ash_rs::api::read(
+            &blog,
+            PostReadInput::new(),
+            Query::new().filter(exists(Post::COMMENTS, Comment::SCORE.eq(1))),
+        )
+        .await
+        .unwrap();
+        assert_eq!(posts.len(), 2);
+        assert_eq!(statements(&blog) - before, 1);
+    }
+}
