@@ -673,7 +673,11 @@ impl<R: Resource> PgTable<R> {
             "INSERT INTO {} AS {ALIAS} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
             self.table,
             self.columns,
-            placeholders.join(", "),
+            placeholders
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             target_columns.join(", "),
             sets.join(", ")
         );
@@ -691,7 +695,7 @@ impl<R: Resource> PgTable<R> {
             let _ = write!(sql, " WHERE {}", conditions.join(" AND "));
         }
         let _ = write!(sql, " RETURNING {}", self.columns);
-        let rows = match self.query(ctx, &sql, &params, true).await? {
+        let rows = match self.query(ctx, &sql, &params, Shape::WRITE_ONE).await? {
             Ok(rows) => rows,
             Err(e) if classify(&e) == Failure::UniqueViolation => {
                 return Err(self.identity_violation(&e).unwrap_or_else(|| {
