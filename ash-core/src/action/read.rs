@@ -4,6 +4,7 @@
 //! layer that never waits ([`get_by`]); the other reads are futures that use the data
 //! layer's immediate operations where it has them.
 
+use super::authorize::authorized_query;
 use super::{not_immediate, not_immediate_kind, prepare_read, ActionFuture, ReadAction};
 use crate::context::Context;
 use crate::data_layer::DataLayer;
@@ -43,7 +44,7 @@ where
 {
     let mut input = input;
     prepare_read(&mut input)?;
-    let query = merge(input.base_query(), query);
+    let query = authorized_query(A::INFO, ctx, merge(input.base_query(), query))?;
     layer.read(ctx, &query).await.map_err(Error::from)
 }
 
@@ -80,7 +81,7 @@ where
 {
     let mut input = input;
     prepare_read(&mut input)?;
-    let query = merge(input.base_query(), query);
+    let query = authorized_query(A::INFO, ctx, merge(input.base_query(), query))?;
     find_one(layer, ctx, &query).await
 }
 
@@ -125,7 +126,7 @@ where
     };
     let mut input = input;
     prepare_read(&mut input)?;
-    let query = merge(input.base_query(), query);
+    let query = authorized_query(A::INFO, ctx, merge(input.base_query(), query))?;
     match find_one(layer, ctx, &query).await? {
         Some(record) => Ok(record),
         None => Err(not_found(query.filter.as_ref())),
@@ -164,7 +165,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     prepare_read(&mut input)?;
-    let base = input.base_query();
+    let base = authorized_query(A::INFO, ctx, input.base_query())?;
     if base.is_empty() {
         if let Some(key) = filter.as_primary_key() {
             return match layer.immediate_get(ctx, key) {
@@ -194,7 +195,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     prepare_read(&mut input)?;
-    let base = input.base_query();
+    let base = authorized_query(A::INFO, ctx, input.base_query())?;
     if base.is_empty() {
         if let Some(key) = filter.as_primary_key() {
             return match layer.get(ctx, key).await.map_err(Error::from)? {
@@ -275,7 +276,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     prepare_read(&mut input)?;
-    let base = input.base_query();
+    let base = authorized_query(A::INFO, ctx, input.base_query())?;
     if base.is_empty() && <A::Resource as Resource>::identity_key_is_indexed(key) {
         return match layer.immediate_get_by_identity(ctx, key) {
             Some(found) => found.map_err(Error::from),
@@ -297,7 +298,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     prepare_read(&mut input)?;
-    let base = input.base_query();
+    let base = authorized_query(A::INFO, ctx, input.base_query())?;
     if base.is_empty() && <A::Resource as Resource>::identity_key_is_indexed(key) {
         if let Some(found) = layer.immediate_get_by_identity(ctx, key) {
             return found.map_err(Error::from);
@@ -448,7 +449,7 @@ where
     };
     let mut input = input;
     prepare_read(&mut input)?;
-    let mut query = merge(input.base_query(), query);
+    let mut query = authorized_query(A::INFO, ctx, merge(input.base_query(), query))?;
     let limit = page
         .requested_limit()
         .or(pagination.default_limit)

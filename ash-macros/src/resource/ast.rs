@@ -22,6 +22,8 @@ pub struct Resource {
     pub global_validations: Vec<ValidateRef>,
     /// Entries of `#[identities(...)]`, in declaration order.
     pub identities: Vec<IdentityDef>,
+    /// `#[policies(...)]`, if any.
+    pub policies: Option<super::policies::PoliciesDef>,
 }
 
 /// `identity(name, [fields], nils_distinct = false, message = "...")`.

@@ -21,6 +21,7 @@ pub fn check(cx: &Ctxt, res: &Resource) {
     check_identities(cx, res);
     check_upserts(cx, res);
     check_primary_key_writes(cx, res);
+    super::policies::check::check(cx, res);
 }
 
 /// Identities name attributes, each once, and have unique names that do not clash with an

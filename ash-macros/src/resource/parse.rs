@@ -13,7 +13,13 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Path};
 
 const RESOURCE_OPTIONS: [&str; 2] = ["domain", "data_layer"];
-const HELPER_ATTRIBUTES: [&str; 4] = ["actions", "changes", "validations", "identities"];
+const HELPER_ATTRIBUTES: [&str; 5] = [
+    "actions",
+    "changes",
+    "validations",
+    "identities",
+    "policies",
+];
 const IDENTITY_OPTIONS: [&str; 2] = ["nils_distinct", "message"];
 const ATTRIBUTE_OPTIONS: [&str; 3] = ["default", "writable", "primary_key"];
 const ACTION_ENTRIES: [&str; 5] = ["defaults", "create", "read", "update", "destroy"];
@@ -59,6 +65,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
     let mut global_changes = Vec::new();
     let mut global_validations = Vec::new();
     let mut identities = Vec::new();
+    let mut policies = None;
     let mut kept = Vec::new();
     for attr in std::mem::take(&mut item.attrs) {
         let name = attr.path().get_ident().map(Ident::to_string);
@@ -75,6 +82,12 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
             }
             Some("identities") => match list_tokens(&attr) {
                 Ok(t) => parse_identities(cx, &ident, t, &mut identities),
+                Err(e) => cx.syn_error(e),
+            },
+            Some("policies") => match list_tokens(&attr) {
+                Ok(t) => {
+                    super::policies::parse::parse_policies(cx, attr.path().span(), t, &mut policies)
+                }
                 Err(e) => cx.syn_error(e),
             },
             _ => kept.push(attr),
@@ -101,6 +114,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         global_changes,
         global_validations,
         identities,
+        policies,
     })
 }
 

@@ -190,6 +190,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             quote!((#k, #v))
         });
     let identity_items = super::identities::resource_items(res, names);
+    let policy_items = super::policies::resource_items(res);
     let count = attrs.len();
     let doc_field = format!("The attributes of [`{name}`].");
     let doc_value = format!("A typed value of one attribute of [`{name}`].");
@@ -234,6 +235,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
             #pk_fns
 
             #identity_items
+            #policy_items
 
             fn field_name(field: #field) -> &'static str {
                 match field { #( #field::#variants => #strs, )* }
