@@ -10,7 +10,7 @@ use crate::resource::Resource;
 pub type Leaf<R> = fn(u16, &Request<'_>) -> Decision<R>;
 
 /// One check's decision.
-#[inline]
+#[inline(always)]
 fn decide<R: Resource>(check: &CheckInfo, request: &Request<'_>, leaf: Leaf<R>) -> Decision<R> {
     match check.kind {
         CheckKind::Always => Decision::True,
@@ -24,7 +24,7 @@ fn decide<R: Resource>(check: &CheckInfo, request: &Request<'_>, leaf: Leaf<R>) 
 }
 
 /// A policy's conditions, all of which must hold (none: always).
-#[inline]
+#[inline(always)]
 fn conditions<R: Resource>(
     policy: &PolicyInfo,
     request: &Request<'_>,
@@ -44,6 +44,7 @@ fn conditions<R: Resource>(
 /// `authorize_unless c` is `not c or rest`, `forbid_if c` is `not c and rest`,
 /// `forbid_unless c` is `c and rest`, and the end is `false`: the first check that decides
 /// wins, and a policy in which none decides forbids.
+#[inline]
 fn checks<R: Resource>(
     checks: &[(CheckOp, CheckInfo)],
     request: &Request<'_>,
@@ -65,6 +66,7 @@ fn checks<R: Resource>(
 /// passing bypass authorizes regardless of the policies after it, a failing bypass is
 /// ignored, and when no policy applies the request is forbidden. The result is a constant
 /// or the filter of the records the request is authorized for.
+#[inline]
 pub fn evaluate<R: Resource>(
     policies: &[PolicyInfo],
     request: &Request<'_>,
@@ -83,7 +85,7 @@ pub fn evaluate<R: Resource>(
         let rest_all = std::mem::replace(&mut all, Decision::True);
         let rest_any = std::mem::replace(&mut any, Decision::False);
         if policy.bypass {
-            let complete = applies.and(|| checks(&policy.checks, request, leaf));
+            let complete = applies.and(|| checks(policy.checks, request, leaf));
             all = complete.clone().or(|| rest_all);
             any = complete.or(|| rest_any);
         } else {
@@ -91,7 +93,7 @@ pub fn evaluate<R: Resource>(
             let pass = applies
                 .clone()
                 .not()
-                .or(|| checks(&policy.checks, request, leaf));
+                .or(|| checks(policy.checks, request, leaf));
             all = pass.and(|| rest_all);
             any = applies.or(|| rest_any);
         }

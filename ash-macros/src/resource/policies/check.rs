@@ -100,18 +100,18 @@ fn check_names(cx: &Ctxt, res: &Resource, check: &CheckDef) {
                 }
             }
         }
-        CheckKindDef::AttributeEqualsActor { attribute, .. } => {
-            if res.attribute(attribute).is_none() {
-                let n = unraw(attribute);
-                cx.error_spanned_by(
-                    attribute,
-                    format!(
-                        "unknown attribute `{n}` of `{}`{}",
-                        res.ident(),
-                        suggest::hint(&n, res.attributes.iter().map(|a| a.name.as_str()))
-                    ),
-                );
-            }
+        CheckKindDef::AttributeEqualsActor { attribute, .. }
+            if res.attribute(attribute).is_none() =>
+        {
+            let n = unraw(attribute);
+            cx.error_spanned_by(
+                attribute,
+                format!(
+                    "unknown attribute `{n}` of `{}`{}",
+                    res.ident(),
+                    suggest::hint(&n, res.attributes.iter().map(|a| a.name.as_str()))
+                ),
+            );
         }
         _ => {}
     }
