@@ -652,7 +652,8 @@ mod json_tests {
         let keys = keys(&json);
         assert_eq!(keys, vec!["class", "errors"], "{json}");
         let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(parsed["class"], "invalid");
+        // The forbidden kind (policies) is the highest class present.
+        assert_eq!(parsed["class"], "forbidden");
         let codes: Vec<&str> = parsed["errors"]
             .as_array()
             .unwrap()
