@@ -10,7 +10,9 @@
 //! Arguments: `create|update|get|update_validated|get_read|read`, `ash|ash_async|hand|table`
 //! (or `identity` as the side, with the operations `create_plain|create_unique|get_pk|
 //! get_identity`: a create of the same record without and with a unique identity, and a
-//! get by primary key against a `get_by_identity` on the identity resource),
+//! get by primary key against a `get_by_identity` on the identity resource; or `policy`,
+//! with `update_plain|update_simple|update_filter`: the locked update without policies,
+//! under a simple policy and under a filter policy),
 //! (`table` is the criterion benches' `HandTable`, create/update/get only),
 //! and the number of operations. `update_validated` is the locked update with two
 //! validations; `get_read` a get by primary key through the read action and a typed query;
@@ -54,6 +56,7 @@ fn main() {
     }
     match side {
         "identity" => identity(op, n),
+        "policy" => policy(op, n),
         "ash" => ash(op, n),
         "ash_async" => block_on(ash_async(op, n)),
         "table" => table(op, n),
@@ -366,4 +369,104 @@ fn sizes() {
             Query::new()
         )),
     );
+}
+
+/// The actor of the policy side.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub id: i64,
+}
+
+/// The seed's locked update, without policies...
+#[resource(domain = Guarded)]
+#[actions(
+    defaults(read, create = [state, county, owner_id]),
+    update(update, accept = [state, county], change = optimistic_lock(version)),
+)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Open {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    #[attribute(default = 1)]
+    pub version: i64,
+    pub state: String,
+    pub county: String,
+    pub owner_id: i64,
+}
+
+/// ... under a simple policy (an actor is present) ...
+#[resource(domain = Guarded)]
+#[actions(
+    defaults(read, create = [state, county, owner_id]),
+    update(update, accept = [state, county], change = optimistic_lock(version)),
+)]
+#[policies(policy(always(), authorize_if(actor_present())))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simple {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    #[attribute(default = 1)]
+    pub version: i64,
+    pub state: String,
+    pub county: String,
+    pub owner_id: i64,
+}
+
+/// ... and under a filter policy (the record is the actor's), which joins the write's
+/// filter.
+#[resource(domain = Guarded)]
+#[actions(
+    defaults(read, create = [state, county, owner_id]),
+    update(update, accept = [state, county], change = optimistic_lock(version)),
+)]
+#[policies(actor = Owner, policy(always(), authorize_if(attribute_equals_actor(owner_id, id))))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owned {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    #[attribute(default = 1)]
+    pub version: i64,
+    pub state: String,
+    pub county: String,
+    pub owner_id: i64,
+}
+
+#[domain]
+#[resources(
+    Open(define(create_open, action = create, args = [state, county, owner_id]), define(update_open, action = update)),
+    Simple(define(create_simple, action = create, args = [state, county, owner_id]), define(update_simple, action = update)),
+    Owned(define(create_owned, action = create, args = [state, county, owner_id]), define(update_owned, action = update)),
+)]
+pub struct Guarded;
+
+/// Policies (issue 16): the seed's locked update without policies, under a simple policy
+/// and under a filter policy, all with an actor.
+fn policy(op: &str, n: usize) {
+    let domain = Guarded::new().with_actor(&Owner { id: 7 });
+    let mut open = block_on(domain.create_open("FL", "Pinellas", 7)).expect("create");
+    let mut simple = block_on(domain.create_simple("FL", "Pinellas", 7)).expect("create");
+    let mut owned = block_on(domain.create_owned("FL", "Pinellas", 7)).expect("create");
+    for _ in 0..n {
+        match op {
+            "update_simple" => {
+                let input = SimpleUpdateInput::new()
+                    .state(black_box("NC"))
+                    .county(black_box("Guilford"));
+                simple = block_on(domain.update_simple(&simple, input)).expect("update");
+            }
+            "update_filter" => {
+                let input = OwnedUpdateInput::new()
+                    .state(black_box("NC"))
+                    .county(black_box("Guilford"));
+                owned = block_on(domain.update_owned(&owned, input)).expect("update");
+            }
+            _ => {
+                let input = OpenUpdateInput::new()
+                    .state(black_box("NC"))
+                    .county(black_box("Guilford"));
+                open = block_on(domain.update_open(&open, input)).expect("update");
+            }
+        }
+    }
+    black_box((open, simple, owned));
 }

@@ -169,6 +169,23 @@ irefs() {
     awk -v i="${IDN[get_identity]}" -v k="${IDN[get_pk]}" 'BEGIN {
         r = i / k; printf "| get_by identity / get by primary key | %s | %s | %.2fx | 1.3x: **%s** |\n", i, k, r, (r <= 1.3 ? "met" : "missed") }'
     echo
+    echo "Policies (issue 16): the seed's locked update with an actor, without policies, under"
+    echo "a simple policy (\`authorize_if(actor_present())\`) and under a filter policy"
+    echo "(\`attribute_equals_actor(owner_id, id)\`, joined to the write's filter)."
+    echo
+    echo "| comparison | numerator (instr/op) | denominator (instr/op) | ratio | target |"
+    echo "|---|---:|---:|---:|---|"
+    declare -A POL=()
+    for op in update_plain update_simple update_filter; do
+        base=$(irefs "$op" policy 0)
+        full=$(irefs "$op" policy "$OPS")
+        POL[$op]=$(awk -v a="$full" -v b="$base" -v n="$OPS" 'BEGIN { printf "%.1f", (a - b) / n }')
+    done
+    for op in update_simple update_filter; do
+        awk -v u="${POL[$op]}" -v p="${POL[update_plain]}" -v op="$op" 'BEGIN {
+            r = u / p; printf "| %s / update without policies | %s | %s | %.2fx | 1.15x: **%s** |\n", op, u, p, r, (r <= 1.15 ? "met" : "missed") }'
+    done
+    echo
     # Where the ash read's instructions go: sorting the matches, evaluating the filter.
     valgrind --tool=callgrind --callgrind-out-file="$LOGS/callgrind-read-ash.out" \
         "$PROFILE" read ash "$READS" >/dev/null 2>&1

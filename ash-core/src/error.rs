@@ -166,6 +166,19 @@ impl Error {
         })
     }
 
+    /// The policy breakdown inside, if the action was forbidden by the resource's policies.
+    pub fn forbidden(&self) -> Option<&crate::policy::Forbidden> {
+        self.errors().iter().find_map(|e| match e {
+            ErrorKind::Forbidden(f) => Some(f),
+            _ => None,
+        })
+    }
+
+    /// Whether the resource's policies refused the action.
+    pub fn is_forbidden(&self) -> bool {
+        self.forbidden().is_some()
+    }
+
     /// Whether the action failed because a record was not found.
     pub fn is_not_found(&self) -> bool {
         self.errors()
@@ -227,6 +240,10 @@ pub enum ErrorKind {
     /// An error that fits no other kind (for example from a user change).
     #[error(transparent)]
     Unknown(UnknownError),
+    /// The resource's policies refused the actor (class forbidden); see
+    /// [`crate::policy`].
+    #[error(transparent)]
+    Forbidden(crate::policy::Forbidden),
 }
 
 impl ErrorKind {
@@ -235,6 +252,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Framework(_) => ErrorClass::Framework,
             ErrorKind::Unknown(_) => ErrorClass::Unknown,
+            ErrorKind::Forbidden(_) => ErrorClass::Forbidden,
             _ => ErrorClass::Invalid,
         }
     }
@@ -267,6 +285,7 @@ impl ErrorKind {
             ErrorKind::Overflow(_) => "overflow",
             ErrorKind::Framework(_) => "framework",
             ErrorKind::Unknown(_) => "unknown",
+            ErrorKind::Forbidden(_) => "forbidden",
         }
     }
 
@@ -540,6 +559,19 @@ mod json_tests {
                 message: "connection lost".into(),
             }),
             ErrorKind::unknown("boom"),
+            ErrorKind::Forbidden(crate::policy::Forbidden {
+                resource: "Post",
+                action: "update",
+                policy: Some("policy(action_type(update))"),
+                check: Some("authorize_if(actor_present())"),
+                policies: vec![crate::policy::PolicyOutcome {
+                    policy: "policy(action_type(update))",
+                    bypass: false,
+                    applies: Some(true),
+                    result: crate::policy::PolicyResult::NoCheckDecided,
+                    decided_by: None,
+                }],
+            }),
         ]
     }
 
@@ -570,7 +602,7 @@ mod json_tests {
         // One of each variant (the match in `code` is exhaustive; this list must be too).
         let mut codes: Vec<&str> = kinds.iter().map(ErrorKind::code).collect();
         codes.dedup();
-        assert_eq!(codes.len(), 12);
+        assert_eq!(codes.len(), 13);
         for kind in kinds {
             let json = serde_json::to_string(&kind).unwrap();
             let keys = keys(&json);
@@ -620,7 +652,8 @@ mod json_tests {
         let keys = keys(&json);
         assert_eq!(keys, vec!["class", "errors"], "{json}");
         let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(parsed["class"], "invalid");
+        // The forbidden kind (policies) is the highest class present.
+        assert_eq!(parsed["class"], "forbidden");
         let codes: Vec<&str> = parsed["errors"]
             .as_array()
             .unwrap()

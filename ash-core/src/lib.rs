@@ -13,6 +13,7 @@
 //! | [`validation`] | the [`Validation`](validation::Validation) trait |
 //! | [`filter`] | declarative filters that cross the data-layer boundary as data |
 //! | [`identity`] | identities (unique keys) and upserts |
+//! | [`policy`] | policies: authorization with an actor, filter checks |
 //! | [`query`] | read queries: filter, sort, limit, offset, loads |
 //! | [`relationship`] | relationships, typed handles, batched loads, filters across them |
 //! | [`data_layer`] | the [`DataLayer`](data_layer::DataLayer) contract (async) |
@@ -38,6 +39,7 @@ pub mod filter;
 pub mod future;
 pub mod identity;
 pub mod input;
+pub mod policy;
 pub mod query;
 pub mod relationship;
 pub mod resource;

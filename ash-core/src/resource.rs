@@ -10,6 +10,7 @@ use crate::data_layer::{Atomic, DataLayer};
 use crate::error::ErrorKind;
 use crate::filter::Filter;
 use crate::identity::IdentityInfo;
+use crate::policy::{Decision, PolicyInfo, Request};
 use crate::value::Value;
 use std::cmp::Ordering;
 use std::fmt::Debug;
@@ -41,6 +42,10 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     /// The attributes the ETS layer indexes for loads: the resource's belongs_to foreign
     /// keys and the attributes other resources' has_one/has_many name in this domain.
     const INDEXED_FIELDS: &'static [Self::Field] = &[];
+    /// The resource's policies (`#[policies(...)]`), in declaration order; see
+    /// [`crate::policy`]. Without any, every action is authorized on the code path of a
+    /// resource without policies (the pipeline tests this constant).
+    const POLICIES: &'static [PolicyInfo] = &[];
 
     /// The primary key's type.
     type PrimaryKey: Clone + Eq + Ord + Hash + Debug + Send + Sync + 'static;
@@ -115,6 +120,16 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     fn changes_touch_identity(changes: &Self::Changes, identity: usize) -> bool;
     /// Whether `changes` write the primary key (which an update may not change).
     fn changes_primary_key(changes: &Self::Changes) -> bool;
+
+    /// Decides the policy check numbered `check` ([`CheckKind::Generated`]): the checks
+    /// that need typed code (an actor's attribute, a filter, a custom check).
+    ///
+    /// [`CheckKind::Generated`]: crate::policy::CheckKind::Generated
+    #[inline]
+    fn policy_check(check: u16, request: &Request<'_>) -> Decision<Self> {
+        let _ = (check, request);
+        Decision::False
+    }
 
     /// Fills unset attributes with their create defaults.
     fn apply_create_defaults(changes: &mut Self::Changes);

@@ -13,6 +13,7 @@
 //! - [`write`]: create, update, destroy, and the hooks' transaction;
 //! - [`read`]: reads, gets and pages.
 
+mod authorize;
 mod future;
 mod read;
 mod write;

@@ -4,6 +4,7 @@
 //! layer that never waits ([`get_by`]); the other reads are futures that use the data
 //! layer's immediate operations where it has them.
 
+use super::authorize::authorized_query;
 use super::{not_immediate, not_immediate_kind, prepare_read, ActionFuture, ReadAction};
 use crate::context::Context;
 use crate::data_layer::DataLayer;
@@ -43,7 +44,7 @@ where
 {
     let mut input = input;
     prepare_read(&mut input)?;
-    let query = merge(input.base_query(), query);
+    let query = authorized_query(A::INFO, ctx, merge(input.base_query(), query))?;
     layer.read(ctx, &query).await.map_err(Error::from)
 }
 
@@ -80,7 +81,7 @@ where
 {
     let mut input = input;
     prepare_read(&mut input)?;
-    let query = merge(input.base_query(), query);
+    let query = authorized_query(A::INFO, ctx, merge(input.base_query(), query))?;
     find_one(layer, ctx, &query).await
 }
 
@@ -126,7 +127,7 @@ where
     };
     let mut input = input;
     prepare_read(&mut input)?;
-    let query = merge(input.base_query(), query);
+    let query = authorized_query(A::INFO, ctx, merge(input.base_query(), query))?;
     match find_one(layer, ctx, &query).await? {
         Some(record) => Ok(record),
         None => Err(not_found(query.filter.as_ref())),
@@ -166,7 +167,8 @@ where
 {
     prepare_read(&mut input)?;
     // Without an action filter, no query is built for a get by primary key.
-    if !A::HAS_BASE_QUERY {
+    // (Under policies the query is authorized first: the general path below.)
+    if !A::HAS_BASE_QUERY && A::Resource::POLICIES.is_empty() {
         if let Some(key) = filter.as_primary_key() {
             let result = match layer.immediate_get(ctx, key) {
                 Some(found) => match found.map_err(Error::from) {
@@ -180,7 +182,7 @@ where
             return result;
         }
     }
-    let base = input.base_query();
+    let base = authorized_query(A::INFO, ctx, input.base_query())?;
     if base.is_empty() {
         if let Some(key) = filter.as_primary_key() {
             return match layer.immediate_get(ctx, key) {
@@ -210,7 +212,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     prepare_read(&mut input)?;
-    let base = input.base_query();
+    let base = authorized_query(A::INFO, ctx, input.base_query())?;
     if base.is_empty() {
         if let Some(key) = filter.as_primary_key() {
             return match layer.get(ctx, key).await.map_err(Error::from)? {
@@ -291,7 +293,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     prepare_read(&mut input)?;
-    let base = input.base_query();
+    let base = authorized_query(A::INFO, ctx, input.base_query())?;
     if base.is_empty() && <A::Resource as Resource>::identity_key_is_indexed(key) {
         return match layer.immediate_get_by_identity(ctx, key) {
             Some(found) => found.map_err(Error::from),
@@ -313,7 +315,7 @@ where
     L: DataLayer<A::Resource> + ?Sized,
 {
     prepare_read(&mut input)?;
-    let base = input.base_query();
+    let base = authorized_query(A::INFO, ctx, input.base_query())?;
     if base.is_empty() && <A::Resource as Resource>::identity_key_is_indexed(key) {
         if let Some(found) = layer.immediate_get_by_identity(ctx, key) {
             return found.map_err(Error::from);
@@ -464,7 +466,7 @@ where
     };
     let mut input = input;
     prepare_read(&mut input)?;
-    let mut query = merge(input.base_query(), query);
+    let mut query = authorized_query(A::INFO, ctx, merge(input.base_query(), query))?;
     let limit = page
         .requested_limit()
         .or(pagination.default_limit)

@@ -5,8 +5,10 @@
 //! state machine, no allocation), and `*_running`, the future that awaits the data layer
 //! and runs hooks. Both start with [`start`] and the same checks, so they cannot drift.
 
+use super::authorize::{authorize, check_created, has_policies, write_refused, write_refused_now};
 use super::{
-    not_immediate, start, ActionFuture, CreateAction, DestroyAction, DomainRef, UpdateAction,
+    not_immediate, start, Action, ActionFuture, CreateAction, DestroyAction, DomainRef,
+    UpdateAction,
 };
 use crate::changeset::Changeset;
 use crate::context::Context;
@@ -76,6 +78,11 @@ where
 struct UpsertPlan<R: Resource> {
     identity: Option<usize>,
     fields: Vec<R::Field>,
+    /// The action: for its policies.
+    info: &'static super::ActionInfo,
+    /// The filter the policies authorize the upsert under, if any: the created record
+    /// must match it, and it joins the conflict's filter.
+    policy: Option<Filter<R>>,
 }
 
 fn plan_upsert<A: CreateAction>(
@@ -99,7 +106,12 @@ fn plan_upsert<A: CreateAction>(
         UpsertFields::Action => A::UPSERT_FIELDS.to_vec(),
         UpsertFields::Replace(fields) => fields.clone(),
     };
-    Ok(UpsertPlan { identity, fields })
+    Ok(UpsertPlan {
+        identity,
+        fields,
+        info: A::INFO,
+        policy: None,
+    })
 }
 
 async fn upsert_running<A, L>(
@@ -124,6 +136,16 @@ where
     if let Some(condition) = upsert.condition {
         changeset.add_filter(condition);
     }
+    let plan = if has_policies::<A::Resource>() {
+        let policy = authorize::<A::Resource>(A::INFO, ctx)?;
+        if let Some(policy) = &policy {
+            // The update half: the stored record must match too, in the same atomic step.
+            changeset.add_filter(policy.clone());
+        }
+        UpsertPlan { policy, ..plan }
+    } else {
+        plan
+    };
     if changeset.has_hooks() {
         return with_hooks(layer, &mut changeset, Write::Upsert(&plan)).await;
     }
@@ -142,6 +164,13 @@ where
     L: DataLayer<R> + ?Sized,
 {
     let record = R::from_changes(changeset.changes_mut()).map_err(Error::from_errors)?;
+    // A copy to find the conflicting record by, when the policies may refuse it.
+    let probe = if has_policies::<R>() {
+        check_created(plan.info, ctx, plan.policy.as_ref(), &record)?;
+        plan.policy.as_ref().map(|_| record.clone())
+    } else {
+        None
+    };
     let mut filter = changeset.filter().cloned();
     let mut atomics: Vec<Atomic<R>> = changeset.atomics().to_vec();
     for &field in changeset.upsert_locks() {
@@ -164,9 +193,50 @@ where
         filter: filter.as_ref(),
         atomics: &atomics,
     };
-    match layer.immediate_upsert(ctx, op) {
-        Ok(done) => done.map_err(Error::from),
-        Err(op) => layer.upsert(ctx, op).await.map_err(Error::from),
+    let result = match layer.immediate_upsert(ctx, op) {
+        Ok(done) => done,
+        Err(op) => layer.upsert(ctx, op).await,
+    };
+    match (result, probe) {
+        (Ok(record), _) => Ok(record),
+        (Err(error), Some(probe)) => upsert_refused(layer, ctx, plan, &probe, error).await,
+        (Err(error), None) => Err(error.into()),
+    }
+}
+
+/// An upsert refused on conflict, under a policy filter: `Forbidden` when the stored
+/// record holding the conflict target does not match the policies' filter.
+#[cold]
+async fn upsert_refused<R, L>(
+    layer: &L,
+    ctx: &Context,
+    plan: &UpsertPlan<R>,
+    probe: &R,
+    error: ErrorKind,
+) -> Result<R, Error>
+where
+    R: Resource,
+    L: DataLayer<R> + ?Sized,
+{
+    if !matches!(error, ErrorKind::StaleRecord(_)) {
+        return Err(error.into());
+    }
+    let key = match plan.identity {
+        Some(identity) => match probe.identity_key(identity) {
+            Some(key) => Some(key),
+            None => return Err(error.into()),
+        },
+        None => None,
+    };
+    let stored = match &key {
+        Some(key) => layer.get_by_identity(ctx, key).await,
+        None => layer.get(ctx, probe.primary_key()).await,
+    };
+    match (stored, &plan.policy) {
+        (Ok(stored), Some(policy)) if stored.as_ref().is_none_or(|s| !policy.matches(s)) => Err(
+            crate::policy::forbidden::<R>(plan.info, ctx, stored.as_ref()),
+        ),
+        _ => Err(error.into()),
     }
 }
 
@@ -211,8 +281,12 @@ where
 {
     let mut changeset = start(&mut input, None, ctx, domain);
     prepare_create::<A>(&mut changeset)?;
+    let policy = authorize::<A::Resource>(A::INFO, ctx)?;
     let record = <A::Resource as Resource>::from_changes(changeset.changes_mut())
         .map_err(Error::from_errors)?;
+    if has_policies::<A::Resource>() {
+        check_created(A::INFO, ctx, policy.as_ref(), &record)?;
+    }
     match layer.immediate_create(ctx, record) {
         Ok(done) => done.map_err(Error::from),
         Err(_) => Err(not_immediate::<A::Resource>()),
@@ -231,11 +305,20 @@ where
 {
     let mut changeset = start(&mut input, None, ctx, domain);
     prepare_create::<A>(&mut changeset)?;
+    let policy = authorize::<A::Resource>(A::INFO, ctx)?;
     if changeset.has_hooks() {
-        return with_hooks(layer, &mut changeset, Write::Create).await;
+        return with_hooks(
+            layer,
+            &mut changeset,
+            Write::Create(A::INFO, policy.as_ref()),
+        )
+        .await;
     }
     let record = <A::Resource as Resource>::from_changes(changeset.changes_mut())
         .map_err(Error::from_errors)?;
+    if has_policies::<A::Resource>() {
+        check_created(A::INFO, ctx, policy.as_ref(), &record)?;
+    }
     match layer.immediate_create(ctx, record) {
         Ok(done) => done.map_err(Error::from),
         Err(record) => layer.create(ctx, record).await.map_err(Error::from),
@@ -283,7 +366,20 @@ fn prepare_update<A: UpdateAction>(
     <A::Resource as Resource>::apply_update_defaults(changeset.changes_mut());
     A::run_changes(changeset);
     refuse_primary_key_write(changeset);
-    changeset.check()
+    changeset.check()?;
+    authorize_write::<A>(changeset)
+}
+
+/// The authorize step of an update or destroy: a policy filter joins the write's filter,
+/// so the check and the write are one atomic step of the data layer.
+#[inline(always)]
+fn authorize_write<A: Action>(changeset: &mut Changeset<'_, A::Resource>) -> Result<(), Error> {
+    if has_policies::<A::Resource>() {
+        if let Some(filter) = authorize::<A::Resource>(A::INFO, changeset.context())? {
+            changeset.add_filter(filter);
+        }
+    }
+    Ok(())
 }
 
 #[inline(always)]
@@ -300,7 +396,11 @@ where
 {
     let mut changeset = start(&mut input, Some(record), ctx, domain);
     prepare_update::<A>(&mut changeset)?;
-    let result = match layer.immediate_update(ctx, changeset.update_op(record.primary_key())) {
+    let key = record.primary_key();
+    let result = match layer.immediate_update(ctx, changeset.update_op(key)) {
+        Ok(done) if has_policies::<A::Resource>() => {
+            done.map_err(|e| write_refused_now(layer, A::INFO, ctx, key, e))
+        }
         Ok(done) => done.map_err(Error::from),
         Err(_) => Err(not_immediate::<A::Resource>()),
     };
@@ -323,11 +423,21 @@ where
     prepare_update::<A>(&mut changeset)?;
     let key = record.primary_key();
     if changeset.has_hooks() {
-        return with_hooks(layer, &mut changeset, Write::Update(key)).await;
+        return with_hooks(layer, &mut changeset, Write::Update(A::INFO, key)).await;
     }
-    match layer.immediate_update(ctx, changeset.update_op(key)) {
-        Ok(done) => done.map_err(Error::from),
-        Err(op) => layer.update(ctx, op).await.map_err(Error::from),
+    if !has_policies::<A::Resource>() {
+        return match layer.immediate_update(ctx, changeset.update_op(key)) {
+            Ok(done) => done.map_err(Error::from),
+            Err(op) => layer.update(ctx, op).await.map_err(Error::from),
+        };
+    }
+    let result = match layer.immediate_update(ctx, changeset.update_op(key)) {
+        Ok(done) => done,
+        Err(op) => layer.update(ctx, op).await,
+    };
+    match result {
+        Err(e) => Err(write_refused(layer, A::INFO, ctx, key, e).await),
+        Ok(record) => Ok(record),
     }
 }
 
@@ -370,7 +480,8 @@ fn prepare_destroy<A: DestroyAction>(
     changeset: &mut Changeset<'_, A::Resource>,
 ) -> Result<(), Error> {
     A::run_changes(changeset);
-    changeset.check()
+    changeset.check()?;
+    authorize_write::<A>(changeset)
 }
 
 #[inline(always)]
@@ -387,7 +498,11 @@ where
 {
     let mut changeset = start(&mut input, Some(record), ctx, domain);
     prepare_destroy::<A>(&mut changeset)?;
-    match layer.immediate_destroy(ctx, changeset.destroy_op(record.primary_key())) {
+    let key = record.primary_key();
+    match layer.immediate_destroy(ctx, changeset.destroy_op(key)) {
+        Ok(done) if has_policies::<A::Resource>() => {
+            done.map_err(|e| write_refused_now(layer, A::INFO, ctx, key, e))
+        }
         Ok(done) => done.map_err(Error::from),
         Err(_) => Err(not_immediate::<A::Resource>()),
     }
@@ -408,11 +523,21 @@ where
     prepare_destroy::<A>(&mut changeset)?;
     let key = record.primary_key();
     if changeset.has_hooks() {
-        return with_hooks(layer, &mut changeset, Write::Destroy(key)).await;
+        return with_hooks(layer, &mut changeset, Write::Destroy(A::INFO, key)).await;
     }
-    match layer.immediate_destroy(ctx, changeset.destroy_op(key)) {
-        Ok(done) => done.map_err(Error::from),
-        Err(op) => layer.destroy(ctx, op).await.map_err(Error::from),
+    if !has_policies::<A::Resource>() {
+        return match layer.immediate_destroy(ctx, changeset.destroy_op(key)) {
+            Ok(done) => done.map_err(Error::from),
+            Err(op) => layer.destroy(ctx, op).await.map_err(Error::from),
+        };
+    }
+    let result = match layer.immediate_destroy(ctx, changeset.destroy_op(key)) {
+        Ok(done) => done,
+        Err(op) => layer.destroy(ctx, op).await,
+    };
+    match result {
+        Err(e) => Err(write_refused(layer, A::INFO, ctx, key, e).await),
+        Ok(record) => Ok(record),
     }
 }
 
@@ -477,10 +602,11 @@ where
 
 /// Which write the changeset becomes.
 enum Write<'k, R: Resource> {
-    Create,
+    /// A create, with the filter its policies authorize it under.
+    Create(&'static super::ActionInfo, Option<&'k Filter<R>>),
     Upsert(&'k UpsertPlan<R>),
-    Update(&'k R::PrimaryKey),
-    Destroy(&'k R::PrimaryKey),
+    Update(&'static super::ActionInfo, &'k R::PrimaryKey),
+    Destroy(&'static super::ActionInfo, &'k R::PrimaryKey),
 }
 
 /// The hook path of every write, boxed: its state stays out of every action's future.
@@ -517,7 +643,7 @@ where
     changeset.set_hook_context(ctx.clone());
     let result = async {
         changeset.run_before_action().await;
-        if matches!(write, Write::Update(_)) {
+        if matches!(write, Write::Update(..)) {
             refuse_primary_key_write(changeset);
         }
         changeset.check()?;
@@ -544,18 +670,27 @@ where
     L: DataLayer<R> + ?Sized,
 {
     match write {
-        Write::Create => {
+        Write::Create(info, policy) => {
             let record = R::from_changes(changeset.changes_mut()).map_err(Error::from_errors)?;
+            if has_policies::<R>() {
+                check_created(info, ctx, policy, &record)?;
+            }
             layer.create(ctx, record).await.map_err(Error::from)
         }
         Write::Upsert(plan) => perform_upsert(layer, ctx, changeset, plan).await,
-        Write::Update(key) => layer
-            .update(ctx, changeset.update_op(key))
-            .await
-            .map_err(Error::from),
-        Write::Destroy(key) => layer
-            .destroy(ctx, changeset.destroy_op(key))
-            .await
-            .map_err(Error::from),
+        Write::Update(info, key) => {
+            let result = layer.update(ctx, changeset.update_op(key)).await;
+            match result {
+                Err(e) if has_policies::<R>() => Err(write_refused(layer, info, ctx, key, e).await),
+                other => other.map_err(Error::from),
+            }
+        }
+        Write::Destroy(info, key) => {
+            let result = layer.destroy(ctx, changeset.destroy_op(key)).await;
+            match result {
+                Err(e) if has_policies::<R>() => Err(write_refused(layer, info, ctx, key, e).await),
+                other => other.map_err(Error::from),
+            }
+        }
     }
 }

@@ -24,6 +24,8 @@ pub struct Resource {
     pub identities: Vec<IdentityDef>,
     /// Entries of `#[relationships(...)]`, in declaration order.
     pub relationships: Vec<RelationshipDef>,
+    /// `#[policies(...)]`, if any.
+    pub policies: Option<super::policies::PoliciesDef>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

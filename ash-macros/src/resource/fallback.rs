@@ -144,6 +144,11 @@ pub fn sanitize(res: &mut Resource) -> Mode {
     let mut keep = validations.into_iter();
     res.global_validations
         .retain(|_| keep.next().unwrap_or(false));
+    // Policies with an error of their own are left out whole: a resource without them
+    // still compiles, and adds no error.
+    if !passes(|cx| super::policies::check::check(cx, res)) {
+        res.policies = None;
+    }
     Mode::Fallback
 }
 

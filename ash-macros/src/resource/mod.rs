@@ -6,6 +6,7 @@ pub(crate) mod check;
 mod expand;
 mod fallback;
 pub mod parse;
+pub mod policies;
 
 pub use expand::is_primary;
 pub use fallback::with_cfg;

@@ -13,12 +13,13 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Path};
 
 const RESOURCE_OPTIONS: [&str; 2] = ["domain", "data_layer"];
-const HELPER_ATTRIBUTES: [&str; 5] = [
+const HELPER_ATTRIBUTES: [&str; 6] = [
     "actions",
     "changes",
     "validations",
     "identities",
     "relationships",
+    "policies",
 ];
 const RELATIONSHIP_KINDS: [&str; 4] = ["belongs_to", "has_one", "has_many", "many_to_many"];
 const RELATIONSHIP_OPTIONS: [&str; 7] = [
@@ -76,6 +77,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
     let mut global_validations = Vec::new();
     let mut identities = Vec::new();
     let mut relationships = Vec::new();
+    let mut policies = None;
     let mut kept = Vec::new();
     for attr in std::mem::take(&mut item.attrs) {
         let name = attr.path().get_ident().map(Ident::to_string);
@@ -96,6 +98,12 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
             },
             Some("relationships") => match list_tokens(&attr) {
                 Ok(t) => parse_relationships(cx, &ident, t, &mut relationships),
+                Err(e) => cx.syn_error(e),
+            },
+            Some("policies") => match list_tokens(&attr) {
+                Ok(t) => {
+                    super::policies::parse::parse_policies(cx, attr.path().span(), t, &mut policies)
+                }
                 Err(e) => cx.syn_error(e),
             },
             _ => kept.push(attr),
@@ -124,6 +132,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         global_changes,
         global_validations,
         identities,
+        policies,
     })
 }
 

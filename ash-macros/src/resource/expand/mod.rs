@@ -4,6 +4,7 @@ mod actions;
 mod changes;
 mod identities;
 mod model;
+mod policies;
 mod query;
 mod registry;
 mod relationships;

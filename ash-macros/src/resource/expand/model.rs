@@ -192,6 +192,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
     let identity_items = super::identities::resource_items(res, names);
     let relationship_items = super::relationships::resource_items(res, names);
     let rel_idents: Vec<_> = res.relationships.iter().map(|r| &r.name).collect();
+    let policy_items = super::policies::resource_items(res);
     let count = attrs.len();
     let doc_field = format!("The attributes of [`{name}`].");
     let doc_value = format!("A typed value of one attribute of [`{name}`].");
@@ -237,6 +238,7 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
 
             #identity_items
             #relationship_items
+            #policy_items
 
             fn field_name(field: #field) -> &'static str {
                 match field { #( #field::#variants => #strs, )* }
