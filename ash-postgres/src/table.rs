@@ -616,7 +616,7 @@ impl<R: Resource> PgTable<R> {
         let mut params = Params::default();
         let mut placeholders = Vec::with_capacity(R::ATTRIBUTES.len());
         for (info, value) in R::ATTRIBUTES.iter().zip(op.record.to_values()) {
-            placeholders.push(params.push(info.name, value)?);
+            placeholders.push(params.push(info.name, value)?.to_string());
         }
         let atomic_fields: Vec<&str> = op.atomics.iter().map(|a| R::field_name(a.field)).collect();
         let mut sets: Vec<String> = Vec::new();
@@ -691,7 +691,7 @@ impl<R: Resource> PgTable<R> {
             let _ = write!(sql, " WHERE {}", conditions.join(" AND "));
         }
         let _ = write!(sql, " RETURNING {}", self.columns);
-        let rows = match self.query(ctx, &sql, &params, true).await? {
+        let rows = match self.query(ctx, &sql, &params, Shape::WRITE_ONE).await? {
             Ok(rows) => rows,
             Err(e) if classify(&e) == Failure::UniqueViolation => {
                 return Err(self.identity_violation(&e).unwrap_or_else(|| {
