@@ -1,6 +1,7 @@
 //! [`PgTable`]: the PostgreSQL store of one resource.
 
 use crate::error::{classify, framework_error, ColumnProblem, Failure, SchemaError};
+use crate::migrations::constant_defaults;
 use crate::pool::{framework, Pool};
 use crate::sql::{
     attribute, push_ident, quote_ident, render_filter, render_order, Params, Placeholder,
@@ -28,7 +29,7 @@ const OPTIONS: [&str; 2] = ["table", "schema"];
 
 /// The table of `R`: `table = "..."` from its data-layer options, else the snake_case of
 /// its name (`BlogPost` -> `blog_post`); `schema = "..."` there overrides the pool's.
-fn table_of<R: Resource>(
+pub(crate) fn table_of<R: Resource>(
     pool_schema: Option<&str>,
 ) -> Result<(Option<String>, String), SchemaError> {
     let mut table = None;
@@ -100,11 +101,16 @@ fn primary_key_info<R: Resource>() -> &'static AttributeInfo {
 
 fn ddl<R: Resource>(qualified_table: &str) -> String {
     let mut sql = format!("CREATE TABLE IF NOT EXISTS {qualified_table} (\n");
+    let defaults = constant_defaults::<R>();
     for info in R::ATTRIBUTES {
         let null = if info.allow_nil { "" } else { " NOT NULL" };
+        let default = match defaults.iter().find(|(name, _)| *name == info.name) {
+            Some((_, sql)) => format!(" DEFAULT {sql}"),
+            None => String::new(),
+        };
         let _ = writeln!(
             sql,
-            "    {} {}{null},",
+            "    {} {}{null}{default},",
             quote_ident(info.name),
             column_type(info.kind)
         );
