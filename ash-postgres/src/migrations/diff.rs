@@ -923,7 +923,9 @@ impl Pass {
                         .push(format!("ALTER TABLE {table} ALTER COLUMN {c} SET NOT NULL"));
                 }
                 (false, None, None) => {
-                    if self.strict {
+                    // When a column also disappears, the rename question comes first.
+                    let rename_asked = !options.allow_drop && !removed.is_empty();
+                    if self.strict && !rename_asked {
                         self.problems.push(format!(
                             "column `{name}.{}` is new and required (its attribute is not an `Option`), \
                              and existing rows have no value for it: give the attribute a default \
