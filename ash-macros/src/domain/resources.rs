@@ -6,12 +6,13 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
-/// The impl visiting each of `paths` in order, each call spanned at its listed path (so a
-/// listed struct that is no resource is reported there, with the other checks' message).
+/// The impl visiting each of `paths` in order, through each resource's companion macro
+/// (`Address!(@visit Address, visitor)`) spanned at the listed path, as the domain's other
+/// mentions: a listed struct that is no resource stays one error.
 pub(super) fn has_resources(krate: &TokenStream, ident: &Ident, paths: &[&Path]) -> TokenStream {
     let visits = paths.iter().map(|path| {
         quote_spanned! {path.span()=>
-            #krate::domain::ResourceVisitor::visit::<#path>(visitor);
+            #path!(@visit #path, visitor);
         }
     });
     quote! {
