@@ -1135,7 +1135,7 @@ async fn no_password_shows_in_debug_output_or_errors() {
 fn the_ddl_is_printable_for_review() {
     assert_eq!(
         create_table_sql::<Account>(Some("app")).unwrap(),
-        "CREATE TABLE IF NOT EXISTS \"app\".\"accounts\" (\n    \"id\" uuid NOT NULL,\n    \"version\" bigint NOT NULL,\n    \"balance\" bigint NOT NULL,\n    \"name\" text NOT NULL,\n    PRIMARY KEY (\"id\")\n)"
+        "CREATE TABLE IF NOT EXISTS \"app\".\"accounts\" (\n    \"id\" uuid NOT NULL,\n    \"version\" bigint NOT NULL DEFAULT 1,\n    \"balance\" bigint NOT NULL DEFAULT 0,\n    \"name\" text NOT NULL,\n    PRIMARY KEY (\"id\")\n)"
     );
     let sample = create_table_sql::<Sample>(None).unwrap();
     assert!(

@@ -33,3 +33,18 @@ pub trait HasResource<R: Resource>: Domain {
     note = "write `#[resource(domain = {D}, ...)]` on `{Self}`"
 )]
 pub trait InDomain<D> {}
+
+/// Something that visits resources by type: what [`HasResources::visit_resources`] calls
+/// once per resource a domain lists (for tools that need every resource's static facts,
+/// such as the PostgreSQL migration generator).
+pub trait ResourceVisitor {
+    /// Called with each resource, in the order the domain lists them.
+    fn visit<R: Resource>(&mut self);
+}
+
+/// A domain whose resources can be enumerated; implemented by `#[domain]`.
+pub trait HasResources {
+    /// Calls `visitor.visit::<R>()` for each resource `R` listed in `#[resources(...)]`,
+    /// in that order.
+    fn visit_resources<V: ResourceVisitor>(visitor: &mut V);
+}

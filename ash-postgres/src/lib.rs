@@ -83,6 +83,7 @@
 #![allow(clippy::result_large_err)]
 
 mod error;
+pub mod migrations;
 mod pool;
 mod secret;
 mod sql;

@@ -1,6 +1,7 @@
 //! [`PgTable`]: the PostgreSQL store of one resource.
 
 use crate::error::{classify, framework_error, ColumnProblem, Failure, SchemaError};
+use crate::migrations::constant_defaults;
 use crate::pool::{framework, Pool};
 use crate::sql::{
     attribute, push_ident, quote_ident, render_filter, render_order, Params, Placeholder,
@@ -29,7 +30,7 @@ const OPTIONS: [&str; 2] = ["table", "schema"];
 
 /// The table of `R`: `table = "..."` from its data-layer options, else the snake_case of
 /// its name (`BlogPost` -> `blog_post`); `schema = "..."` there overrides the pool's.
-fn table_of<R: Resource>(
+pub(crate) fn table_of<R: Resource>(
     pool_schema: Option<&str>,
 ) -> Result<(Option<String>, String), SchemaError> {
     table_from(R::NAME, R::DATA_LAYER_OPTIONS, pool_schema)
@@ -124,11 +125,16 @@ fn primary_key_info<R: Resource>() -> &'static AttributeInfo {
 
 fn ddl<R: Resource>(qualified_table: &str) -> String {
     let mut sql = format!("CREATE TABLE IF NOT EXISTS {qualified_table} (\n");
+    let defaults = constant_defaults::<R>();
     for info in R::ATTRIBUTES {
         let null = if info.allow_nil { "" } else { " NOT NULL" };
+        let default = match defaults.iter().find(|(name, _)| *name == info.name) {
+            Some((_, sql)) => format!(" DEFAULT {sql}"),
+            None => String::new(),
+        };
         let _ = writeln!(
             sql,
-            "    {} {}{null},",
+            "    {} {}{null}{default},",
             quote_ident(info.name),
             column_type(info.kind)
         );
@@ -640,7 +646,7 @@ impl<R: Resource> PgTable<R> {
         let mut params = Params::default();
         let mut placeholders = Vec::with_capacity(R::ATTRIBUTES.len());
         for (info, value) in R::ATTRIBUTES.iter().zip(op.record.to_values()) {
-            placeholders.push(params.push(info.name, value)?);
+            placeholders.push(params.push(info.name, value)?.to_string());
         }
         let atomic_fields: Vec<&str> = op.atomics.iter().map(|a| R::field_name(a.field)).collect();
         let mut sets: Vec<String> = Vec::new();

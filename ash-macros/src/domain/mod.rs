@@ -15,6 +15,8 @@ use std::collections::HashSet;
 use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
+mod resources;
+
 /// One entry of `#[resources(...)]`.
 struct ResourceRef {
     path: Path,
@@ -300,6 +302,7 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             }
         }
     });
+    let has_resources = resources::has_resources(&krate, ident, &paths);
     quote! {
         #( #attrs )*
         #vis struct #ident {
@@ -456,6 +459,7 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
 
         #clone
         #debug
+        #has_resources
         #( #checks )*
         #( #interfaces )*
     }

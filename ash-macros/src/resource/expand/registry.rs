@@ -135,6 +135,9 @@ pub fn companion(
         #[allow(clippy::crate_in_macro_def)]
         macro_rules! #name {
             (@layer $p:path) => { <$p as #krate::resource::Resource>::DataLayer };
+            (@visit $p:path, $visitor:expr) => {
+                #krate::domain::ResourceVisitor::visit::<$p>($visitor)
+            };
             (@begin $p:path, $layer:expr, $ctx:expr) => {
                 <<$p as #krate::resource::Resource>::DataLayer as #krate::data_layer::DataLayer<$p>>::begin($layer, $ctx)
             };
