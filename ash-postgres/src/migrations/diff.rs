@@ -94,7 +94,7 @@ impl Options {
 /// One detected change, as `check` and the migration's header list it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Change {
+pub enum SchemaChange {
     /// A new table.
     CreateTable {
         /// The table.
@@ -213,13 +213,13 @@ fn or_none(default: &Option<String>) -> &str {
     default.as_deref().unwrap_or("none")
 }
 
-impl fmt::Display for Change {
+impl fmt::Display for SchemaChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Change::CreateTable { table } => write!(f, "create table {table}"),
-            Change::DropTable { table } => write!(f, "drop table {table}"),
-            Change::RenameTable { from, to } => write!(f, "rename table {from} to {to}"),
-            Change::AddColumn {
+            SchemaChange::CreateTable { table } => write!(f, "create table {table}"),
+            SchemaChange::DropTable { table } => write!(f, "drop table {table}"),
+            SchemaChange::RenameTable { from, to } => write!(f, "rename table {from} to {to}"),
+            SchemaChange::AddColumn {
                 table,
                 column,
                 sql_type,
@@ -229,23 +229,25 @@ impl fmt::Display for Change {
                 "{table}: add column {column} {sql_type}{}",
                 if *nullable { "" } else { " NOT NULL" }
             ),
-            Change::DropColumn { table, column } => write!(f, "{table}: drop column {column}"),
-            Change::RenameColumn { table, from, to } => {
+            SchemaChange::DropColumn { table, column } => {
+                write!(f, "{table}: drop column {column}")
+            }
+            SchemaChange::RenameColumn { table, from, to } => {
                 write!(f, "{table}: rename column {from} to {to}")
             }
-            Change::AlterType {
+            SchemaChange::AlterType {
                 table,
                 column,
                 from,
                 to,
             } => write!(f, "{table}.{column}: type {from} -> {to}"),
-            Change::Nullability {
+            SchemaChange::Nullability {
                 table,
                 column,
                 nullable: true,
                 ..
             } => write!(f, "{table}.{column}: now allows NULL"),
-            Change::Nullability {
+            SchemaChange::Nullability {
                 table,
                 column,
                 fill,
@@ -257,7 +259,7 @@ impl fmt::Display for Change {
                     None => Ok(()),
                 }
             }
-            Change::Default {
+            SchemaChange::Default {
                 table,
                 column,
                 from,
@@ -268,35 +270,37 @@ impl fmt::Display for Change {
                 or_none(from),
                 or_none(to)
             ),
-            Change::PrimaryKey { table, columns } => {
+            SchemaChange::PrimaryKey { table, columns } => {
                 write!(f, "{table}: primary key ({})", columns.join(", "))
             }
-            Change::AddUniqueIndex { table, index } => {
+            SchemaChange::AddUniqueIndex { table, index } => {
                 write!(f, "{table}: add unique index {index}")
             }
-            Change::DropUniqueIndex { table, index } => {
+            SchemaChange::DropUniqueIndex { table, index } => {
                 write!(f, "{table}: drop unique index {index}")
             }
-            Change::AddForeignKey { table, name } => write!(f, "{table}: add foreign key {name}"),
-            Change::DropForeignKey { table, name } => {
+            SchemaChange::AddForeignKey { table, name } => {
+                write!(f, "{table}: add foreign key {name}")
+            }
+            SchemaChange::DropForeignKey { table, name } => {
                 write!(f, "{table}: drop foreign key {name}")
             }
         }
     }
 }
 
-impl Change {
+impl SchemaChange {
     /// A short name for a migration made of this change (`add_items_note`).
     pub(crate) fn slug(&self) -> String {
         let s = match self {
-            Change::CreateTable { table } => format!("create_{table}"),
-            Change::DropTable { table } => format!("drop_{table}"),
-            Change::RenameTable { to, .. } => format!("rename_to_{to}"),
-            Change::AddColumn { table, column, .. } => format!("add_{table}_{column}"),
-            Change::DropColumn { table, column } => format!("drop_{table}_{column}"),
-            Change::RenameColumn { table, to, .. } => format!("rename_{table}_{to}"),
-            Change::AlterType { table, column, .. } => format!("alter_{table}_{column}"),
-            Change::Nullability {
+            SchemaChange::CreateTable { table } => format!("create_{table}"),
+            SchemaChange::DropTable { table } => format!("drop_{table}"),
+            SchemaChange::RenameTable { to, .. } => format!("rename_to_{to}"),
+            SchemaChange::AddColumn { table, column, .. } => format!("add_{table}_{column}"),
+            SchemaChange::DropColumn { table, column } => format!("drop_{table}_{column}"),
+            SchemaChange::RenameColumn { table, to, .. } => format!("rename_{table}_{to}"),
+            SchemaChange::AlterType { table, column, .. } => format!("alter_{table}_{column}"),
+            SchemaChange::Nullability {
                 table,
                 column,
                 nullable,
@@ -305,12 +309,12 @@ impl Change {
                 "{}_{table}_{column}",
                 if *nullable { "nullable" } else { "require" }
             ),
-            Change::Default { table, column, .. } => format!("default_{table}_{column}"),
-            Change::PrimaryKey { table, .. } => format!("primary_key_{table}"),
-            Change::AddUniqueIndex { index, .. } => format!("add_{index}"),
-            Change::DropUniqueIndex { index, .. } => format!("drop_{index}"),
-            Change::AddForeignKey { name, .. } => format!("add_{name}"),
-            Change::DropForeignKey { name, .. } => format!("drop_{name}"),
+            SchemaChange::Default { table, column, .. } => format!("default_{table}_{column}"),
+            SchemaChange::PrimaryKey { table, .. } => format!("primary_key_{table}"),
+            SchemaChange::AddUniqueIndex { index, .. } => format!("add_{index}"),
+            SchemaChange::DropUniqueIndex { index, .. } => format!("drop_{index}"),
+            SchemaChange::AddForeignKey { name, .. } => format!("add_{name}"),
+            SchemaChange::DropForeignKey { name, .. } => format!("drop_{name}"),
         };
         s.chars()
             .map(|c| {
@@ -329,7 +333,7 @@ impl Change {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// The changes, in the order `up` makes them.
-    pub changes: Vec<Change>,
+    pub changes: Vec<SchemaChange>,
     /// The statements from the snapshots' schema to the resources'.
     pub up: Vec<String>,
     /// The statements back.
@@ -367,7 +371,7 @@ pub fn plan(old: &[Table], new: &[Table], options: &Options) -> Result<Plan, Mig
 
 /// Every difference between `old` and `new`, without refusing anything (what `check`
 /// reports). Drops are listed as drops: renames need `generate`'s options.
-pub fn differences(old: &[Table], new: &[Table]) -> Vec<Change> {
+pub fn differences(old: &[Table], new: &[Table]) -> Vec<SchemaChange> {
     Pass::run(old, new, &Options::default().allow_drop(true), false).changes
 }
 
@@ -546,7 +550,7 @@ struct Pass {
     create_indexes: Vec<String>,
     add_foreign_keys: Vec<String>,
     drop_tables: Vec<String>,
-    changes: Vec<Change>,
+    changes: Vec<SchemaChange>,
     problems: Vec<String>,
 }
 
@@ -611,7 +615,7 @@ impl Pass {
                 pass.drop_foreign_key(table, fk);
             }
             pass.drop_tables.push(format!("DROP TABLE {}", q(table)));
-            pass.changes.push(Change::DropTable {
+            pass.changes.push(SchemaChange::DropTable {
                 table: table.display_name(),
             });
         }
@@ -688,7 +692,7 @@ impl Pass {
                 }
             }
             let old_name = std::mem::replace(&mut table.table, to_table.to_owned());
-            self.changes.push(Change::RenameTable {
+            self.changes.push(SchemaChange::RenameTable {
                 from: from.clone(),
                 to: to_key,
             });
@@ -743,7 +747,7 @@ impl Pass {
                 quote_ident(from),
                 quote_ident(to)
             ));
-            self.changes.push(Change::RenameColumn {
+            self.changes.push(SchemaChange::RenameColumn {
                 table: table.clone(),
                 from: from.clone(),
                 to: to.clone(),
@@ -780,7 +784,7 @@ impl Pass {
 
     fn create(&mut self, table: &Table) {
         self.create_tables.push(create_table(table));
-        self.changes.push(Change::CreateTable {
+        self.changes.push(SchemaChange::CreateTable {
             table: table.display_name(),
         });
         for index in &table.identities {
@@ -793,7 +797,7 @@ impl Pass {
 
     fn add_index(&mut self, table: &Table, index: &UniqueIndex) {
         self.create_indexes.push(create_index(table, index));
-        self.changes.push(Change::AddUniqueIndex {
+        self.changes.push(SchemaChange::AddUniqueIndex {
             table: table.display_name(),
             index: index.name.clone(),
         });
@@ -804,7 +808,7 @@ impl Pass {
             "DROP INDEX {}",
             qualified(table.schema.as_deref(), &index.name)
         ));
-        self.changes.push(Change::DropUniqueIndex {
+        self.changes.push(SchemaChange::DropUniqueIndex {
             table: table.display_name(),
             index: index.name.clone(),
         });
@@ -841,7 +845,7 @@ impl Pass {
             sql.push_str(&a);
         }
         self.add_foreign_keys.push(sql);
-        self.changes.push(Change::AddForeignKey {
+        self.changes.push(SchemaChange::AddForeignKey {
             table: table.display_name(),
             name: fk.name.clone(),
         });
@@ -853,7 +857,7 @@ impl Pass {
             q(table),
             quote_ident(&fk.name)
         ));
-        self.changes.push(Change::DropForeignKey {
+        self.changes.push(SchemaChange::DropForeignKey {
             table: table.display_name(),
             name: fk.name.clone(),
         });
@@ -940,7 +944,7 @@ impl Pass {
                     ));
                 }
             }
-            self.changes.push(Change::AddColumn {
+            self.changes.push(SchemaChange::AddColumn {
                 table: name.clone(),
                 column: column.name.clone(),
                 sql_type: column.sql_type.clone(),
@@ -967,7 +971,7 @@ impl Pass {
                         "ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"
                     ));
                 }
-                self.changes.push(Change::AlterType {
+                self.changes.push(SchemaChange::AlterType {
                     table: name.clone(),
                     column: n.name.clone(),
                     from: o.sql_type.clone(),
@@ -983,7 +987,7 @@ impl Pass {
                         None => format!("ALTER TABLE {table} ALTER COLUMN {c} DROP DEFAULT"),
                     });
                 }
-                self.changes.push(Change::Default {
+                self.changes.push(SchemaChange::Default {
                     table: name.clone(),
                     column: n.name.clone(),
                     from: o.default.clone(),
@@ -1016,7 +1020,7 @@ impl Pass {
                         .push(format!("ALTER TABLE {table} ALTER COLUMN {c} SET NOT NULL"));
                     fill_used = fill;
                 }
-                self.changes.push(Change::Nullability {
+                self.changes.push(SchemaChange::Nullability {
                     table: name.clone(),
                     column: n.name.clone(),
                     nullable: n.nullable,
@@ -1031,7 +1035,7 @@ impl Pass {
                 quote_ident(&pkey_name(&old.table)),
                 idents(&new.primary_key)
             ));
-            self.changes.push(Change::PrimaryKey {
+            self.changes.push(SchemaChange::PrimaryKey {
                 table: name.clone(),
                 columns: new.primary_key.clone(),
             });
@@ -1059,7 +1063,7 @@ impl Pass {
                 "ALTER TABLE {table} DROP COLUMN {}",
                 quote_ident(&column.name)
             ));
-            self.changes.push(Change::DropColumn {
+            self.changes.push(SchemaChange::DropColumn {
                 table: name.clone(),
                 column: column.name.clone(),
             });
