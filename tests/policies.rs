@@ -99,8 +99,40 @@ macro_rules! policies {
             pub body: String,
         }
 
+        /// An actor that is a resource: `relates_to_actor_via` compares with its key.
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, create = [name]))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Member {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub name: String,
+        }
+
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, destroy, create = [title, author_id]), update(update, accept = [title]))]
+        #[relationships(belongs_to(author, Member))]
+        #[policies(
+            actor = Member,
+            policy(action_type(create), authorize_if(always())),
+            policy(action_type([read, update, destroy]), authorize_if(relates_to_actor_via(author))),
+        )]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Article {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub title: String,
+        }
+
         #[domain]
         #[resources(
+            Member(define(create_member, action = create, args = [name])),
+            Article(
+                define(create_article, action = create, args = [title, author_id]),
+                define(articles, action = read),
+                define(update_article, action = update),
+                define(destroy_article, action = destroy),
+            ),
             Post(
                 define(create_post, action = create, args = [title, author_id]),
                 define(create_post_with, action = create),
@@ -347,6 +379,70 @@ macro_rules! policies {
         }
 
         // -------------------------------------------------------------------------
+        // relates_to_actor_via.
+
+        /// Ann: two articles; Ben: one.
+        async fn seed_articles(d: &Blog) -> (Member, Member, Vec<Article>) {
+            let ann = d.create_member("ann").await.unwrap();
+            let ben = d.create_member("ben").await.unwrap();
+            let mut out = Vec::new();
+            for (title, author) in [("ann1", &ann), ("ann2", &ann), ("ben1", &ben)] {
+                out.push(d.create_article(title, author.id).await.unwrap());
+            }
+            (ann, ben, out)
+        }
+
+        fn article_titles(mut articles: Vec<Article>) -> Vec<String> {
+            articles.sort_by(|a, b| a.title.cmp(&b.title));
+            articles.into_iter().map(|a| a.title).collect()
+        }
+
+        #[tokio::test]
+        async fn relates_to_actor_via_a_belongs_to_reads_exactly_the_actors_records() {
+            let Some((d, _env)) = setup().await else { return };
+            let (ann, ben, _) = seed_articles(&d).await;
+            assert_eq!(article_titles(d.with_actor(&ann).articles().await.unwrap()), ["ann1", "ann2"]);
+            assert_eq!(article_titles(d.with_actor(&ben).articles().await.unwrap()), ["ben1"]);
+            // No actor (or one of another type): the check is false, the read is forbidden.
+            assert!(d.articles().await.unwrap_err().is_forbidden());
+            let other = d.with_actor(&user(ALICE, Role::Member));
+            assert!(other.articles().await.unwrap_err().is_forbidden());
+        }
+
+        #[test]
+        fn relates_to_actor_via_a_belongs_to_is_the_attribute_filter() {
+            let member = Member { id: Uuid::from_u128(7), name: "m".into() };
+            let ctx = ash_rs::context::Context::new().with_actor(&member);
+            let info = <ArticleReadInput as ash_rs::action::Action>::INFO;
+            match ash_rs::policy::authorize::<Article>(info, &ctx) {
+                ash_rs::policy::Authorization::Filter(f) => {
+                    assert_eq!(f, Article::AUTHOR_ID.eq(member.id), "no relationship filter")
+                }
+                other => panic!("expected a filter, got {other:?}"),
+            }
+        }
+
+        #[tokio::test]
+        async fn relates_to_actor_via_refuses_another_users_record_and_writes_nothing() {
+            let Some((d, _env)) = setup().await else { return };
+            let (ann, ben, articles) = seed_articles(&d).await;
+            let as_ann = d.with_actor(&ann);
+            let err = as_ann
+                .update_article(&articles[2], ArticleUpdateInput::new().title("stolen"))
+                .await
+                .unwrap_err();
+            let f = forbidden(&err);
+            assert_eq!(f.policy, Some("policy(action_type([read, update, destroy]))"));
+            forbidden(&as_ann.destroy_article(&articles[2]).await.unwrap_err());
+            assert_eq!(article_titles(d.with_actor(&ben).articles().await.unwrap()), ["ben1"], "nothing written");
+            let done = as_ann
+                .update_article(&articles[0], ArticleUpdateInput::new().title("ann1'"))
+                .await
+                .unwrap();
+            assert_eq!(done.title, "ann1'");
+        }
+
+        // -------------------------------------------------------------------------
         // Ash's rules.
 
         #[tokio::test]
@@ -514,5 +610,130 @@ mod postgres {
                     .expect("a runtime for the OS-thread tests")
             })
             .block_on(future)
+    }
+}
+
+/// `relates_to_actor_via` through a path (`exists` through each hop, ending at the
+/// actor's key): PostgreSQL, which renders relationship filters in the read's and the
+/// write's one statement. On ETS such a check is refused at compile time
+/// (`tests/ui/policies/relates_to_actor_via_path_on_ets.rs`).
+#[cfg(feature = "postgres")]
+mod postgres_paths {
+    use ash_rs::postgres::Postgres;
+    use ash_rs::prelude::*;
+
+    #[resource(domain = Forum, data_layer = Postgres)]
+    #[actions(defaults(read, create = [name]))]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Member {
+        #[uuid_primary_key]
+        pub id: Uuid,
+        pub name: String,
+    }
+
+    #[resource(domain = Forum, data_layer = Postgres)]
+    #[actions(defaults(read, create = [title, author_id]))]
+    #[relationships(belongs_to(author, Member))]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Article {
+        #[uuid_primary_key]
+        pub id: Uuid,
+        pub title: String,
+    }
+
+    /// Replies to an article: its author may read and edit every one of them.
+    #[resource(domain = Forum, data_layer = Postgres)]
+    #[actions(defaults(read, create = [body, article_id]), update(update, accept = [body]))]
+    #[relationships(belongs_to(article, Article))]
+    #[policies(
+        actor = Member,
+        policy(action_type(create), authorize_if(always())),
+        policy(action_type([read, update]), authorize_if(relates_to_actor_via([article, author]))),
+    )]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Reply {
+        #[uuid_primary_key]
+        pub id: Uuid,
+        pub body: String,
+    }
+
+    #[domain]
+    #[resources(
+        Member(define(create_member, action = create, args = [name])),
+        Article(define(create_article, action = create, args = [title, author_id])),
+        Reply(
+            define(create_reply, action = create, args = [body, article_id]),
+            define(replies, action = read),
+            define(update_reply, action = update),
+        ),
+    )]
+    pub struct Forum;
+
+    async fn setup() -> Option<(Forum, crate::pg_support::TestDb)> {
+        let db = crate::pg_support::TestDb::new().await?;
+        let domain = Forum::connect(&db.pool).await.expect("connect the domain");
+        Some((domain, db))
+    }
+
+    fn bodies(mut replies: Vec<Reply>) -> Vec<String> {
+        replies.sort_by(|a, b| a.body.cmp(&b.body));
+        replies.into_iter().map(|r| r.body).collect()
+    }
+
+    /// Ann's article has two replies, Ben's one.
+    async fn seed(d: &Forum) -> (Member, Member, Vec<Reply>) {
+        let ann = d.create_member("ann").await.unwrap();
+        let ben = d.create_member("ben").await.unwrap();
+        let a = d.create_article("by ann", ann.id).await.unwrap();
+        let b = d.create_article("by ben", ben.id).await.unwrap();
+        let mut out = Vec::new();
+        for (body, article) in [("on ann 1", &a), ("on ann 2", &a), ("on ben", &b)] {
+            out.push(d.create_reply(body, article.id).await.unwrap());
+        }
+        (ann, ben, out)
+    }
+
+    #[tokio::test]
+    async fn a_two_hop_path_reads_exactly_the_replies_to_the_actors_articles() {
+        let Some((d, _env)) = setup().await else {
+            return;
+        };
+        let (ann, ben, _) = seed(&d).await;
+        assert_eq!(
+            bodies(d.with_actor(&ann).replies().await.unwrap()),
+            ["on ann 1", "on ann 2"]
+        );
+        assert_eq!(
+            bodies(d.with_actor(&ben).replies().await.unwrap()),
+            ["on ben"]
+        );
+        assert!(
+            d.replies().await.unwrap_err().is_forbidden(),
+            "no actor: the check is false"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_two_hop_path_joins_the_write_and_refuses_another_users_record() {
+        let Some((d, _env)) = setup().await else {
+            return;
+        };
+        let (ann, ben, replies) = seed(&d).await;
+        let as_ann = d.with_actor(&ann);
+        let err = as_ann
+            .update_reply(&replies[2], ReplyUpdateInput::new().body("stolen"))
+            .await
+            .unwrap_err();
+        assert!(err.is_forbidden(), "{err:?}");
+        assert_eq!(
+            bodies(d.with_actor(&ben).replies().await.unwrap()),
+            ["on ben"],
+            "nothing written"
+        );
+        let done = as_ann
+            .update_reply(&replies[0], ReplyUpdateInput::new().body("on ann 1'"))
+            .await
+            .unwrap();
+        assert_eq!(done.body, "on ann 1'");
     }
 }

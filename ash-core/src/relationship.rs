@@ -309,6 +309,33 @@ pub trait Relationship: Copy + Send + Sync + 'static {
         tables: &'a dyn Tables,
         inner: &'a Filter<Self::Destination>,
     ) -> BoxFuture<'a, Result<Filter<Self::Source>, ErrorKind>>;
+
+    /// The filter on the source matching the records related to `record` through this
+    /// relationship (what `relates_to_actor_via` ends with): by default
+    /// `exists(relationship, primary key == record's)`; a belongs_to compares its own
+    /// attribute, with no relationship filter (`author_id == record.id`; a nil key
+    /// matches nothing).
+    fn related_to(&self, record: &Self::Destination) -> Filter<Self::Source> {
+        Filter::Related(RelatedFilter::new(
+            *self,
+            Filter::primary_key(record.primary_key()),
+        ))
+    }
+}
+
+/// Source resource `Self` has a relationship whose name hashes to `K` (generated for
+/// every relationship): how a relationship path (`relates_to_actor_via([post, author])`)
+/// names the relationships of the resources along it in generated code.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no relationship of the name this path gives",
+    label = "not a relationship of `{Self}`",
+    note = "each name of a `relates_to_actor_via([...])` path is a relationship of the resource the previous one leads to"
+)]
+pub trait HasRelationship<const K: u128>: Resource {
+    /// The relationship's handle type.
+    type Handle: Relationship<Source = Self>;
+    /// The handle (`Post::AUTHOR`).
+    const HANDLE: Self::Handle;
 }
 
 /// What a loaded relationship holds, built from the related records of one parent.
@@ -620,6 +647,19 @@ where
                 keys.into_iter().map(self.source_value).collect(),
             ))
         })
+    }
+
+    fn related_to(&self, record: &D) -> Filter<S> {
+        if self.info.kind != RelationshipKind::BelongsTo {
+            return Filter::Related(RelatedFilter::new(
+                *self,
+                Filter::primary_key(record.primary_key()),
+            ));
+        }
+        match (self.dest_key)(record) {
+            Some(key) => Filter::eq((self.source_value)(key)),
+            None => Filter::Or(Vec::new()),
+        }
     }
 }
 

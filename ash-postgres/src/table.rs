@@ -773,7 +773,8 @@ impl<R: Resource> PgTable<R> {
     }
 
     async fn update_in(&self, ctx: &Context, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
-        let mut params = Params::default();
+        // Scoped: a policy's relationship filter joins the write as an `EXISTS` on this table.
+        let mut params = Params::scoped(&self.table, self.schema.as_deref());
         let pk = self.key_param(&mut params, op.primary_key)?;
         // Rendered on every call, straight into one string: `UPDATE t SET .. WHERE pk = $1
         // [AND filter] [AND guards] RETURNING ..`.
@@ -899,7 +900,7 @@ impl<R: Resource> PgTable<R> {
     }
 
     async fn destroy_in(&self, ctx: &Context, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
-        let mut params = Params::default();
+        let mut params = Params::scoped(&self.table, self.schema.as_deref());
         let pk = self.key_param(&mut params, op.primary_key)?;
         let mut write = format!(
             "DELETE FROM {} WHERE {} = {pk}",

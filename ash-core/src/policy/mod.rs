@@ -24,9 +24,11 @@
 //! [`Forbidden`] breakdown: each policy, whether it applied, which check decided. It names
 //! policies and checks as declared, never a record's values.
 //!
-//! Checks over relationships (Ash's `relates_to_actor_via`) will be filter checks over a
-//! relationship path: a [`Decision::Filter`] like any other, once filters can cross a
-//! relationship.
+//! `relates_to_actor_via(author)` (Ash's check over a relationship path) is a filter check
+//! like any other: for a belongs_to, `author_id == actor.id` (no relationship filter); for
+//! a path (`relates_to_actor_via([post, author])`) or a to-many relationship,
+//! `exists(...)` through the path ending at the actor's primary key ([`relates_to_actor`]).
+//! Nil actor: false.
 
 mod breakdown;
 mod eval;
@@ -283,4 +285,45 @@ pub fn forbidden<R: Resource>(
     };
     let breakdown = explain::<R>(R::POLICIES, &request, R::policy_check, record);
     crate::error::ErrorKind::Forbidden(breakdown).into()
+}
+
+/// The actor type of a `relates_to_actor_via` path is the resource at its end: the actor
+/// *is* a record of `D` (generated code's check).
+#[diagnostic::on_unimplemented(
+    message = "the actor type `{Self}` is not `{D}`, the resource this `relates_to_actor_via` path ends at",
+    label = "the path ends at `{D}`",
+    note = "through a path or a to-many relationship the actor must be a record of the last resource (`#[policies(actor = {D}, ...)]`); a single belongs_to only reads the actor's field of its destination attribute"
+)]
+pub trait ActorRecord<D: Resource> {
+    /// The actor as a record of `D`.
+    fn as_record(&self) -> &D;
+}
+
+impl<D: Resource> ActorRecord<D> for D {
+    #[inline]
+    fn as_record(&self) -> &D {
+        self
+    }
+}
+
+/// The filter on `Rel`'s source matching the records related to `actor` through `rel`
+/// (the last hop of a `relates_to_actor_via` path; see
+/// [`Relationship::related_to`](crate::relationship::Relationship::related_to)).
+#[inline]
+pub fn relates_to_actor<Rel, A>(rel: Rel, actor: &A) -> Filter<Rel::Source>
+where
+    Rel: crate::relationship::Relationship,
+    A: ActorRecord<Rel::Destination> + ?Sized,
+{
+    rel.related_to(actor.as_record())
+}
+
+/// Generated code's check that a `relates_to_actor_via` through a relationship filter runs
+/// on a data layer that renders relationship filters in its reads and writes.
+#[doc(hidden)]
+pub const fn assert_native_related<R: Resource>() {
+    assert!(
+        <R::DataLayer as crate::data_layer::DataLayer<R>>::NATIVE_RELATED_FILTERS,
+        "`relates_to_actor_via` through a path or a to-many relationship is an `exists` filter, which this resource's data layer does not evaluate inside an action (ETS resolves relationship filters only in queries run through the domain): use a single belongs_to, or PostgreSQL"
+    );
 }

@@ -107,6 +107,12 @@ impl Resource {
         self.identities.iter().find(|i| i.name_str == name)
     }
 
+    /// The relationship called `name` (without `r#`).
+    pub fn relationship(&self, name: &Ident) -> Option<&RelationshipDef> {
+        let name = crate::name::unraw(name);
+        self.relationships.iter().find(|r| r.name_str == name)
+    }
+
     pub fn primary_key(&self) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.primary_key.is_some())
     }

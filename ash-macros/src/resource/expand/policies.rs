@@ -3,7 +3,7 @@
 //! trait's defaults (no policies) keep it on the code path it had before.
 
 use super::krate;
-use crate::resource::ast::Resource;
+use crate::resource::ast::{RelKind, Resource};
 use crate::resource::policies::{self, CheckDef, CheckKindDef, CheckOpDef, PoliciesDef};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -101,8 +101,6 @@ fn check_info(check: &CheckDef, text: &str, next: &mut u16) -> TokenStream {
             });
             quote!(ActionType(&[ #( #types ),* ]))
         }
-        // Refused by the checks; never expanded.
-        CheckKindDef::RelatesToActorVia => quote!(Never),
         _ => {
             let id = *next;
             *next += 1;
@@ -171,9 +169,73 @@ fn generated_body(res: &Resource, def: &PoliciesDef, check: &CheckDef) -> TokenS
                 body
             }
         }
+        CheckKindDef::RelatesToActorVia(path) => relates_to_actor_via(res, path, &with_actor),
         CheckKindDef::Custom(expr) => quote_spanned! {expr.span()=>
             #krate::policy::run_check::<#ident, _>(&(#expr), request)
         },
         _ => quote!(#decision::False),
     }
+}
+
+/// `relates_to_actor_via(path)`: a single belongs_to compares its attribute with the
+/// actor's field of the destination attribute (`author_id == actor.id`); anything else is
+/// `exists` through the path, ending at the actor's primary key (the actor must be a
+/// record of the last resource), on a data layer that renders relationship filters.
+fn relates_to_actor_via(
+    res: &Resource,
+    path: &[syn::Ident],
+    with_actor: &dyn Fn(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let decision = quote!(#krate::policy::Decision);
+    // The first hop is checked to exist; without it the check has already failed.
+    let Some(first) = path.first().and_then(|f| res.relationship(f)) else {
+        return quote!(#decision::False);
+    };
+    if path.len() == 1 && first.kind == RelKind::BelongsTo {
+        if let Some(attr) = res.attribute(&first.source_attribute) {
+            let konst = &attr.konst;
+            let dest = &first.destination_attribute;
+            let span = path[0].span();
+            let actor_value = quote_spanned!(span=> ::std::clone::Clone::clone(&actor.#dest));
+            return with_actor(quote! {
+                #decision::Filter(#ident::#konst.eq(#actor_value))
+            });
+        }
+    }
+    let hf = quote!(#krate::relationship::HasRelationship);
+    let rel = quote!(#krate::relationship::Relationship);
+    // The handle of each hop and the resource it starts from.
+    let mut handles = Vec::with_capacity(path.len());
+    let first_konst = &first.konst;
+    handles.push(quote!(#ident::#first_konst));
+    let k0 = key(&path[0]);
+    let mut source = quote!(<<#ident as #hf<#k0>>::Handle as #rel>::Destination);
+    for hop in &path[1..] {
+        let k = key(hop);
+        handles.push(quote_spanned!(hop.span()=> <#source as #hf<#k>>::HANDLE));
+        source = quote_spanned!(hop.span()=> <<#source as #hf<#k>>::Handle as #rel>::Destination);
+    }
+    let mut handles = handles.into_iter().rev();
+    let Some(last) = handles.next() else {
+        return quote!(#decision::False);
+    };
+    let span = path[path.len() - 1].span();
+    let mut filter = quote_spanned!(span=> #krate::policy::relates_to_actor(#last, actor));
+    for handle in handles {
+        filter = quote!(#krate::relationship::exists(#handle, #filter));
+    }
+    let assert = quote_spanned! {path[0].span()=>
+        const _: () = #krate::policy::assert_native_related::<#ident>();
+    };
+    with_actor(quote!({
+        #assert
+        #decision::Filter(#filter)
+    }))
+}
+
+/// The `HasRelationship` key of a relationship name.
+fn key(name: &syn::Ident) -> proc_macro2::Literal {
+    proc_macro2::Literal::u128_suffixed(crate::keys::name_key(&crate::name::unraw(name)))
 }

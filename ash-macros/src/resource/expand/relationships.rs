@@ -156,6 +156,17 @@ pub fn items(res: &Resource) -> TokenStream {
     let rk = quote!(#krate::relationship::RelationshipKey);
     let hf = quote!(#krate::relationship::HasField);
     let mut checks = Vec::new();
+    let mut has_rel = Vec::new();
+    let mut has_relationship = |rel: &RelationshipDef, ty: &TokenStream| {
+        let k = key_of(&rel.name);
+        let konst = &rel.konst;
+        has_rel.push(quote! {
+            impl #krate::relationship::HasRelationship<#k> for #ident {
+                type Handle = #ty;
+                const HANDLE: Self::Handle = #ident::#konst;
+            }
+        });
+    };
     let handles: Vec<TokenStream> = res
         .relationships
         .iter()
@@ -193,9 +204,11 @@ pub fn items(res: &Resource) -> TokenStream {
                             #dest_hf::Type,
                         >();
                     });
+                    let ty = quote!(#krate::relationship::Direct<#ident, #dest, #key, #loaded>);
+                    has_relationship(rel, &ty);
                     quote! {
                         #[doc = #doc]
-                        pub const #konst: #krate::relationship::Direct<#ident, #dest, #key, #loaded> =
+                        pub const #konst: #ty =
                             #krate::relationship::Direct {
                                 info: #info,
                                 source_key: |s| #rk::key(#src_hf::get(s)),
@@ -226,9 +239,11 @@ pub fn items(res: &Resource) -> TokenStream {
                             const _: () = #krate::__private::assert_listed::<#domain, #join>();
                         });
                     }
+                    let ty = quote!(#krate::relationship::ManyToMany<#ident, #join, #dest, #key, #key2>);
+                    has_relationship(rel, &ty);
                     quote! {
                         #[doc = #doc]
-                        pub const #konst: #krate::relationship::ManyToMany<#ident, #join, #dest, #key, #key2> =
+                        pub const #konst: #ty =
                             #krate::relationship::ManyToMany {
                                 info: #info,
                                 source_key: |s| #rk::key(#src_hf::get(s)),
@@ -257,5 +272,6 @@ pub fn items(res: &Resource) -> TokenStream {
             #( #handles )*
         }
         #( #checks )*
+        #( #has_rel )*
     }
 }

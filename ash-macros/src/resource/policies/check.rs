@@ -19,7 +19,7 @@ pub fn check(cx: &Ctxt, res: &Resource) {
         {
             check_names(cx, res, check);
             check_actor_type(cx, def, check);
-            check_no_relationships(cx, check);
+            check_relationship_path(cx, res, check);
         }
         if !res.actions.is_empty() {
             check_applies_somewhere(cx, res, policy);
@@ -130,14 +130,31 @@ fn check_actor_type(cx: &Ctxt, def: &PoliciesDef, check: &CheckDef) {
     }
 }
 
-/// `relates_to_actor_via` is a filter over a relationship path: not available yet.
-fn check_no_relationships(cx: &Ctxt, check: &CheckDef) {
-    if let CheckKindDef::RelatesToActorVia = check.kind {
-        cx.error_at(
-            check.span,
-            "`relates_to_actor_via` needs relationships, which this version of ash-rs does not have yet; for a to-one relationship write the filter on its attribute: `attribute_equals_actor(author_id, id)`",
-        );
+/// The first relationship of a `relates_to_actor_via` path is one of the resource's (the
+/// later ones are checked by the compiler, through `HasRelationship`).
+fn check_relationship_path(cx: &Ctxt, res: &Resource, check: &CheckDef) {
+    let CheckKindDef::RelatesToActorVia(path) = &check.kind else {
+        return;
+    };
+    let Some(first) = path.first() else { return };
+    let n = unraw(first);
+    if res.relationship(first).is_some() {
+        return;
     }
+    let names = res.relationships.iter().map(|r| r.name_str.as_str());
+    let known = if res.relationships.is_empty() {
+        "; it has no relationships: declare them with `#[relationships(belongs_to(author, User), ...)]`".to_owned()
+    } else {
+        format!(
+            "{}; its relationships: {}",
+            suggest::hint(&n, names.clone()),
+            suggest::list(names)
+        )
+    };
+    cx.error_spanned_by(
+        first,
+        format!("unknown relationship `{n}` of `{}`{known}", res.ident()),
+    );
 }
 
 /// Whether a condition can hold for `action`, as far as the macro knows (`None`: it

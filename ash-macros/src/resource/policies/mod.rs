@@ -9,6 +9,7 @@
 //!            authorize_if(attribute_equals_actor(author_id, id))),
 //!     policy(action_type([update, destroy]), authorize_if(attribute_equals_actor(author_id, id))),
 //!     policy(action(publish), forbid_unless(actor_present()), authorize_if(IsEditor)),
+//!     policy(action(review), authorize_if(relates_to_actor_via([blog, owner]))),
 //! )]
 //! ```
 
@@ -113,8 +114,9 @@ pub enum CheckKindDef {
         filter: Expr,
         uses_actor: bool,
     },
-    /// `relates_to_actor_via(rel)`: needs relationships (refused for now).
-    RelatesToActorVia,
+    /// `relates_to_actor_via(rel)` / `relates_to_actor_via([rel, rel2])`: a filter, the
+    /// record is related to the actor through the path.
+    RelatesToActorVia(Vec<Ident>),
     /// Any expression whose value implements `Check<R>`.
     Custom(Expr),
 }
@@ -126,6 +128,7 @@ impl CheckKindDef {
             self,
             CheckKindDef::ActorAttributeEquals { .. }
                 | CheckKindDef::AttributeEqualsActor { .. }
+                | CheckKindDef::RelatesToActorVia(_)
                 | CheckKindDef::Expr {
                     uses_actor: true,
                     ..
@@ -139,6 +142,7 @@ impl CheckKindDef {
             self,
             CheckKindDef::ActorAttributeEquals { .. }
                 | CheckKindDef::AttributeEqualsActor { .. }
+                | CheckKindDef::RelatesToActorVia(_)
                 | CheckKindDef::Expr { .. }
                 | CheckKindDef::Custom(_)
         )

@@ -228,7 +228,23 @@ fn parse_builtin(cx: &Ctxt, name: &Ident, args: TokenStream) -> Option<CheckKind
                 }
             }
         }
-        _ => CheckKindDef::RelatesToActorVia,
+        _ => match meta::parse_ident_list(args) {
+            Ok(path) if !path.is_empty() => CheckKindDef::RelatesToActorVia(path),
+            Ok(_) => {
+                cx.error_spanned_by(
+                    name,
+                    "`relates_to_actor_via(...)` needs a relationship, like `relates_to_actor_via(author)` or `relates_to_actor_via([post, author])`",
+                );
+                return None;
+            }
+            Err(e) => {
+                cx.error_at(
+                    e.span(),
+                    "expected a relationship or a path of them: `relates_to_actor_via(author)` or `relates_to_actor_via([post, author])`",
+                );
+                return None;
+            }
+        },
     })
 }
 

@@ -1,24 +1,27 @@
 use ash_rs::prelude::*;
 
-#[derive(Debug, Clone)]
+#[resource(domain = Domain)]
+#[actions(defaults(read, create = [name]))]
+#[derive(Debug, Clone, PartialEq)]
 pub struct User {
-    pub id: i64,
+    #[uuid_primary_key]
+    pub id: Uuid,
+    pub name: String,
 }
-
 
 #[resource(domain = Domain)]
 #[actions(defaults(read, create = [title, author_id]), update(update, accept = [title]))]
-#[policies(actor = User, policy(always(), authorize_if(relates_to_actor_via(author))))]
+#[relationships(belongs_to(author, User))]
+#[policies(actor = User, policy(always(), authorize_if(relates_to_actor_via(auther))))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Post {
     #[uuid_primary_key]
     pub id: Uuid,
     pub title: String,
-    pub author_id: i64,
 }
 
 #[domain]
-#[resources(Post(define(posts, action = read)))]
+#[resources(User, Post(define(posts, action = read)))]
 pub struct Domain;
 
 fn main() {
