@@ -766,7 +766,9 @@ where
                     keys: &values,
                     query: &own,
                 };
-                layer::<D>(tables)?.load(ctx, &op).await?
+                // A load orders records within each key; across the destination keys the
+                // order is the data layer's, so the query's sort is applied here.
+                own.finish_in_memory(layer::<D>(tables)?.load(ctx, &op).await?)
             };
             run_loads(tables, &mut related, query).await?;
             // Destination position by key, then each parent's positions in sorted order.
