@@ -661,36 +661,15 @@ impl<R: Resource> PgTable<R> {
         let mut guards: Vec<String> = Vec::new();
         for atomic in op.atomics {
             let name = R::field_name(atomic.field);
-            let info = attribute(R::ATTRIBUTES, name)?;
-            let Some((lo, hi)) = integer_range(info.kind) else {
-                return Err(framework(format!(
-                    "attribute `{name}` of {} does not support atomic writes",
-                    R::NAME
-                )));
-            };
             let column = quote_ident(name);
-            match atomic.expr {
-                AtomicExpr::Add(by) => {
-                    let by = i128::from(by);
-                    let (bound, cmp) = if by >= 0 {
-                        (hi - by, "<=")
-                    } else {
-                        (lo - by, ">=")
-                    };
-                    match (
-                        lo <= by && by <= hi && lo <= bound && bound <= hi,
-                        int_value(by),
-                        int_value(bound),
-                    ) {
-                        (true, Some(by), Some(bound)) => {
-                            let p = params.push(name, by)?;
-                            sets.push(format!("{column} = {ALIAS}.{column} + {p}"));
-                            let b = params.push(name, bound)?;
-                            guards.push(format!("{ALIAS}.{column} {cmp} {b}"));
-                        }
-                        _ => guards.push("FALSE".into()),
-                    }
+            match checked_add::<R>(atomic)? {
+                Some((by, bound, cmp)) => {
+                    let p = params.push(name, by)?;
+                    sets.push(format!("{column} = {ALIAS}.{column} + {p}"));
+                    let b = params.push(name, bound)?;
+                    guards.push(format!("{ALIAS}.{column} {cmp} {b}"));
                 }
+                None => guards.push("FALSE".into()),
             }
         }
         if sets.is_empty() {
@@ -803,45 +782,24 @@ impl<R: Resource> PgTable<R> {
         let mut guards = String::new();
         for atomic in op.atomics {
             let name = R::field_name(atomic.field);
-            let info = attribute(R::ATTRIBUTES, name)?;
-            let Some((lo, hi)) = integer_range(info.kind) else {
-                return Err(framework(format!(
-                    "attribute `{name}` of {} does not support atomic writes",
-                    R::NAME
-                )));
-            };
-            match atomic.expr {
-                AtomicExpr::Add(by) => {
-                    let by = i128::from(by);
-                    // Checked like `checked_add`: the stored value must leave room for `by`,
-                    // else the row does not match and the refusal reports the overflow.
-                    let (bound, cmp) = if by >= 0 {
-                        (hi - by, " <= ")
-                    } else {
-                        (lo - by, " >= ")
-                    };
-                    match (
-                        lo <= by && by <= hi && lo <= bound && bound <= hi,
-                        int_value(by),
-                        int_value(bound),
-                    ) {
-                        (true, Some(by), Some(bound)) => {
-                            let p = params.push(name, by)?;
-                            separate(&mut write);
-                            push_ident(&mut write, name);
-                            write.push_str(" = ");
-                            push_ident(&mut write, name);
-                            write.push_str(" + ");
-                            p.write_to(&mut write);
-                            let b = params.push(name, bound)?;
-                            guards.push_str(" AND ");
-                            push_ident(&mut guards, name);
-                            guards.push_str(cmp);
-                            b.write_to(&mut guards);
-                        }
-                        _ => guards.push_str(" AND FALSE"),
-                    }
+            match checked_add::<R>(atomic)? {
+                Some((by, bound, cmp)) => {
+                    let p = params.push(name, by)?;
+                    separate(&mut write);
+                    push_ident(&mut write, name);
+                    write.push_str(" = ");
+                    push_ident(&mut write, name);
+                    write.push_str(" + ");
+                    p.write_to(&mut write);
+                    let b = params.push(name, bound)?;
+                    guards.push_str(" AND ");
+                    push_ident(&mut guards, name);
+                    guards.push(' ');
+                    guards.push_str(cmp);
+                    guards.push(' ');
+                    b.write_to(&mut guards);
                 }
+                None => guards.push_str(" AND FALSE"),
             }
         }
         if first {
@@ -1047,6 +1005,38 @@ impl<R: Resource> PgTable<R> {
             .await?
             .map_err(|e| framework_error(&format!("loading {} records", R::NAME), &e))?;
         rows.iter().map(|row| Self::decode(row, 0)).collect()
+    }
+}
+
+/// An atomic `attribute + by` as SQL parts: the increment, the bound the stored value must
+/// respect (checked like `checked_add`: it must leave room for `by`, else the row does not
+/// match and the refusal reports the overflow) and its comparison; `None` when `by` cannot
+/// fit the attribute's type at all (the write can never match).
+fn checked_add<R: Resource>(
+    atomic: &Atomic<R>,
+) -> Result<Option<(Value, Value, &'static str)>, ErrorKind> {
+    let name = R::field_name(atomic.field);
+    let info = attribute(R::ATTRIBUTES, name)?;
+    let Some((lo, hi)) = integer_range(info.kind) else {
+        return Err(framework(format!(
+            "attribute `{name}` of {} does not support atomic writes",
+            R::NAME
+        )));
+    };
+    match atomic.expr {
+        AtomicExpr::Add(by) => {
+            let by = i128::from(by);
+            let (bound, cmp) = if by >= 0 {
+                (hi - by, "<=")
+            } else {
+                (lo - by, ">=")
+            };
+            let fits = lo <= by && by <= hi && lo <= bound && bound <= hi;
+            Ok(match (fits, int_value(by), int_value(bound)) {
+                (true, Some(by), Some(bound)) => Some((by, bound, cmp)),
+                _ => None,
+            })
+        }
     }
 }
 
