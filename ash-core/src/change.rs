@@ -8,7 +8,6 @@
 use crate::action::ActionType;
 use crate::changeset::Changeset;
 use crate::data_layer::AtomicExpr;
-use crate::filter::Filter;
 use crate::resource::Resource;
 
 /// A change an action runs.
@@ -79,10 +78,10 @@ impl<R: Resource> Change<R> for OptimisticLock<R> {
         };
         match changeset.action_type() {
             ActionType::Update => {
-                changeset.add_filter(Filter::eq(data.get(self.field)));
+                changeset.add_lock(data.get(self.field));
                 changeset.add_atomic(self.field, AtomicExpr::Add(1));
             }
-            ActionType::Destroy => changeset.add_filter(Filter::eq(data.get(self.field))),
+            ActionType::Destroy => changeset.add_lock(data.get(self.field)),
             ActionType::Create | ActionType::Read => {}
         }
     }

@@ -375,8 +375,17 @@ fn prepare_update<A: UpdateAction>(
 #[inline(always)]
 fn authorize_write<A: Action>(changeset: &mut Changeset<'_, A::Resource>) -> Result<(), Error> {
     if has_policies::<A::Resource>() {
-        if let Some(filter) = authorize::<A::Resource>(A::INFO, changeset.context())? {
-            changeset.add_filter(filter);
+        // Straight into the changeset's policy slot: no filter joined, nothing allocated.
+        match crate::policy::authorize::<A::Resource>(A::INFO, changeset.context()) {
+            crate::policy::Authorization::Authorized => {}
+            crate::policy::Authorization::Filter(filter) => changeset.set_policy_filter(filter),
+            crate::policy::Authorization::Forbidden => {
+                return Err(crate::policy::forbidden::<A::Resource>(
+                    A::INFO,
+                    changeset.context(),
+                    None,
+                ))
+            }
         }
     }
     Ok(())
