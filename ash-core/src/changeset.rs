@@ -354,17 +354,6 @@ impl<'a, R: Resource> Changeset<'a, R> {
         self.policy = Some(filter);
     }
 
-    /// Drops the filters (see [`Filter::discard`]) once the data layer is done with them.
-    #[inline(always)]
-    pub(crate) fn discard_filter(&mut self) {
-        if let Some(filter) = self.filter.take() {
-            filter.discard();
-        }
-        if let Some(filter) = self.policy.take() {
-            filter.discard();
-        }
-    }
-
     /// What the stored record must match when the write happens: the lock, the filters
     /// changes added and the policies' filter.
     #[inline(always)]

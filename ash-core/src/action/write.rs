@@ -406,15 +406,13 @@ where
     let mut changeset = start(&mut input, Some(record), ctx, domain);
     prepare_update::<A>(&mut changeset)?;
     let key = record.primary_key();
-    let result = match layer.immediate_update(ctx, changeset.update_op(key)) {
+    match layer.immediate_update(ctx, changeset.update_op(key)) {
         Ok(done) if has_policies::<A::Resource>() => {
             done.map_err(|e| write_refused_now(layer, A::INFO, ctx, key, e))
         }
         Ok(done) => done.map_err(Error::from),
         Err(_) => Err(not_immediate::<A::Resource>()),
-    };
-    changeset.discard_filter();
-    result
+    }
 }
 
 async fn update_running<A, L>(
