@@ -2,7 +2,7 @@
 
 use crate::action::{ActionInfo, ActionType};
 use crate::context::Context;
-use crate::data_layer::{Atomic, AtomicExpr, Atomics, DestroyOp, Guard, UpdateOp};
+use crate::data_layer::{Atomic, AtomicExpr, Atomics, DestroyOp, Guard, Lock, UpdateOp};
 use crate::error::{Error, ErrorKind};
 use crate::filter::Filter;
 use crate::future::BoxFuture;
@@ -22,9 +22,9 @@ pub struct Changeset<'a, R: Resource> {
     pub(crate) domain: Option<&'a (dyn Any + Send + Sync)>,
     arguments: Option<&'a (dyn Any + Send + Sync)>,
     changes: R::Changes,
-    /// The optimistic lock's `attribute == value`: typed, so the hot update builds no
-    /// [`Filter`].
-    lock: Option<R::Value>,
+    /// The optimistic lock's attribute: the stored record must hold the value `data` holds.
+    /// Typed, so the hot update builds no [`Filter`] (and has nothing to drop).
+    lock: Option<R::Field>,
     filter: Option<Filter<R>>,
     /// The filter the policies authorize the write under: its own slot, so joining it
     /// allocates nothing.
@@ -64,7 +64,7 @@ impl<R: Resource> std::fmt::Debug for Changeset<'_, R> {
             .field("action", &self.action.name)
             .field("has_data", &self.data.is_some())
             .field("changes", &self.changes)
-            .field("lock", &self.lock)
+            .field("lock", &self.lock.map(R::field_name))
             .field("filter", &self.filter.as_ref().map(Filter::to_dyn))
             .field("policy", &self.policy.as_ref().map(Filter::to_dyn))
             .field(
@@ -337,14 +337,14 @@ impl<'a, R: Resource> Changeset<'a, R> {
         });
     }
 
-    /// Requires the stored record's attribute to equal `value` (the attribute `value`
-    /// belongs to) when the write happens: the optimistic lock. A second lock joins the
-    /// filter.
+    /// Requires the stored record's `field` to equal the one of the record acted on (its
+    /// `data`) when the write happens: the optimistic lock. A second lock joins the filter.
     #[inline(always)]
-    pub(crate) fn add_lock(&mut self, value: R::Value) {
-        match self.lock {
-            None => self.lock = Some(value),
-            Some(_) => self.add_filter(Filter::eq(value)),
+    pub(crate) fn add_lock(&mut self, field: R::Field) {
+        match (self.lock, self.data) {
+            (None, Some(_)) => self.lock = Some(field),
+            (_, Some(data)) => self.add_filter(Filter::eq(data.get(field))),
+            (_, None) => {}
         }
     }
 
@@ -354,12 +354,21 @@ impl<'a, R: Resource> Changeset<'a, R> {
         self.policy = Some(filter);
     }
 
+    /// The lock's precondition, against the record acted on.
+    #[inline(always)]
+    fn lock(&self) -> Option<Lock<'a, R>> {
+        match (self.lock, self.data) {
+            (Some(field), Some(record)) => Some(Lock { field, record }),
+            _ => None,
+        }
+    }
+
     /// What the stored record must match when the write happens: the lock, the filters
     /// changes added and the policies' filter.
     #[inline(always)]
     pub fn guard(&self) -> Guard<'_, R> {
         Guard {
-            lock: self.lock.as_ref(),
+            lock: self.lock(),
             filter: self.filter.as_ref(),
             policy: self.policy.as_ref(),
         }
@@ -424,7 +433,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
         UpdateOp {
             primary_key,
             guard: Guard {
-                lock: self.lock.as_ref(),
+                lock: self.lock(),
                 filter: self.filter.as_ref(),
                 policy: self.policy.as_ref(),
             },

@@ -44,13 +44,45 @@ pub type Atomics<R> = SmallVec<[Atomic<R>; 2]>;
 /// `UPDATE`'s `WHERE`).
 #[derive(Debug)]
 pub struct Guard<'a, R: Resource> {
-    /// `attribute == value`, the attribute being the one `value` belongs to (the lock's
-    /// `version == n`).
-    pub lock: Option<&'a R::Value>,
+    /// The optimistic lock's `version == n`.
+    pub lock: Option<Lock<'a, R>>,
     /// The filters changes added.
     pub filter: Option<&'a Filter<R>>,
     /// The policies' filter checks.
     pub policy: Option<&'a Filter<R>>,
+}
+
+/// The optimistic lock's precondition, typed: the stored record's `field` must equal the
+/// caller's copy's (`version == n`, `n` read from `record`). Building it copies nothing.
+#[derive(Debug)]
+pub struct Lock<'a, R: Resource> {
+    /// The locked attribute.
+    pub field: R::Field,
+    /// The caller's copy of the record, holding the expected value.
+    pub record: &'a R,
+}
+
+impl<R: Resource> Clone for Lock<'_, R> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: Resource> Copy for Lock<'_, R> {}
+
+impl<R: Resource> Lock<'_, R> {
+    /// The value the stored record must hold.
+    #[inline]
+    pub fn value(&self) -> R::Value {
+        self.record.get(self.field)
+    }
+
+    /// Whether `stored` holds it.
+    #[inline(always)]
+    pub fn holds(&self, stored: &R) -> bool {
+        stored.equals(&self.record.get(self.field))
+    }
 }
 
 impl<R: Resource> Clone for Guard<'_, R> {
@@ -89,8 +121,8 @@ impl<'a, R: Resource> Guard<'a, R> {
     // Inlined: the lock is one typed comparison in the write's hot path.
     #[inline(always)]
     pub fn matches(&self, stored: &R) -> bool {
-        if let Some(value) = self.lock {
-            if !stored.equals(value) {
+        if let Some(lock) = self.lock {
+            if !lock.holds(stored) {
                 return false;
             }
         }
@@ -110,8 +142,8 @@ impl<'a, R: Resource> Guard<'a, R> {
     #[cold]
     pub fn to_filter(&self) -> Option<Filter<R>> {
         let mut all: Vec<Filter<R>> = Vec::new();
-        if let Some(value) = self.lock {
-            all.push(Filter::eq(value.clone()));
+        if let Some(lock) = self.lock {
+            all.push(Filter::eq(lock.value()));
         }
         all.extend(self.filter.cloned());
         all.extend(self.policy.cloned());

@@ -609,10 +609,10 @@ fn push_guard<R: Resource>(
     params: &mut Params,
     out: &mut String,
 ) -> Result<(), ErrorKind> {
-    if let Some(value) = guard.lock {
-        let name = R::field_name(R::value_field(value));
+    if let Some(lock) = guard.lock {
+        let name = R::field_name(lock.field);
         out.push_str(" AND ");
-        match R::value_to_dynamic(value) {
+        match R::value_to_dynamic(&lock.value()) {
             Value::Null => out.push_str("FALSE"),
             value => {
                 let p = params.push(name, value)?;
