@@ -70,7 +70,7 @@ cat "$LOGS/seed-1.md" >>"$REPORT"
     echo
 } >>"$REPORT"
 
-for bench in queries contention memory scaling; do
+for bench in queries contention memory scaling policies; do
     run_bench "$bench" "$LOGS/$bench.log"
 done
 
@@ -273,6 +273,7 @@ cargo bench -p ash-rs-benches --bench queries           # filtered read over 100
 cargo bench -p ash-rs-benches --bench contention        # 2/4/8 threads on 1 and 1,000 records (issue 7)
 cargo bench -p ash-rs-benches --bench memory            # bytes per stored record, counting allocator
 cargo bench -p ash-rs-benches --bench scaling           # 1,000 to 1,000,000 stored records
+cargo bench -p ash-rs-benches --bench policies          # read under a filter policy vs the filter by hand (ETS, PostgreSQL)
 cargo bench -p ash-rs-benches --bench http  # HTTP GET/PATCH vs a hand-written axum handler
 cargo bench -p ash-rs-benches --bench postgres          # PostgreSQL, one task, vs hand-written tokio-postgres
 cargo bench -p ash-rs-benches --bench pg_throughput     # PostgreSQL, 16 tasks, random and hot records

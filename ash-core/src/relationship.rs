@@ -1059,7 +1059,9 @@ impl<Rel: Relationship, T> Path<Rel, T> {
 /// for SQL), plus how to resolve it into a key filter for in-memory data layers.
 pub struct RelatedFilter<S: Resource> {
     info: &'static RelationshipInfo,
-    inner: DynFilter,
+    // Boxed: kept inline it made every `Filter` (the hot paths' lock, policy and query
+    // filters) 80 bytes instead of 48.
+    inner: Box<DynFilter>,
     resolver: Arc<dyn Resolve<S>>,
 }
 
@@ -1067,7 +1069,7 @@ impl<S: Resource> RelatedFilter<S> {
     fn new<Rel: Relationship<Source = S>>(rel: Rel, inner: Filter<Rel::Destination>) -> Self {
         RelatedFilter {
             info: rel.info(),
-            inner: inner.to_dyn(),
+            inner: Box::new(inner.to_dyn()),
             resolver: Arc::new(Resolver { rel, inner }),
         }
     }

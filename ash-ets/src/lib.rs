@@ -18,7 +18,9 @@
 #![warn(missing_docs)]
 
 use ash_core::context::Context;
-use ash_core::data_layer::{Connect, DataLayer, DataLayerKind, DestroyOp, UpdateOp, UpsertOp};
+use ash_core::data_layer::{
+    Connect, DataLayer, DataLayerKind, DestroyOp, Guard, UpdateOp, UpsertOp,
+};
 use ash_core::error::{AlreadyExists, Error, ErrorKind, StaleRecord};
 use ash_core::filter::Filter;
 use ash_core::identity::taken;
@@ -371,6 +373,21 @@ fn stale<R: Resource>(filter: &Filter<R>, operation: &'static str) -> ErrorKind 
     })
 }
 
+/// A stored record that did not match the write's guard: `StaleRecord` with the guard as
+/// one filter.
+#[cold]
+#[inline(never)]
+fn refused<R: Resource>(
+    guard: Guard<'_, R>,
+    key: &R::PrimaryKey,
+    operation: &'static str,
+) -> ErrorKind {
+    match guard.to_filter() {
+        Some(filter) => stale(&filter, operation),
+        None => missing::<R>(key, operation),
+    }
+}
+
 fn missing<R: Resource>(key: &R::PrimaryKey, operation: &'static str) -> ErrorKind {
     stale(&Filter::<R>::primary_key(key), operation)
 }
@@ -398,13 +415,11 @@ impl<R: Resource> EtsTable<R> {
         let Some(mut stored) = self.rows.get_mut(op.primary_key) else {
             return Err(missing::<R>(op.primary_key, "update"));
         };
-        if let Some(filter) = op.filter {
-            if !filter.matches(&stored) {
-                // The error is built after the entry is released: under contention, other
-                // writers are waiting for it.
-                drop(stored);
-                return Err(stale(filter, "update"));
-            }
+        if !op.guard.matches(&stored) {
+            // The error is built after the entry is released: under contention, other
+            // writers are waiting for it.
+            drop(stored);
+            return Err(refused(op.guard, op.primary_key, "update"));
         }
         if !R::IDENTITIES.is_empty() && Self::touches_identity(&op) {
             // An identity may move: build the new record, then claim its values.
@@ -446,9 +461,9 @@ impl<R: Resource> EtsTable<R> {
 
     #[inline]
     fn destroy_now(&self, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
-        let filter = op.filter;
+        let guard = op.guard;
         let removed = self.rows.remove_if(op.primary_key, |_, stored| {
-            let matches = filter.is_none_or(|f| f.matches(stored));
+            let matches = guard.matches(stored);
             if matches && !R::IDENTITIES.is_empty() {
                 // Under the record's entry: the values are free once it is gone.
                 self.release_all(stored);
@@ -462,12 +477,12 @@ impl<R: Resource> EtsTable<R> {
         });
         match removed {
             Some((_, record)) => Ok(record),
-            None => match (filter, self.rows.contains_key(op.primary_key)) {
-                // The record is there but did not match: report the lock's filter. (Between
-                // the two calls it may have gone; reporting the filter is still true.)
-                (Some(filter), true) => Err(stale(filter, "destroy")),
-                _ => Err(missing::<R>(op.primary_key, "destroy")),
-            },
+            None if !guard.is_empty() && self.rows.contains_key(op.primary_key) => {
+                // The record is there but did not match: report the guard. (Between the two
+                // calls it may have gone; reporting the guard is still true.)
+                Err(refused(guard, op.primary_key, "destroy"))
+            }
+            None => Err(missing::<R>(op.primary_key, "destroy")),
         }
     }
 

@@ -10,7 +10,9 @@ use crate::transaction::{begin, lease, Lease, Shape};
 use crate::value::{column_type, information_schema_type, int_value, integer_range, Column};
 use ash_core::attribute::AttributeInfo;
 use ash_core::context::Context;
-use ash_core::data_layer::{Atomic, AtomicExpr, Connect, DataLayer, DestroyOp, UpdateOp, UpsertOp};
+use ash_core::data_layer::{
+    Atomic, AtomicExpr, Connect, DataLayer, DestroyOp, Guard, UpdateOp, UpsertOp,
+};
 use ash_core::error::{AlreadyExists, Error, ErrorKind, Overflow, StaleRecord};
 use ash_core::filter::Filter;
 use ash_core::identity::{taken, IdentityInfo};
@@ -547,14 +549,14 @@ impl<R: Resource> PgTable<R> {
         lease: &mut Lease<'_>,
         rows: Vec<Row>,
         key: &R::PrimaryKey,
-        filter: Option<&Filter<R>>,
+        guard: Guard<'_, R>,
         atomics: &[Atomic<R>],
         operation: &'static str,
     ) -> Result<R, ErrorKind> {
         if let Some(row) = rows.first() {
             return Self::decode(row, 0);
         }
-        let guarded = filter.is_some() || !atomics.is_empty();
+        let guarded = !guard.is_empty() || !atomics.is_empty();
         let stored = if guarded {
             // Boxed: only a refusal needs this read, and every write's future would
             // otherwise hold a second statement's state.
@@ -562,7 +564,7 @@ impl<R: Resource> PgTable<R> {
         } else {
             None
         };
-        Err(self.refusal(stored, key, filter, atomics, operation))
+        Err(self.refusal(stored, key, guard, atomics, operation))
     }
 
     /// Why a write was refused, in the terms of the ETS layer.
@@ -570,7 +572,7 @@ impl<R: Resource> PgTable<R> {
         &self,
         stored: Option<R>,
         key: &R::PrimaryKey,
-        filter: Option<&Filter<R>>,
+        guard: Guard<'_, R>,
         atomics: &[Atomic<R>],
         operation: &'static str,
     ) -> ErrorKind {
@@ -585,10 +587,9 @@ impl<R: Resource> PgTable<R> {
         let Some(stored) = stored else {
             return missing();
         };
-        if let Some(filter) = filter {
-            if !filter.matches(&stored) {
-                return stale(filter);
-            }
+        let guarded = || guard.to_filter().map_or_else(missing, |f| stale(&f));
+        if !guard.matches(&stored) {
+            return guarded();
         }
         for atomic in atomics {
             if let Err(e) = stored.eval_atomic(atomic) {
@@ -597,11 +598,35 @@ impl<R: Resource> PgTable<R> {
         }
         // The row matched when the statement began but a concurrent write changed or
         // removed it before ours could.
-        match filter {
-            Some(filter) => stale(filter),
-            None => missing(),
+        guarded()
+    }
+}
+
+/// ` AND <lock> AND <filter> AND <policy>`: a write's guard in its statement's `WHERE`. The
+/// lock is one typed comparison, pushed as a parameter without a filter built.
+fn push_guard<R: Resource>(
+    guard: Guard<'_, R>,
+    params: &mut Params,
+    out: &mut String,
+) -> Result<(), ErrorKind> {
+    if let Some(lock) = guard.lock {
+        let name = R::field_name(lock.field);
+        out.push_str(" AND ");
+        match R::value_to_dynamic(&lock.value()) {
+            Value::Null => out.push_str("FALSE"),
+            value => {
+                let p = params.push(name, value)?;
+                push_ident(out, name);
+                out.push_str(" = ");
+                p.write_to(out);
+            }
         }
     }
+    for filter in guard.filter.into_iter().chain(guard.policy) {
+        out.push_str(" AND ");
+        render_filter(&filter.to_dyn(), R::ATTRIBUTES, params, out)?;
+    }
+    Ok(())
 }
 
 /// The actions' statements; the [`DataLayer`] impl runs them inside the pool's runtime.
@@ -832,10 +857,7 @@ impl<R: Resource> PgTable<R> {
         push_ident(&mut write, self.primary_key.name);
         write.push_str(" = ");
         pk.write_to(&mut write);
-        if let Some(filter) = op.filter {
-            write.push_str(" AND ");
-            render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut write)?;
-        }
+        push_guard(op.guard, &mut params, &mut write)?;
         write.push_str(&guards);
         write.push_str(" RETURNING ");
         write.push_str(&self.columns);
@@ -869,7 +891,7 @@ impl<R: Resource> PgTable<R> {
             &mut lease,
             rows,
             op.primary_key,
-            op.filter,
+            op.guard,
             op.atomics,
             "update",
         )
@@ -884,10 +906,7 @@ impl<R: Resource> PgTable<R> {
             self.table,
             quote_ident(self.primary_key.name)
         );
-        if let Some(filter) = op.filter {
-            write.push_str(" AND ");
-            render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut write)?;
-        }
+        push_guard(op.guard, &mut params, &mut write)?;
         write.push_str(" RETURNING ");
         write.push_str(&self.columns);
         let mut lease = lease(ctx, &self.pool).await?;
@@ -895,7 +914,7 @@ impl<R: Resource> PgTable<R> {
             .query_on(&mut lease, &write, &params, Shape::WRITE_ONE)
             .await?
             .map_err(|e| framework_error(&format!("destroying a {}", R::NAME), &e))?;
-        self.written_or_refused(&mut lease, rows, op.primary_key, op.filter, &[], "destroy")
+        self.written_or_refused(&mut lease, rows, op.primary_key, op.guard, &[], "destroy")
             .await
     }
 
