@@ -19,8 +19,9 @@
 //! assert!(ctx.transaction().is_none());
 //! ```
 
+use crate::relationship::Tables;
 use crate::transaction::Transaction;
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
 
@@ -67,7 +68,45 @@ impl fmt::Debug for Actor {
     }
 }
 
-/// The context of an action call: actor, tenant and open transaction, each optional.
+/// A data layer, type-erased (what [`Tables::table_any`] gives).
+type AnyLayer = dyn Any + Send + Sync;
+
+/// The data layers of the domain value a call runs through, shared: what a policy filter
+/// through a relationship is resolved against on a data layer that does not render
+/// relationship filters (ETS). Set by `#[domain]` on the context its values carry.
+#[derive(Clone)]
+pub struct DomainTables {
+    tables: Arc<AnyLayer>,
+    lookup: fn(&AnyLayer, TypeId) -> Option<&AnyLayer>,
+}
+
+impl DomainTables {
+    /// The domain's `tables` and how to find the data layer of a resource (by its
+    /// `TypeId`) in them (generated code).
+    pub fn new(tables: Arc<AnyLayer>, lookup: fn(&AnyLayer, TypeId) -> Option<&AnyLayer>) -> Self {
+        DomainTables { tables, lookup }
+    }
+}
+
+/// The domain's tables seen with a call's context: relationship filters resolved through
+/// them read the related resources with that context.
+struct CallTables<'a> {
+    tables: &'a DomainTables,
+    ctx: &'a Context,
+}
+
+impl Tables for CallTables<'_> {
+    fn table_any(&self, resource: TypeId) -> Option<&AnyLayer> {
+        (self.tables.lookup)(&*self.tables.tables, resource)
+    }
+
+    fn tables_context(&self) -> &Context {
+        self.ctx
+    }
+}
+
+/// The context of an action call: actor, tenant and open transaction, each optional, and
+/// the data layers of the domain it runs through.
 ///
 /// Cheap to clone (shared pointers). An empty context costs nothing to pass.
 #[derive(Clone, Default)]
@@ -75,6 +114,7 @@ pub struct Context {
     actor: Option<Actor>,
     tenant: Option<Arc<str>>,
     transaction: Option<Transaction>,
+    tables: Option<DomainTables>,
 }
 
 impl fmt::Debug for Context {
@@ -95,7 +135,23 @@ impl Context {
             actor: None,
             tenant: None,
             transaction: None,
+            tables: None,
         }
+    }
+
+    /// This context running through the domain whose data layers are `tables` (set by
+    /// `#[domain]` on every context its values carry).
+    #[must_use]
+    pub fn with_domain_tables(mut self, tables: DomainTables) -> Self {
+        self.tables = Some(tables);
+        self
+    }
+
+    /// The data layers of the domain the call runs through, with this context, if known:
+    /// what relationship filters are resolved against on an in-memory data layer.
+    pub fn tables(&self) -> Option<impl Tables + '_> {
+        let tables = self.tables.as_ref()?;
+        Some(CallTables { tables, ctx: self })
     }
 
     /// This context with `actor` (cloned) as the actor.

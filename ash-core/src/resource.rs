@@ -46,6 +46,12 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     /// [`crate::policy`]. Without any, every action is authorized on the code path of a
     /// resource without policies (the pipeline tests this constant).
     const POLICIES: &'static [PolicyInfo] = &[];
+    /// Whether a policy check may give a filter through a relationship (a
+    /// `relates_to_actor_via` path or to-many hop, an `expr(...)` or a custom check): on a
+    /// data layer that does not render relationship filters (ETS) the pipeline then
+    /// resolves the policy filter to keys before the read or write. False: nothing is
+    /// resolved, at no cost.
+    const POLICY_RELATED_FILTERS: bool = false;
 
     /// The primary key's type.
     type PrimaryKey: Clone + Eq + Ord + Hash + Debug + Send + Sync + 'static;

@@ -10,6 +10,7 @@ use crate::filter::Filter;
 use crate::policy::{self, Authorization};
 use crate::query::Query;
 use crate::resource::Resource;
+use std::future::Future;
 
 /// Whether `R` has policies (a constant).
 #[inline(always)]
@@ -29,8 +30,57 @@ pub(crate) fn authorize<R: Resource>(
     }
     match policy::authorize::<R>(info, ctx) {
         Authorization::Authorized => Ok(None),
+        Authorization::Filter(filter) if R::POLICY_RELATED_FILTERS => {
+            Ok(Some(resolved(ctx, filter)?))
+        }
         Authorization::Filter(filter) => Ok(Some(filter)),
         Authorization::Forbidden => Err(policy::forbidden::<R>(info, ctx, None)),
+    }
+}
+
+/// A policy filter as the data layer of `R` can apply it: on a data layer that does not
+/// render relationship filters (ETS), a filter through a relationship (a
+/// `relates_to_actor_via` path) is resolved to keys now, by reading the related resources
+/// through the domain's tables ([`Context::tables`]). A constant test first: a resource
+/// whose policies give no relationship filter, or a data layer rendering them
+/// (PostgreSQL: `EXISTS` in the one statement), runs no code here.
+///
+/// Not atomic with the write: the keys are read before the write's entry guard, so a
+/// change to an intermediate record after this point is not seen by the write.
+#[inline(always)]
+pub(crate) fn resolved<R: Resource>(ctx: &Context, filter: Filter<R>) -> Result<Filter<R>, Error> {
+    if !R::POLICY_RELATED_FILTERS
+        || <R::DataLayer as DataLayer<R>>::NATIVE_RELATED_FILTERS
+        || !filter.has_related()
+    {
+        return Ok(filter);
+    }
+    resolve_now(ctx, &filter)
+}
+
+/// [`resolved`]'s work: the relationship filters of `filter` read into key filters, with
+/// the related data layers' immediate reads (one poll: a related data layer that waits
+/// cannot be read here, an error).
+#[cold]
+#[inline(never)]
+fn resolve_now<R: Resource>(ctx: &Context, filter: &Filter<R>) -> Result<Filter<R>, Error> {
+    let framework = |message: String| -> Error {
+        ErrorKind::Framework(crate::error::FrameworkError { message }).into()
+    };
+    let Some(tables) = ctx.tables() else {
+        return Err(framework(format!(
+            "a policy of {} filters through a relationship, which the data layer resolves through the domain's tables: run the action through its domain",
+            R::NAME
+        )));
+    };
+    let future = std::pin::pin!(crate::relationship::resolve_filter(&tables, filter));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.poll(&mut cx) {
+        std::task::Poll::Ready(resolved) => resolved.map_err(Error::from),
+        std::task::Poll::Pending => Err(framework(format!(
+            "a policy of {} filters through a relationship whose data layer does not answer at once: such a path must stay on data layers that never wait (ETS) or that render relationship filters (PostgreSQL)",
+            R::NAME
+        ))),
     }
 }
 
@@ -77,7 +127,10 @@ fn refused_by_policy<R: Resource>(
     stored: Option<&R>,
 ) -> bool {
     match policy::authorize::<R>(info, ctx) {
-        Authorization::Filter(filter) => stored.is_none_or(|r| !filter.matches(r)),
+        Authorization::Filter(filter) => match resolved(ctx, filter) {
+            Ok(filter) => stored.is_none_or(|r| !filter.matches(r)),
+            Err(_) => false,
+        },
         Authorization::Forbidden => true,
         Authorization::Authorized => false,
     }

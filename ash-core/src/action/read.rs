@@ -353,7 +353,10 @@ fn plan<R: Resource>(query: &Query<R>) -> Find<'_, R> {
     match (&query.filter, pages_away) {
         (Some(filter), false) => match (filter.as_primary_key(), primary_key_in(filter)) {
             (Some(key), _) => Find::Key(key),
-            (None, Some(key)) => Find::KeyThen(key, filter),
+            // The rest is checked in memory: not a relationship filter, which only the
+            // data layer evaluates (PostgreSQL's `EXISTS`).
+            (None, Some(key)) if !filter.has_related() => Find::KeyThen(key, filter),
+            (None, Some(_)) => Find::Scan,
             (None, None) => Find::Scan,
         },
         _ => Find::Scan,

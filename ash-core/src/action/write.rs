@@ -378,7 +378,16 @@ fn authorize_write<A: Action>(changeset: &mut Changeset<'_, A::Resource>) -> Res
         // Straight into the changeset's policy slot: no filter joined, nothing allocated.
         match crate::policy::authorize::<A::Resource>(A::INFO, changeset.context()) {
             crate::policy::Authorization::Authorized => {}
-            crate::policy::Authorization::Filter(filter) => changeset.set_policy_filter(filter),
+            crate::policy::Authorization::Filter(filter) => {
+                // A filter through a relationship is resolved to keys first on ETS; other
+                // resources' filters go in as they are.
+                let filter = if <A::Resource as Resource>::POLICY_RELATED_FILTERS {
+                    super::authorize::resolved(changeset.context(), filter)?
+                } else {
+                    filter
+                };
+                changeset.set_policy_filter(filter)
+            }
             crate::policy::Authorization::Forbidden => {
                 return Err(crate::policy::forbidden::<A::Resource>(
                     A::INFO,

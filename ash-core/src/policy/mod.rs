@@ -28,7 +28,20 @@
 //! like any other: for a belongs_to, `author_id == actor.id` (no relationship filter); for
 //! a path (`relates_to_actor_via([post, author])`) or a to-many relationship,
 //! `exists(...)` through the path ending at the actor's primary key ([`relates_to_actor`]).
-//! Nil actor: false.
+//! Nil actor: false. The same on every data layer, with this difference in what is one
+//! atomic step:
+//!
+//! - PostgreSQL renders the `exists` as SQL `EXISTS`: in the read's one statement, and in
+//!   the `WHERE` of the update's or destroy's one statement, where the path is evaluated
+//!   together with the write;
+//! - ETS resolves the path to keys first, reading each related resource through the
+//!   domain's tables ([`Context::tables`](crate::context::Context::tables)): a read returns
+//!   only records among the keys; an update or destroy checks the record against the keys
+//!   under the entry lock, together with the write's guard (optimistic lock, filters). The
+//!   resolution happens *before* that lock: a concurrent change to an intermediate record
+//!   (an article changing author while a reply is written) is not seen by the write, which
+//!   authorizes against the path as it was just before. The record written itself is
+//!   always checked atomically (a reply moved to another article is refused).
 
 mod breakdown;
 mod eval;
@@ -344,14 +357,4 @@ where
     A: ActorRecord<Rel::Destination> + ?Sized,
 {
     rel.related_to(actor.as_record())
-}
-
-/// Generated code's check that a `relates_to_actor_via` through a relationship filter runs
-/// on a data layer that renders relationship filters in its reads and writes.
-#[doc(hidden)]
-pub const fn assert_native_related<R: Resource>() {
-    assert!(
-        <R::DataLayer as crate::data_layer::DataLayer<R>>::NATIVE_RELATED_FILTERS,
-        "`relates_to_actor_via` through a path or a to-many relationship is an `exists` filter, which this resource's data layer does not evaluate inside an action (ETS resolves relationship filters only in queries run through the domain): use a single belongs_to, or PostgreSQL"
-    );
 }

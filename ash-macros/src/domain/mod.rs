@@ -320,9 +320,10 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             where
                 #( for<'ash> #layers: ::std::default::Default, )*
             {
+                let tables = ::std::sync::Arc::new(::std::default::Default::default());
                 #ident {
-                    tables: ::std::sync::Arc::new(::std::default::Default::default()),
-                    ctx: #krate::context::Context::new(),
+                    ctx: Self::domain_context(&tables),
+                    tables,
                 }
             }
 
@@ -332,9 +333,10 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             where
                 #( #layers: #krate::data_layer::Connect<C>, )*
             {
+                let tables = ::std::sync::Arc::new(#connected);
                 ::std::result::Result::Ok(#ident {
-                    tables: ::std::sync::Arc::new(#connected),
-                    ctx: #krate::context::Context::new(),
+                    ctx: Self::domain_context(&tables),
+                    tables,
                 })
             }
 
@@ -367,8 +369,31 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             pub fn with_context(&self, ctx: #krate::context::Context) -> Self {
                 #ident {
                     tables: ::std::clone::Clone::clone(&self.tables),
-                    ctx,
+                    ctx: ctx.with_domain_tables(Self::domain_tables(&self.tables)),
                 }
+            }
+
+            /// The empty context of a new domain value: it knows the domain's tables.
+            fn domain_context(tables: &::std::sync::Arc<#tables>) -> #krate::context::Context {
+                #krate::context::Context::new().with_domain_tables(Self::domain_tables(tables))
+            }
+
+            /// The domain's tables for the call context: what a policy filter through a
+            /// relationship is resolved against on ETS.
+            fn domain_tables(tables: &::std::sync::Arc<#tables>) -> #krate::context::DomainTables {
+                fn lookup(
+                    tables: &(dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync),
+                    resource: ::std::any::TypeId,
+                ) -> ::std::option::Option<&(dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync)> {
+                    let tables = tables.downcast_ref::<#tables>()?;
+                    #(
+                        if resource == ::std::any::TypeId::of::<#paths>() {
+                            return ::std::option::Option::Some(&tables.#slots);
+                        }
+                    )*
+                    ::std::option::Option::None
+                }
+                #krate::context::DomainTables::new(::std::clone::Clone::clone(tables) as _, lookup)
             }
 
             /// The context this value's calls carry.

@@ -64,8 +64,17 @@ pub fn resource_items(res: &Resource) -> TokenStream {
             let body = generated_body(res, def, check);
             quote!(#i => #body,)
         });
+    let related = policies::generated_checks(def)
+        .into_iter()
+        .any(|check| may_relate(res, check));
+    let related = related.then(|| {
+        quote!(
+            const POLICY_RELATED_FILTERS: bool = true;
+        )
+    });
     quote! {
         const POLICIES: &'static [#krate::policy::PolicyInfo] = &[ #( #infos ),* ];
+        #related
 
         #[allow(unused_variables, clippy::match_single_binding)]
         fn policy_check(
@@ -77,6 +86,22 @@ pub fn resource_items(res: &Resource) -> TokenStream {
                 _ => #krate::policy::Decision::False,
             }
         }
+    }
+}
+
+/// Whether a check may give a filter through a relationship: a `relates_to_actor_via`
+/// other than one belongs_to, an `expr(...)`, a custom check.
+fn may_relate(res: &Resource, check: &CheckDef) -> bool {
+    match &check.kind {
+        CheckKindDef::RelatesToActorVia(path) => {
+            let single_belongs_to = path.len() == 1
+                && res
+                    .relationship(&path[0])
+                    .is_some_and(|r| r.kind == RelKind::BelongsTo);
+            !single_belongs_to
+        }
+        CheckKindDef::Expr { .. } | CheckKindDef::Custom(_) => true,
+        _ => false,
     }
 }
 
@@ -226,13 +251,7 @@ fn relates_to_actor_via(
     for handle in handles {
         filter = quote!(#krate::relationship::exists(#handle, #filter));
     }
-    let assert = quote_spanned! {path[0].span()=>
-        const _: () = #krate::policy::assert_native_related::<#ident>();
-    };
-    with_actor(quote!({
-        #assert
-        #decision::Filter(#filter)
-    }))
+    with_actor(quote!(#decision::Filter(#filter)))
 }
 
 /// The `HasRelationship` key of a relationship name.
