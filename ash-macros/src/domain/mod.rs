@@ -322,7 +322,7 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             {
                 let tables = ::std::sync::Arc::new(::std::default::Default::default());
                 #ident {
-                    ctx: Self::domain_context(&tables),
+                    ctx: Self::__ash_domain_context(&tables),
                     tables,
                 }
             }
@@ -335,7 +335,7 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             {
                 let tables = ::std::sync::Arc::new(#connected);
                 ::std::result::Result::Ok(#ident {
-                    ctx: Self::domain_context(&tables),
+                    ctx: Self::__ash_domain_context(&tables),
                     tables,
                 })
             }
@@ -369,18 +369,18 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             pub fn with_context(&self, ctx: #krate::context::Context) -> Self {
                 #ident {
                     tables: ::std::clone::Clone::clone(&self.tables),
-                    ctx: ctx.with_domain_tables(Self::domain_tables(&self.tables)),
+                    ctx: ctx.with_domain_tables(Self::__ash_domain_tables(&self.tables)),
                 }
             }
 
             /// The empty context of a new domain value: it knows the domain's tables.
-            fn domain_context(tables: &::std::sync::Arc<#tables>) -> #krate::context::Context {
-                #krate::context::Context::new().with_domain_tables(Self::domain_tables(tables))
+            fn __ash_domain_context(tables: &::std::sync::Arc<#tables>) -> #krate::context::Context {
+                #krate::context::Context::new().with_domain_tables(Self::__ash_domain_tables(tables))
             }
 
             /// The domain's tables for the call context: what a policy filter through a
             /// relationship is resolved against on ETS.
-            fn domain_tables(tables: &::std::sync::Arc<#tables>) -> #krate::context::DomainTables {
+            fn __ash_domain_tables(tables: &::std::sync::Arc<#tables>) -> #krate::context::DomainTables {
                 fn lookup(
                     tables: &(dyn ::std::any::Any + ::std::marker::Send + ::std::marker::Sync),
                     resource: ::std::any::TypeId,
