@@ -682,8 +682,7 @@ macro_rules! relationships {
                 assert_eq!(left.len(), 0, "round {round}: {created} created, {refused} refused");
                 refused_total += refused;
             }
-            // The forum is gone: a create now is always refused.
-            assert!(refused_total <= ROUNDS * CREATORS);
+            eprintln!("{refused_total} of {} creates refused", ROUNDS * CREATORS);
             let gone = blog.create_forum("x").await.unwrap();
             ash_rs::api::destroy(&blog, &gone, ForumDestroyInput::new()).await.unwrap();
             assert!(blog.create_thread("late", Some(gone.id)).await.is_err());
@@ -727,6 +726,81 @@ mod ets {
             .unwrap();
         let loaded = blog.load(&[post], Post::AUTHOR).await.unwrap();
         assert_eq!(loaded[0].author.get().unwrap(), &None);
+    }
+}
+
+/// ETS has no transactions: what a destroy leaves behind when one of its nilifies fails
+/// (here it would give a record an identity value another record holds).
+mod ets_halfway {
+    use ash_rs::prelude::*;
+
+    #[resource(domain = Desk, data_layer = Ets)]
+    #[actions(defaults(read, destroy, create = [name]))]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Owner {
+        #[uuid_primary_key]
+        pub id: Uuid,
+        pub name: String,
+    }
+
+    #[resource(domain = Desk, data_layer = Ets)]
+    #[actions(defaults(read, destroy, create = [label, owner_id]))]
+    #[relationships(belongs_to(owner, Owner, on_delete = nilify))]
+    #[identities(identity(unique_label, [owner_id, label], nils_distinct = false))]
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Slot {
+        #[uuid_primary_key]
+        pub id: Uuid,
+        pub label: String,
+    }
+
+    #[domain]
+    #[resources(
+        Owner(define(create_owner, action = create, args = [name])),
+        Slot(define(create_slot, action = create, args = [label, owner_id]), define(slots, action = read)),
+    )]
+    pub struct Desk;
+
+    fn free_x_again(slots: &[Slot]) -> Slot {
+        slots
+            .iter()
+            .find(|s| s.label == "x" && s.owner_id.is_none())
+            .cloned()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_nilify_that_fails_stops_the_destroy_and_keeps_the_earlier_nilifies() {
+        let desk = Desk::new();
+        let free_x = desk.create_slot("x", None).await.unwrap();
+        let owner = desk.create_owner("o").await.unwrap();
+        let a = desk.create_slot("a", Some(owner.id)).await.unwrap();
+        let x = desk.create_slot("x", Some(owner.id)).await.unwrap();
+        let err = ash_rs::api::destroy(&desk, &owner, OwnerDestroyInput::new())
+            .await
+            .unwrap_err();
+        assert!(err.identity_taken().is_some(), "{err}");
+        // The owner stays; `a` (nilified first) stays nil; `x`, whose nilify failed, and
+        // the free `x` are untouched. No record refers to a record that is gone.
+        let owners = ash_rs::api::read(&desk, OwnerReadInput::new(), Query::new())
+            .await
+            .unwrap();
+        assert_eq!(owners, vec![owner.clone()]);
+        let mut slots = desk.slots().await.unwrap();
+        slots.sort_by_key(|s| (s.label.clone(), s.owner_id.is_some()));
+        assert_eq!(
+            slots,
+            vec![Slot { owner_id: None, ..a }, free_x, x]
+        );
+        // Once the clash is gone, the destroy completes.
+        ash_rs::api::destroy(&desk, &free_x_again(&slots), SlotDestroyInput::new())
+            .await
+            .unwrap();
+        ash_rs::api::destroy(&desk, &owner, OwnerDestroyInput::new())
+            .await
+            .unwrap();
+        assert_eq!(desk.slots().await.unwrap().len(), 2);
+        assert!(desk.slots().await.unwrap().iter().all(|s| s.owner_id.is_none()));
     }
 }
 
