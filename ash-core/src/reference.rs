@@ -84,7 +84,7 @@ where
         ctx: &Context,
         key: Value,
     ) -> Result<bool, ErrorKind> {
-        let key = K::from_value(key).map_err(|message| framework(message))?;
+        let key = K::from_value(key).map_err(framework)?;
         let value = (self.dest_value)(key);
         let layer = layer::<D>(tables)?;
         let found = match D::primary_key_of(&value) {
