@@ -134,10 +134,11 @@ fn now<F: Future>(future: F) -> Option<F::Output> {
     }
 }
 
-/// Checks every belongs_to of `record` whose foreign key is set and that `changed` says is
-/// written: `ReferenceNotFound` for the first key no destination record holds. Call it with
-/// the domain's links, under whatever keeps the destinations from being destroyed until
-/// the write is done (ETS: its reference gate).
+/// Checks every belongs_to of `R` whose foreign key the write sets: `key_of(field)` is the
+/// value written (`None`: not written; nil: refers to nothing). `ReferenceNotFound` for the
+/// first key no destination record holds. Call it with the domain's links, under whatever
+/// keeps the destinations from being destroyed until the write is done (ETS: its
+/// reference gate).
 pub fn check_written<R: Resource>(
     links: &dyn Links,
     ctx: &Context,
