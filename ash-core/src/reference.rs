@@ -394,7 +394,7 @@ impl Plan {
         )
     }
 
-    /// Applies the plan: nilifies, then destroys (deepest level first), each on its own
+    /// Applies the plan: nilifies (by resource, then primary key), then destroys (deepest level first), each on its own
     /// through the referring resource's data layer, with `ctx` minus its links (so those
     /// writes check nothing again). A record already gone is skipped. The first error stops
     /// it: the steps done stay done (a data layer without transactions cannot undo them).
@@ -476,6 +476,8 @@ pub fn plan_destroy(
             field: info.source_attribute.to_owned(),
         }));
     }
+    // In a stable order (resource, then primary key), whatever order the layer found them.
+    nilified.sort_by(|(a, _), (b, _)| (a.resource, &a.key).cmp(&(b.resource, &b.key)));
     for (f, _) in nilified {
         if !destroyed.contains(&(f.resource, f.key.clone())) {
             plan.nilify.push(f.nilify);

@@ -42,7 +42,7 @@
 //! There are no transactions, so what a destroy leaves behind when a step after the check
 //! fails is: a nilify that fails (it would give a record an identity value another holds:
 //! `IdentityTaken`) stops the destroy with the record and everything else in place, and
-//! the records nilified before it stay nil; the record's optimistic lock failing at that
+//! the records nilified before it (nilifies run by resource, then primary key) stay nil; the record's optimistic lock failing at that
 //! point (an update since the check) stops it the same way. Cascaded destroys come last
 //! and cannot fail (a record already gone is skipped). A referential action runs no
 //! action of the referring resource (no changes, validations, policies or hooks), like
