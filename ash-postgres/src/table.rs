@@ -718,25 +718,44 @@ impl<R: Resource> PgTable<R> {
             let _ = write!(sql, " WHERE {}", conditions.join(" AND "));
         }
         let _ = write!(sql, " RETURNING {}", self.columns);
-        let rows = match self.query(ctx, &sql, &params, Shape::WRITE_ONE).await? {
-            Ok(rows) => rows,
-            Err(e) if classify(&e) == Failure::UniqueViolation => {
-                return Err(self.identity_violation(&e).unwrap_or_else(|| {
-                    ErrorKind::AlreadyExists(AlreadyExists {
-                        resource: R::NAME,
-                        filter: Filter::<R>::primary_key(op.record.primary_key()).to_dyn(),
-                    })
-                }))
+        // `ON CONFLICT` arbitrates only the target's index. Two upserts of one key racing
+        // each other can still collide on another unique index (a second identity with the
+        // same values, NULLs included when `nils_distinct = false`): the loser then sees a
+        // violation of that index although, once the winner commits, its statement would
+        // find the winner's row and update it. So such a violation is retried, a bounded
+        // number of times; a genuine clash with another row fails again and is reported.
+        // Inside a transaction the failed statement has aborted it: no retry there.
+        let arbiter = op.identity.and_then(|i| self.identity_indexes.get(i));
+        let mut attempts_left = if ctx.transaction().is_some() { 0 } else { 3 };
+        let rows = loop {
+            match self.query(ctx, &sql, &params, Shape::WRITE_ONE).await? {
+                Ok(rows) => break rows,
+                Err(e) if classify(&e) == Failure::UniqueViolation => {
+                    let constraint = e.as_db_error().and_then(|d| d.constraint());
+                    if attempts_left > 0
+                        && constraint.is_some()
+                        && constraint != arbiter.map(String::as_str)
+                    {
+                        attempts_left -= 1;
+                        continue;
+                    }
+                    return Err(self.identity_violation(&e).unwrap_or_else(|| {
+                        ErrorKind::AlreadyExists(AlreadyExists {
+                            resource: R::NAME,
+                            filter: Filter::<R>::primary_key(op.record.primary_key()).to_dyn(),
+                        })
+                    }));
+                }
+                Err(e) if classify(&e) == Failure::ForeignKeyViolation => {
+                    return Err(
+                        crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                            .unwrap_or_else(|| {
+                                framework_error(&format!("upserting a {}", R::NAME), &e)
+                            }),
+                    )
+                }
+                Err(e) => return Err(framework_error(&format!("upserting a {}", R::NAME), &e)),
             }
-            Err(e) if classify(&e) == Failure::ForeignKeyViolation => {
-                return Err(
-                    crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
-                        .unwrap_or_else(|| {
-                            framework_error(&format!("upserting a {}", R::NAME), &e)
-                        }),
-                )
-            }
-            Err(e) => return Err(framework_error(&format!("upserting a {}", R::NAME), &e)),
         };
         if let Some(row) = rows.first() {
             return Self::decode(row, 0);
