@@ -529,6 +529,17 @@ macro_rules! relationships {
         }
 
         #[tokio::test]
+        async fn a_dangling_belongs_to_on_upsert_is_refused_and_nothing_is_written() {
+            let Some(blog) = connect().await else { return };
+            let input = PostCreateInput::new().title("u").author_id(Some(Uuid::new_v4()));
+            let err = ash_rs::api::upsert(&blog, input, ash_rs::identity::Upsert::primary_key())
+                .await
+                .unwrap_err();
+            assert_eq!(only(&err), &missing_author());
+            assert!(blog.posts().await.unwrap().is_empty());
+        }
+
+        #[tokio::test]
         async fn a_nil_foreign_key_refers_to_nothing_and_is_accepted() {
             let Some(blog) = connect().await else { return };
             let post = blog.create_post("alone", None).await.unwrap();
