@@ -361,6 +361,21 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
         Err(op)
     }
 
+    /// Writes `value` into the stored record `key` at once, with no filter, check or
+    /// action: a referential action's nilify (`on_delete = nilify`) on a data layer without
+    /// foreign keys (see [`crate::reference`]). A missing record is `StaleRecord`. `None`
+    /// when the layer does not do it (the default; PostgreSQL's constraints nilify).
+    #[inline(always)]
+    fn immediate_write_value(
+        &self,
+        ctx: &Context,
+        key: &R::PrimaryKey,
+        value: R::Value,
+    ) -> Option<Result<(), ErrorKind>> {
+        let _ = (ctx, key, value);
+        None
+    }
+
     /// A lookup by identity done at once, or `None` for [`DataLayer::get_by_identity`].
     #[inline(always)]
     fn immediate_get_by_identity(

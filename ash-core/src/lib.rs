@@ -41,6 +41,7 @@ pub mod identity;
 pub mod input;
 pub mod policy;
 pub mod query;
+pub mod reference;
 pub mod relationship;
 pub mod resource;
 pub mod transaction;

@@ -56,11 +56,12 @@ impl RelationshipKind {
 
 /// What a destroy of a record does to the records referring to it through a relationship
 /// (ash_postgres' `references ... on_delete`), declared on the relationship that owns the
-/// foreign key (`belongs_to(post, Post, on_delete = cascade)`).
+/// foreign key (`belongs_to(post, Post, on_delete = cascade)`); see [`crate::reference`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OnDelete {
-    /// The destroy fails with [`ErrorKind::InvalidAttribute`] ("would leave records
-    /// referring to it"): the default.
+    /// The destroy fails with [`ErrorKind::StillReferenced`] and destroys nothing: the
+    /// default (ash_postgres leaves it unset, which PostgreSQL runs as `NO ACTION`, also a
+    /// refusal).
     Restrict,
     /// The referring records are destroyed too.
     Cascade,

@@ -53,7 +53,7 @@ pub(crate) fn table_named(
     Ok(qualified(schema.as_deref(), &table))
 }
 
-fn table_from(
+pub(crate) fn table_from(
     name: &'static str,
     options: &[(&str, &str)],
     pool_schema: Option<&str>,
@@ -109,7 +109,7 @@ pub(crate) fn snake_case(name: &str) -> String {
     out
 }
 
-fn qualified(schema: Option<&str>, table: &str) -> String {
+pub(crate) fn qualified(schema: Option<&str>, table: &str) -> String {
     match schema {
         Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(table)),
         None => quote_ident(table),
@@ -156,7 +156,11 @@ const MAX_IDENTIFIER: usize = 63;
 /// cut to the length PostgreSQL keeps (at a character boundary), so that a violation's
 /// constraint name matches it.
 pub(crate) fn identity_index_name(table: &str, identity: &IdentityInfo) -> String {
-    let mut name = format!("{table}_{}_index", identity.name);
+    truncate_identifier(format!("{table}_{}_index", identity.name))
+}
+
+/// `name` cut to the length PostgreSQL keeps (at a character boundary).
+pub(crate) fn truncate_identifier(mut name: String) -> String {
     if name.len() > MAX_IDENTIFIER {
         let mut end = MAX_IDENTIFIER;
         while !name.is_char_boundary(end) {
@@ -246,18 +250,24 @@ impl<R: Resource> fmt::Debug for PgTable<R> {
 
 impl<R: Resource> Connect<Pool> for PgTable<R> {
     /// Checks the table against `R` (and creates it when missing if the pool was built
-    /// with `create_missing_tables(true)`).
+    /// with `create_missing_tables(true)`, with its unique indexes and, once the tables
+    /// they refer to exist, the foreign keys of its belongs_to relationships).
     async fn connect(pool: &Pool) -> Result<Self, Error> {
         let table = PgTable::new(pool).await?;
+        let mut created = false;
         match table.schema_problem().await? {
             None => {}
             Some(SchemaError::MissingTable { .. }) if pool.create_missing_tables() => {
                 table.create_table().await?;
+                created = true;
             }
             Some(problem) => return Err(problem.into()),
         }
         if pool.create_missing_tables() {
             table.create_indexes().await?;
+            // The belongs_to foreign keys of a table created here, once the tables they
+            // refer to exist (possibly only when a later resource of the domain connects).
+            crate::foreign_keys::create_pending::<R>(pool, created).await?;
         } else if let Some(problem) = table.index_problem().await? {
             return Err(problem.into());
         }
@@ -652,6 +662,10 @@ impl<R: Resource> PgTable<R> {
                     })
                 }))
             }
+            Err(e) if classify(&e) == Failure::ForeignKeyViolation => Err(
+                crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                    .unwrap_or_else(|| framework_error(&format!("creating a {}", R::NAME), &e)),
+            ),
             Err(e) => Err(framework_error(&format!("creating a {}", R::NAME), &e)),
         }
     }
@@ -756,6 +770,14 @@ impl<R: Resource> PgTable<R> {
                             filter: Filter::<R>::primary_key(op.record.primary_key()).to_dyn(),
                         })
                     }));
+                }
+                Err(e) if classify(&e) == Failure::ForeignKeyViolation => {
+                    return Err(
+                        crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                            .unwrap_or_else(|| {
+                                framework_error(&format!("upserting a {}", R::NAME), &e)
+                            }),
+                    )
                 }
                 Err(e) => return Err(framework_error(&format!("upserting a {}", R::NAME), &e)),
             }
@@ -885,6 +907,12 @@ impl<R: Resource> PgTable<R> {
                     .identity_violation(&e)
                     .unwrap_or_else(|| framework_error(&format!("updating a {}", R::NAME), &e)))
             }
+            Err(e) if classify(&e) == Failure::ForeignKeyViolation => {
+                return Err(
+                    crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                        .unwrap_or_else(|| framework_error(&format!("updating a {}", R::NAME), &e)),
+                )
+            }
             Err(e) => return Err(framework_error(&format!("updating a {}", R::NAME), &e)),
         };
         self.written_or_refused(
@@ -913,7 +941,12 @@ impl<R: Resource> PgTable<R> {
         let rows = self
             .query_on(&mut lease, &write, &params, Shape::WRITE_ONE)
             .await?
-            .map_err(|e| framework_error(&format!("destroying a {}", R::NAME), &e))?;
+            .map_err(|e| {
+                let fk = classify(&e) == Failure::ForeignKeyViolation;
+                fk.then(|| crate::foreign_keys::still_referenced::<R>(ctx, self.pool.schema(), &e))
+                    .flatten()
+                    .unwrap_or_else(|| framework_error(&format!("destroying a {}", R::NAME), &e))
+            })?;
         self.written_or_refused(&mut lease, rows, op.primary_key, op.guard, &[], "destroy")
             .await
     }
