@@ -468,6 +468,12 @@ impl Sides {
 }
 
 #[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
+}
+
+#[derive(diesel::QueryableByName)]
 struct Setting {
     #[diesel(sql_type = diesel::sql_types::Text)]
     synchronous_commit: String,
@@ -510,6 +516,49 @@ impl Sides {
                     .get_result::<Setting>(&mut c)
                     .await?
                     .synchronous_commit
+            }
+        })
+    }
+}
+
+impl Sides {
+    /// How many named prepared statements one of `side`'s sessions holds (a library that
+    /// caches its statements holds the benchmark's three).
+    async fn prepared(&self, side: Side) -> Result<i64, Failure> {
+        const COUNT: &str = "SELECT count(*) AS count FROM pg_prepared_statements";
+        Ok(match side {
+            Side::Hand | Side::Ash => self
+                .hand
+                .pool
+                .get()
+                .await?
+                .query_one(COUNT, &[])
+                .await?
+                .get(0),
+            Side::Sqlx => {
+                sqlx::query_scalar::<_, i64>(COUNT)
+                    .fetch_one(&self.sqlx)
+                    .await?
+            }
+            Side::SeaOrm => {
+                use sea_orm::ConnectionTrait;
+                let row = self
+                    .sea
+                    .query_one_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Postgres,
+                        COUNT,
+                    ))
+                    .await?
+                    .ok_or("no row")?;
+                row.try_get::<i64>("", "count")?
+            }
+            Side::Diesel => {
+                use diesel_async::RunQueryDsl;
+                let mut c = self.diesel.get().await?;
+                diesel::sql_query(COUNT)
+                    .get_result::<Count>(&mut c)
+                    .await?
+                    .count
             }
         })
     }
@@ -748,6 +797,14 @@ fn main() {
         for (s, state) in states.iter().enumerate() {
             assert!(state.latest.version > 1, "{:?} updated", SIDES[s]);
         }
+        let mut prepared = Vec::new();
+        for side in SIDES {
+            let n = sides
+                .prepared(side)
+                .await
+                .map_or_else(|e| format!("? ({e})"), |n| n.to_string());
+            prepared.push(format!("{} {n}", side.label()));
+        }
         if let Ok(mut c) = sides.hand.pool.get().await {
             let _ = c
                 .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{SCHEMA}\" CASCADE"))
@@ -773,5 +830,9 @@ fn main() {
                 );
             }
         }
+        println!(
+            "named prepared statements held by the session of the last call: {}",
+            prepared.join(", ")
+        );
     });
 }
