@@ -127,6 +127,15 @@ where
     if let Some(filter) = &own.filter {
         own.filter = Some(crate::relationship::resolve_filter(domain, filter).await?);
     }
+    if <R::DataLayer as crate::data_layer::DataLayer<R>>::NATIVE_AGGREGATES {
+        // Computed by the read itself; their loads then find them loaded.
+        own.loads = loads
+            .loads
+            .iter()
+            .filter(|l| l.aggregate().is_some())
+            .cloned()
+            .collect();
+    }
     Ok((own, loads))
 }
 
