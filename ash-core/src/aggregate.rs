@@ -859,12 +859,21 @@ mod tests {
     #[test]
     fn nils_are_skipped_and_uniq_keeps_first() {
         let v = vec![Value::Int(3), Value::Null, Value::Int(1), Value::Int(3)];
-        assert_eq!(compute(AggregateKind::Count, false, v.clone()), Value::Int(3));
-        assert_eq!(compute(AggregateKind::Count, true, v.clone()), Value::Int(2));
+        assert_eq!(
+            compute(AggregateKind::Count, false, v.clone()),
+            Value::Int(3)
+        );
+        assert_eq!(
+            compute(AggregateKind::Count, true, v.clone()),
+            Value::Int(2)
+        );
         assert_eq!(compute(AggregateKind::Sum, false, v.clone()), Value::Int(7));
         assert_eq!(compute(AggregateKind::Min, false, v.clone()), Value::Int(1));
         assert_eq!(compute(AggregateKind::Max, false, v.clone()), Value::Int(3));
-        assert_eq!(compute(AggregateKind::First, false, v.clone()), Value::Int(3));
+        assert_eq!(
+            compute(AggregateKind::First, false, v.clone()),
+            Value::Int(3)
+        );
         assert_eq!(
             compute(AggregateKind::List, true, v.clone()),
             Value::List(vec![Value::Int(3), Value::Int(1)])

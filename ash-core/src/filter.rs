@@ -324,7 +324,10 @@ impl fmt::Display for DynFilter {
                 ..
             } => write!(f, "exists({relationship}, {filter})"),
             DynFilter::Aggregate {
-                aggregate, op, value, ..
+                aggregate,
+                op,
+                value,
+                ..
             } => write!(f, "{aggregate} {} {value}", op.symbol()),
         }
     }

@@ -965,7 +965,11 @@ impl<R: Resource> PgTable<R> {
         let keys = Value::List(op.keys.iter().map(R::value_to_dynamic).collect());
         let keys = params.push(key.name, keys)?;
         let filter = op.filter.map(Filter::to_dyn);
-        let sort: Vec<_> = op.sort.iter().map(|(f, o)| (R::field_name(*f), *o)).collect();
+        let sort: Vec<_> = op
+            .sort
+            .iter()
+            .map(|(f, o)| (R::field_name(*f), *o))
+            .collect();
         let parts = crate::aggregate::Parts {
             info: op.info,
             filter: filter.as_ref(),
