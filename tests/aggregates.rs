@@ -231,6 +231,30 @@ macro_rules! aggregates {
         }
 
         #[tokio::test]
+        async fn sort_by_an_aggregate() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let by = |q: Query<Post>| async { read_posts(&blog, q).await.into_iter().map(|p| p.title).collect::<Vec<_>>() };
+            assert_eq!(by(Query::new().sort_by(Post::COMMENT_COUNT.desc())).await, ["first", "second", "orphan"]);
+            assert_eq!(by(Query::new().sort_by(Post::COMMENT_COUNT.asc())).await, ["orphan", "second", "first"]);
+            // Nil last ascending, first descending; the default takes part.
+            assert_eq!(by(Query::new().sort_by(Post::MAX_SCORE.asc())).await, ["second", "first", "orphan"]);
+            assert_eq!(by(Query::new().sort_by(Post::MAX_SCORE.desc())).await, ["orphan", "first", "second"]);
+            assert_eq!(by(Query::new().sort_by(Post::SCORE_TOTAL.asc())).await, ["orphan", "second", "first"]);
+            // Placed among attribute keys, then paged after the sort.
+            assert_eq!(
+                by(Query::new().sort_by(Post::HAS_COMMENTS.desc()).sort_by(Post::TITLE.desc())).await,
+                ["second", "first", "orphan"]
+            );
+            assert_eq!(
+                by(Query::new().sort_by(Post::COMMENT_COUNT.desc()).offset(1).limit(1)).await,
+                ["second"]
+            );
+            let loaded = read_posts(&blog, Query::new().sort_by(Post::SCORE_TOTAL.desc()).limit(1).load(Post::SCORE_TOTAL)).await;
+            assert_eq!(loaded[0].score_total.get(), Ok(&14));
+        }
+
+        #[tokio::test]
         async fn load_onto_records_already_read() {
             let Some(blog) = connect().await else { return };
             seed(&blog).await;

@@ -893,3 +893,134 @@ mod tests {
         );
     }
 }
+
+/// A sort key of a query: an attribute's (`Post::TITLE.asc()`) or an aggregate's
+/// (`Post::COMMENT_COUNT.desc()`); what [`Query::sort_by`] takes.
+pub enum SortKey<R: Resource> {
+    /// An attribute.
+    Field(R::Field, SortOrder),
+    /// An aggregate.
+    Aggregate(AggregateRef<R>, SortOrder),
+}
+
+impl<R: Resource> From<(R::Field, SortOrder)> for SortKey<R> {
+    fn from((field, order): (R::Field, SortOrder)) -> Self {
+        SortKey::Field(field, order)
+    }
+}
+
+/// A sort key on an aggregate, placed among the query's attribute sort keys: it comes
+/// before `sort[position]` (after all of them when `position == sort.len()`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateSortKey<R: Resource> {
+    /// How many attribute sort keys come before it.
+    pub position: usize,
+    /// The aggregate (its default applied, nil last ascending and first descending).
+    pub aggregate: AggregateRef<R>,
+    /// The direction.
+    pub order: SortOrder,
+}
+
+impl<Rel, T, C> Aggregate<Rel, T, C>
+where
+    Rel: AggregatePath,
+    T: Send + Sync + 'static,
+    C: 'static,
+{
+    /// Ascending sort on the aggregate (nils last): `.sort_by(Post::COMMENT_COUNT.asc())`.
+    pub fn asc(self) -> SortKey<Rel::Source> {
+        SortKey::Aggregate(self.to_ref(), SortOrder::Asc)
+    }
+
+    /// Descending sort on the aggregate (nils first).
+    pub fn desc(self) -> SortKey<Rel::Source> {
+        SortKey::Aggregate(self.to_ref(), SortOrder::Desc)
+    }
+}
+
+/// Sorting by aggregates in memory, for data layers that do not compute them in their
+/// read: the read is unsorted and unpaged, then the aggregates of the sort are computed
+/// for every record read (one operation on the related layer each), then the records are
+/// sorted and paged.
+pub(crate) struct InMemorySort<R: Resource> {
+    keys: Vec<AggregateSortKey<R>>,
+    query: Query<R>,
+}
+
+impl<R: Resource> InMemorySort<R> {
+    /// Takes the sort, limit and offset out of `query` when the data layer cannot sort by
+    /// its aggregates.
+    pub(crate) fn take(query: &mut Query<R>) -> Option<Self> {
+        if query.aggregate_sort.is_empty() || <R::DataLayer as DataLayer<R>>::NATIVE_AGGREGATES {
+            return None;
+        }
+        let keys = std::mem::take(&mut query.aggregate_sort);
+        let paging = Query {
+            sort: std::mem::take(&mut query.sort),
+            limit: query.limit.take(),
+            offset: std::mem::take(&mut query.offset),
+            ..Query::default()
+        };
+        Some(InMemorySort {
+            keys,
+            query: paging,
+        })
+    }
+
+    /// Sorts and pages `records`.
+    pub(crate) async fn apply(
+        self,
+        tables: &dyn Tables,
+        records: Vec<R>,
+    ) -> Result<Vec<R>, ErrorKind> {
+        let mut values = Vec::with_capacity(self.keys.len());
+        for key in &self.keys {
+            values.push(key.aggregate.values(tables, &records).await?);
+        }
+        let nils = |a: &Value, b: &Value| match (a == &Value::Null, b == &Value::Null) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => compare_values(a, b).unwrap_or(Ordering::Equal),
+        };
+        let directed = |o: Ordering, order: SortOrder| match order {
+            SortOrder::Asc => o,
+            SortOrder::Desc => o.reverse(),
+        };
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_by(|&i, &j| {
+            let (a, b) = (&records[i], &records[j]);
+            for position in 0..=self.query.sort.len() {
+                for (k, key) in self.keys.iter().enumerate() {
+                    if key.position == position {
+                        let o = directed(nils(&values[k][i], &values[k][j]), key.order);
+                        if o != Ordering::Equal {
+                            return o;
+                        }
+                    }
+                }
+                if let Some((field, dir)) = self.query.sort.get(position) {
+                    let o = match (a.is_nil(*field), b.is_nil(*field)) {
+                        (true, true) => Ordering::Equal,
+                        (true, false) => Ordering::Greater,
+                        (false, true) => Ordering::Less,
+                        (false, false) => a.compare_field(b, *field).unwrap_or(Ordering::Equal),
+                    };
+                    let o = directed(o, *dir);
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+            }
+            a.primary_key().cmp(b.primary_key())
+        });
+        let mut slots: Vec<Option<R>> = records.into_iter().map(Some).collect();
+        let limit = self.query.limit.unwrap_or(usize::MAX);
+        Ok(order
+            .into_iter()
+            .skip(self.query.offset)
+            .take(limit)
+            .filter_map(|i| slots[i].take())
+            .collect())
+    }
+}

@@ -582,6 +582,7 @@ async fn related_query<D: Resource>(
         limit: query.limit,
         offset: query.offset,
         loads: Vec::new(),
+        aggregate_sort: Vec::new(),
     })
 }
 

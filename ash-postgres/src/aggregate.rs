@@ -298,3 +298,53 @@ pub(crate) fn render_read<S: Resource>(
     }
     Ok((selects, joins))
 }
+
+/// `ORDER BY` with aggregate sort keys placed among the attribute ones (each as its
+/// subquery, default applied), then the primary key: nils last ascending, first
+/// descending, as `Query::finish_in_memory` sorts.
+pub(crate) fn render_order<S: Resource>(
+    sort: &[(&ash_core::attribute::AttributeInfo, SortOrder)],
+    aggregate_sort: &[ash_core::aggregate::AggregateSortKey<S>],
+    primary_key: &ash_core::attribute::AttributeInfo,
+    table: &str,
+    params: &mut Params,
+    out: &mut String,
+) -> Result<(), ErrorKind> {
+    let direction = |order: &SortOrder| match order {
+        SortOrder::Asc => " ASC NULLS LAST, ",
+        SortOrder::Desc => " DESC NULLS FIRST, ",
+    };
+    let column = |out: &mut String, info: &ash_core::attribute::AttributeInfo| {
+        push_ident(out, info.name);
+        if info.kind == ValueKind::String {
+            out.push_str(" COLLATE \"C\"");
+        }
+    };
+    out.push_str(" ORDER BY ");
+    for position in 0..=sort.len() {
+        for key in aggregate_sort.iter().filter(|k| k.position == position) {
+            let a = &key.aggregate;
+            let outer = format!(
+                "{table}.{}",
+                crate::sql::quote_ident(a.info.relationship.source_attribute)
+            );
+            out.push_str("COALESCE(");
+            render_scalar(&Parts::from(a), &outer, params, out)?;
+            out.push_str(", ");
+            if a.default == Value::Null {
+                out.push_str("NULL");
+            } else {
+                params.push(a.info.name, a.default.clone())?.write_to(out);
+            }
+            out.push(')');
+            out.push_str(direction(&key.order));
+        }
+        if let Some((info, order)) = sort.get(position) {
+            column(out, info);
+            out.push_str(direction(order));
+        }
+    }
+    column(out, primary_key);
+    out.push_str(" ASC");
+    Ok(())
+}

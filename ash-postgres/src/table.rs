@@ -922,7 +922,18 @@ impl<R: Resource> PgTable<R> {
         for (field, order) in &query.sort {
             sort.push((attribute(R::ATTRIBUTES, R::field_name(*field))?, *order));
         }
-        render_order(&sort, self.primary_key, &mut sql);
+        if query.aggregate_sort.is_empty() {
+            render_order(&sort, self.primary_key, &mut sql);
+        } else {
+            crate::aggregate::render_order(
+                &sort,
+                &query.aggregate_sort,
+                self.primary_key,
+                &self.table,
+                &mut params,
+                &mut sql,
+            )?;
+        }
         if let Some(limit) = query.limit {
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let _ = write!(sql, " LIMIT {}", params.push("limit", Value::Int(limit))?);
