@@ -378,6 +378,17 @@ macro_rules! summable {
 summable!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize, f32, f64);
 impl<T: Summable> Summable for Option<T> {}
 
+/// The value type of the aggregate whose name hashes to `K`, on its resource (generated
+/// per aggregate): the struct's field and the handle name it, so that a mistake in the
+/// declaration is reported once, where it is made.
+#[doc(hidden)]
+pub trait AggregateValueType<const K: u128> {
+    /// The value type (`i64` for a count).
+    type Value;
+    /// The type compared with in filters.
+    type Compare;
+}
+
 /// Generated code's check of [`Summable`].
 #[doc(hidden)]
 pub const fn assert_summable<T: Summable>() {}
@@ -903,9 +914,27 @@ pub enum SortKey<R: Resource> {
     Aggregate(AggregateRef<R>, SortOrder),
 }
 
-impl<R: Resource> From<(R::Field, SortOrder)> for SortKey<R> {
-    fn from((field, order): (R::Field, SortOrder)) -> Self {
-        SortKey::Field(field, order)
+/// What [`Query::sort_by`] takes: an attribute's sort key (`Post::TITLE.asc()`) or an
+/// aggregate's (`Post::COMMENT_COUNT.desc()`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a sort key",
+    label = "not a sort key",
+    note = "sort by an attribute (`Address::STATE.asc()`) or by an aggregate (`Post::COMMENT_COUNT.desc()`)"
+)]
+pub trait IntoSortKey<R: Resource> {
+    /// The sort key.
+    fn into_sort_key(self) -> SortKey<R>;
+}
+
+impl<R: Resource> IntoSortKey<R> for (R::Field, SortOrder) {
+    fn into_sort_key(self) -> SortKey<R> {
+        SortKey::Field(self.0, self.1)
+    }
+}
+
+impl<R: Resource> IntoSortKey<R> for SortKey<R> {
+    fn into_sort_key(self) -> SortKey<R> {
+        self
     }
 }
 

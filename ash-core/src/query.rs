@@ -80,8 +80,8 @@ impl<R: Resource> Query<R> {
 
     /// Adds a sort key built from a typed attribute, `.sort_by(Address::STATE.desc())`, or
     /// from an aggregate, `.sort_by(Post::COMMENT_COUNT.desc())`.
-    pub fn sort_by(mut self, key: impl Into<crate::aggregate::SortKey<R>>) -> Self {
-        match key.into() {
+    pub fn sort_by(mut self, key: impl crate::aggregate::IntoSortKey<R>) -> Self {
+        match key.into_sort_key() {
             crate::aggregate::SortKey::Field(field, order) => self.sort.push((field, order)),
             crate::aggregate::SortKey::Aggregate(aggregate, order) => {
                 self.aggregate_sort

@@ -15,14 +15,53 @@ fn key_of(name: &syn::Ident) -> Literal {
     Literal::u128_suffixed(name_key(&crate::name::unraw(name)))
 }
 
+/// The name of the module holding a resource's attribute types and fields.
+fn module_name(ident: &syn::Ident) -> syn::Ident {
+    quote::format_ident!("__ash_fields_{}", crate::name::unraw(ident))
+}
+
+/// `dest`'s module of attributes: the path of `dest` with its last segment replaced.
+fn module_of(dest: &syn::Path) -> Option<syn::Path> {
+    let mut path = dest.clone();
+    let last = path.segments.last_mut()?;
+    last.ident = module_name(&last.ident);
+    last.arguments = syn::PathArguments::None;
+    Some(path)
+}
+
+/// Beside every resource: a module with one type alias (the attribute's type) and one
+/// constant (its `Field` variant) per attribute, under the attribute's name. An aggregate
+/// names `Comment`'s attribute `score` as `__ash_fields_Comment::score`, so a name that is
+/// not an attribute is one "cannot find" error at the user's token, and nothing else.
+pub fn field_module(res: &Resource, names: &super::Names) -> TokenStream {
+    let module = module_name(res.ident());
+    let vis = &res.item.vis;
+    let field = &names.field;
+    let items = res.attributes.iter().map(|a| {
+        let id = &a.ident;
+        let ty = &a.ty;
+        let v = &a.variant;
+        quote! {
+            pub type #id = #ty;
+            pub const #id: super::#field = super::#field::#v;
+        }
+    });
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, non_upper_case_globals, unused_imports, dead_code, clippy::all)]
+        #vis mod #module {
+            use super::*;
+            #( #items )*
+        }
+    }
+}
+
 /// The aggregated attribute's type on the related resource, spanned at `field = ..`.
 fn field_type(res: &Resource, agg: &AggregateDef) -> Option<TokenStream> {
-    let krate = krate();
     let rel = res.relationship(agg.path.first()?)?;
-    let dest = &rel.destination;
+    let module = module_of(&rel.destination)?;
     let field = agg.field.as_ref()?;
-    let k = key_of(field);
-    Some(quote_spanned!(field.span()=> <#dest as #krate::relationship::HasField<#k>>::Type))
+    Some(quote_spanned!(field.span()=> #module::#field))
 }
 
 /// The aggregate's value type and the type it is compared with.
@@ -50,6 +89,14 @@ fn types(res: &Resource, agg: &AggregateDef) -> (TokenStream, TokenStream) {
     }
 }
 
+/// The value type, through the aggregate's `AggregateValueType` impl.
+fn value_type(res: &Resource, agg: &AggregateDef) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let k = key_of(&agg.name);
+    quote!(<#ident as #krate::aggregate::AggregateValueType<#k>>::Value)
+}
+
 /// The struct's fields for its aggregates.
 pub fn fields(res: &Resource) -> Vec<syn::Field> {
     let krate = krate();
@@ -57,7 +104,7 @@ pub fn fields(res: &Resource) -> Vec<syn::Field> {
         .iter()
         .filter_map(|agg| {
             let ident = &agg.name;
-            let (ty, _) = types(res, agg);
+            let ty = value_type(res, agg);
             let doc = format!(
                 "The `{}` aggregate: `Err(NotLoaded)` until loaded (`.load({}::{})`).",
                 agg.name_str,
@@ -91,7 +138,16 @@ pub fn items(res: &Resource) -> TokenStream {
             let dest = &rel.destination;
             let kr = key_of(&rel.name);
             let handle = quote!(<#ident as #krate::relationship::HasRelationship<#kr>>);
-            let (ty, cmp) = types(res, agg);
+            let (ty_def, cmp_def) = types(res, agg);
+            let ka = key_of(&agg.name);
+            checks.push(quote! {
+                impl #krate::aggregate::AggregateValueType<#ka> for #ident {
+                    type Value = #ty_def;
+                    type Compare = #cmp_def;
+                }
+            });
+            let ty = quote!(<#ident as #krate::aggregate::AggregateValueType<#ka>>::Value);
+            let cmp = quote!(<#ident as #krate::aggregate::AggregateValueType<#ka>>::Compare);
             let konst = &agg.konst;
             let name = &agg.name_str;
             let slot = &agg.name;
@@ -99,15 +155,9 @@ pub fn items(res: &Resource) -> TokenStream {
             let uniq = agg.uniq.is_some_and(|(u, _)| u);
             let (field_name, field) = match &agg.field {
                 Some(f) => {
-                    let k = key_of(f);
+                    let module = module_of(dest)?;
                     let s = crate::name::unraw(f);
                     let ft = field_type(res, agg);
-                    checks.push(quote_spanned! {f.span()=>
-                        const _: () = {
-                            fn __ash_aggregate_field<T: #krate::aggregate::AggregateField>() {}
-                            let _ = __ash_aggregate_field::<#ft>;
-                        };
-                    });
                     if matches!(agg.kind, AggKind::Sum | AggKind::Avg) {
                         checks.push(quote_spanned! {f.span()=>
                             const _: () = #krate::aggregate::assert_summable::<#ft>();
@@ -115,7 +165,7 @@ pub fn items(res: &Resource) -> TokenStream {
                     }
                     (
                         quote!(::std::option::Option::Some(#s)),
-                        quote_spanned!(f.span()=> ::std::option::Option::Some(<#dest as #krate::relationship::HasField<#k>>::FIELD)),
+                        quote_spanned!(f.span()=> ::std::option::Option::Some(#module::#f)),
                     )
                 }
                 None => (

@@ -92,12 +92,14 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
         let identities = identities::items(res);
         let relationships = relationships::items(res);
         let aggregates = aggregates::items(res);
+        let field_module = aggregates::field_module(res, &names);
         let has_field = relationships::has_field(res, &names);
         quote! {
             #model
             #identities
             #relationships
             #aggregates
+            #field_module
             #has_field
             #actions
             #query
