@@ -11,6 +11,23 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
 fn key_of(name: &syn::Ident) -> Literal {
     Literal::u128_suffixed(name_key(&crate::name::unraw(name)))
 }
@@ -159,9 +176,12 @@ pub fn items(res: &Resource) -> TokenStream {
                     let s = crate::name::unraw(f);
                     let ft = field_type(res, agg);
                     if matches!(agg.kind, AggKind::Sum | AggKind::Avg) {
-                        checks.push(quote_spanned! {f.span()=>
-                            const _: () = #krate::aggregate::assert_summable::<#ft>();
-                        });
+                        // Every token at the field, so rustc reports the bound there.
+                        let call = respan(
+                            quote!(#krate::aggregate::assert_summable::<#ft>()),
+                            f.span(),
+                        );
+                        checks.push(quote_spanned! {f.span()=> const _: () = #call; });
                     }
                     (
                         quote!(::std::option::Option::Some(#s)),
