@@ -266,7 +266,9 @@ fn bench_pg(c: &mut Criterion) -> Option<(f64, f64, f64)> {
     assert_eq!(after - before, 1, "one statement");
     assert_eq!(read.len(), 1000);
     assert_eq!(
-        read.iter().map(|p| *p.comment_count.get().unwrap()).sum::<i64>(),
+        read.iter()
+            .map(|p| *p.comment_count.get().unwrap())
+            .sum::<i64>(),
         4500
     );
     let mut group = c.benchmark_group("pg_read_1000_posts_count_sum");
@@ -298,7 +300,12 @@ fn main() {
         "paired (median of rounds)", "ash (us)", "hand (us)", "ash / hand"
     );
     let line = |name: &str, (a, h, r): (f64, f64, f64)| {
-        println!("{name:<32} {:>14.1} {:>14.1} {:>10.2}x", a / 1e3, h / 1e3, r);
+        println!(
+            "{name:<32} {:>14.1} {:>14.1} {:>10.2}x",
+            a / 1e3,
+            h / 1e3,
+            r
+        );
     };
     line("ets_count_10000_parents", ets);
     if let Some(pg) = pg {

@@ -270,24 +270,9 @@ pub enum DynFilter {
         /// The filter on the related records.
         filter: Box<DynFilter>,
     },
-    /// `aggregate <op> value` (see [`crate::aggregate`]).
-    Aggregate {
-        /// The aggregate's name.
-        aggregate: &'static str,
-        /// Its static facts (for SQL).
-        #[serde(skip)]
-        info: &'static crate::aggregate::AggregateInfo,
-        /// Its filter on the related records.
-        #[serde(skip)]
-        filter: Option<Box<DynFilter>>,
-        /// The value replacing a nil result (`Null`: none).
-        #[serde(skip)]
-        default: Value,
-        /// The comparison.
-        op: CmpOp,
-        /// The value compared with.
-        value: Value,
-    },
+    /// `aggregate <op> value` (see [`crate::aggregate`]); boxed, so that filters (held
+    /// by every `StaleRecord`) stay small.
+    Aggregate(Box<crate::aggregate::DynAggregateFilter>),
 }
 
 impl DynFilter {
@@ -323,12 +308,7 @@ impl fmt::Display for DynFilter {
                 filter,
                 ..
             } => write!(f, "exists({relationship}, {filter})"),
-            DynFilter::Aggregate {
-                aggregate,
-                op,
-                value,
-                ..
-            } => write!(f, "{aggregate} {} {value}", op.symbol()),
+            DynFilter::Aggregate(a) => write!(f, "{} {} {}", a.aggregate, a.op.symbol(), a.value),
         }
     }
 }

@@ -69,7 +69,7 @@ fn from_where(
     Ok(())
 }
 
-fn field<'p>(parts: &'p Parts<'_>) -> Result<&'static str, ErrorKind> {
+fn field(parts: &Parts<'_>) -> Result<&'static str, ErrorKind> {
     parts.info.field.ok_or_else(|| {
         crate::pool::framework(format!("aggregate `{}` needs a field", parts.info.name))
     })
@@ -213,17 +213,10 @@ pub(crate) fn render_filter_on(
     params: &mut Params,
     out: &mut String,
 ) -> Result<(), ErrorKind> {
-    let DynFilter::Aggregate {
-        info,
-        filter: inner,
-        default,
-        op,
-        value,
-        ..
-    } = filter
-    else {
+    let DynFilter::Aggregate(a) = filter else {
         return Ok(());
     };
+    let (info, inner, default, op, value) = (a.info, &a.filter, &a.default, &a.op, &a.value);
     if *value == Value::Null {
         out.push_str("FALSE");
         return Ok(());
@@ -231,7 +224,7 @@ pub(crate) fn render_filter_on(
     let outer = params.outer_column(info.relationship.source_attribute)?;
     let parts = Parts {
         info,
-        filter: inner.as_deref(),
+        filter: inner.as_ref(),
         sort: &[],
     };
     out.push_str("COALESCE(");

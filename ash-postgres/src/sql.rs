@@ -250,7 +250,7 @@ pub(crate) fn render_filter(
         DynFilter::And(all) => render_list(all, " AND ", "TRUE", attributes, params, out)?,
         DynFilter::Or(any) => render_list(any, " OR ", "FALSE", attributes, params, out)?,
         DynFilter::Exists { info, filter, .. } => render_exists(info, filter, params, out)?,
-        DynFilter::Aggregate { .. } => crate::aggregate::render_filter_on(filter, params, out)?,
+        DynFilter::Aggregate(_) => crate::aggregate::render_filter_on(filter, params, out)?,
         DynFilter::Not(inner) => {
             // NULL (unknown) counts as false inside, so NOT gives true like `!matches`.
             out.push_str("NOT COALESCE((");
