@@ -311,6 +311,32 @@ macro_rules! aggregates {
         }
 
         #[tokio::test]
+        async fn shared_and_repeated_keys() {
+            let Some(blog) = connect().await else { return };
+            let seeded = seed(&blog).await;
+            // Four comments share one post: each gets its title.
+            let comments = ash_rs::api::read(
+                &blog,
+                CommentReadInput::new(),
+                Query::new().load(Comment::POST_TITLE),
+            )
+            .await
+            .unwrap();
+            let firsts = comments
+                .iter()
+                .filter(|c| c.post_title.get() == Ok(&Some("first".to_string())))
+                .count();
+            assert_eq!(firsts, 4);
+            // The same record twice among the parents: both get the value.
+            let twice = vec![seeded.first.clone(), seeded.first.clone()];
+            let loaded = blog.load(&twice, Post::COMMENT_COUNT).await.unwrap();
+            assert_eq!(loaded[0].comment_count.get(), Ok(&4));
+            assert_eq!(loaded[1].comment_count.get(), Ok(&4));
+            let loaded = blog.load(&twice, Post::SCORE_TOTAL).await.unwrap();
+            assert_eq!(loaded[1].score_total.get(), Ok(&14));
+        }
+
+        #[tokio::test]
         async fn writes_show_in_the_next_read() {
             let Some(blog) = connect().await else { return };
             let seeded = seed(&blog).await;

@@ -133,7 +133,7 @@ pub struct AggregateOp<'a, D: Resource> {
     pub info: &'static AggregateInfo,
     /// The attribute matched with the parents' keys (a has_many's `post_id`).
     pub key_field: D::Field,
-    /// The parents' keys, distinct, none nil.
+    /// The parents' keys, none nil (a key may repeat: each occurrence gets its value).
     pub keys: &'a [D::Value],
     /// The attribute aggregated (`None`: the records themselves).
     pub field: Option<D::Field>,
@@ -182,10 +182,21 @@ impl<D: Resource> AggregateOp<'_, D> {
                 groups[i].push(self.value_of(record));
             }
         }
-        groups
+        let mut out: Vec<Value> = groups
             .into_iter()
             .map(|values| compute(self.info.kind, self.info.uniq, values))
-            .collect()
+            .collect();
+        // A repeated key: the value computed at its first occurrence.
+        for (i, key) in self.keys.iter().enumerate() {
+            if let Some(&first) =
+                HashKey::of(&D::value_to_dynamic(key)).and_then(|k| position.get(&k))
+            {
+                if first != i {
+                    out[i] = out[first].clone();
+                }
+            }
+        }
+        out
     }
 }
 
@@ -432,15 +443,25 @@ where
         spec: &'a AggregateSpec<D>,
     ) -> BoxFuture<'a, Result<Vec<Value>, ErrorKind>> {
         Box::pin(async move {
-            let mut index: HashMap<K, usize> = HashMap::with_capacity(parents.len());
+            // Each parent's position in `keys`. Keys by primary key (a has_many's `id`) are
+            // distinct already: no hashing then; others (a belongs_to's foreign key, shared
+            // by many parents) are deduplicated.
+            let unique = S::field_name(S::PRIMARY_KEY) == self.info.source_attribute;
+            let mut slots: Vec<Option<usize>> = Vec::with_capacity(parents.len());
             let mut keys: Vec<D::Value> = Vec::with_capacity(parents.len());
+            let mut index: HashMap<K, usize> = HashMap::new();
             for parent in parents {
-                if let Some(k) = (self.source_key)(parent) {
-                    if !index.contains_key(&k) {
-                        index.insert(k.clone(), keys.len());
+                let slot = (self.source_key)(parent).map(|k| {
+                    if unique {
                         keys.push((self.dest_value)(k));
+                        return keys.len() - 1;
                     }
-                }
+                    *index.entry(k).or_insert_with_key(|k| {
+                        keys.push((self.dest_value)(k.clone()));
+                        keys.len() - 1
+                    })
+                });
+                slots.push(slot);
             }
             let found = if keys.is_empty() {
                 Vec::new()
@@ -460,12 +481,10 @@ where
                 let ctx = tables.tables_context();
                 layer::<D>(tables)?.aggregate(ctx, &op).await?
             };
-            Ok(parents
-                .iter()
-                .map(|p| {
-                    (self.source_key)(p)
-                        .and_then(|k| index.get(&k))
-                        .and_then(|&i| found.get(i).cloned())
+            Ok(slots
+                .into_iter()
+                .map(|slot| {
+                    slot.and_then(|i| found.get(i).cloned())
                         .unwrap_or_else(|| spec.info.kind.empty())
                 })
                 .collect())
