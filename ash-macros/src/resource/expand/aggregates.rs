@@ -65,7 +65,7 @@ pub fn field_module(res: &Resource, names: &super::Names) -> TokenStream {
     });
     quote! {
         #[doc(hidden)]
-        #[allow(non_camel_case_types, non_upper_case_globals, unused_imports, dead_code, clippy::all)]
+        #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, unused_imports, dead_code, clippy::all)]
         #vis mod #module {
             use super::*;
             #( #items )*
