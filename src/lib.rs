@@ -65,9 +65,9 @@
 #![warn(missing_docs)]
 
 pub use ash_core::{
-    action, api, attribute, change, changeset, context, data_layer, domain, error, filter, future,
-    identity, input, policy, query, reference, relationship, resource, transaction, validation,
-    value,
+    action, aggregate, api, attribute, change, changeset, context, data_layer, domain, error,
+    filter, future, identity, input, policy, query, reference, relationship, resource, transaction,
+    validation, value,
 };
 pub use ash_macros::{domain, resource};
 

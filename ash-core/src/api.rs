@@ -151,12 +151,19 @@ where
     A: ReadAction,
     D: HasResource<A::Resource> + Tables,
 {
-    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+    if query.loads.is_empty()
+        && query.aggregate_sort.is_empty()
+        && !query.filter.as_ref().is_some_and(|f| f.has_related())
+    {
         return action::read(domain.data_layer(), domain.context(), input, query);
     }
     ActionFuture::running(async move {
-        let (own, loads) = prepared(domain, query).await?;
+        let (mut own, loads) = prepared(domain, query).await?;
+        let sorting = crate::aggregate::InMemorySort::take(&mut own);
         let mut records = action::read(domain.data_layer(), domain.context(), input, own).await?;
+        if let Some(sorting) = sorting {
+            records = sorting.apply(domain, records).await?;
+        }
         crate::relationship::run_loads(domain, &mut records, &loads).await?;
         Ok(records)
     })
@@ -177,6 +184,15 @@ where
     if let Some(filter) = &own.filter {
         own.filter = Some(crate::relationship::resolve_filter(domain, filter).await?);
     }
+    if <R::DataLayer as crate::data_layer::DataLayer<R>>::NATIVE_AGGREGATES {
+        // Computed by the read itself; their loads then find them loaded.
+        own.loads = loads
+            .loads
+            .iter()
+            .filter(|l| l.aggregate().is_some())
+            .cloned()
+            .collect();
+    }
     Ok((own, loads))
 }
 
@@ -191,7 +207,10 @@ where
     A: ReadAction,
     D: HasResource<A::Resource> + Tables,
 {
-    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+    if query.loads.is_empty()
+        && query.aggregate_sort.is_empty()
+        && !query.filter.as_ref().is_some_and(|f| f.has_related())
+    {
         return action::read_one(domain.data_layer(), domain.context(), input, query);
     }
     ActionFuture::running(async move {
@@ -214,7 +233,10 @@ where
     A: ReadAction,
     D: HasResource<A::Resource> + Tables,
 {
-    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+    if query.loads.is_empty()
+        && query.aggregate_sort.is_empty()
+        && !query.filter.as_ref().is_some_and(|f| f.has_related())
+    {
         return action::get(domain.data_layer(), domain.context(), input, query);
     }
     ActionFuture::running(async move {
@@ -239,10 +261,22 @@ where
     A: ReadAction,
     D: HasResource<A::Resource> + Tables,
 {
-    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+    if query.loads.is_empty()
+        && query.aggregate_sort.is_empty()
+        && !query.filter.as_ref().is_some_and(|f| f.has_related())
+    {
         return action::read_page(domain.data_layer(), domain.context(), input, query, page);
     }
     ActionFuture::running(async move {
+        if !query.aggregate_sort.is_empty() {
+            return Err(Error::from(crate::error::ErrorKind::InvalidArgument(
+                crate::error::InvalidArgument {
+                    field: "sort".into(),
+                    message: "a paginated read cannot sort by an aggregate yet; read with a limit and offset instead".into(),
+                    value: None,
+                },
+            )));
+        }
         let (own, loads) = prepared(domain, query).await?;
         let mut found =
             action::read_page(domain.data_layer(), domain.context(), input, own, page).await?;

@@ -230,6 +230,24 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// layer itself (a SQL `EXISTS`); otherwise the pipeline resolves it first into a key
     /// filter by reading the related layer.
     const NATIVE_RELATED_FILTERS: bool = false;
+    /// Whether [`read`](DataLayer::read) computes the aggregates among the query's loads
+    /// ([`Load::aggregate`](crate::relationship::Load::aggregate)) itself, setting them on
+    /// the records it returns (SQL: inside the one statement); otherwise the pipeline
+    /// computes them after the read with [`aggregate`](DataLayer::aggregate) on the
+    /// related layer.
+    const NATIVE_AGGREGATES: bool = false;
+
+    /// Answers an aggregate over the records of this resource related to some parents
+    /// ([`AggregateOp`](crate::aggregate::AggregateOp)): one value per key, in key order;
+    /// one operation for all the parents. The default loads the related records and
+    /// aggregates them in memory.
+    fn aggregate(
+        &self,
+        ctx: &Context,
+        op: &crate::aggregate::AggregateOp<'_, R>,
+    ) -> impl Future<Output = Result<Vec<crate::value::Value>, ErrorKind>> + Send {
+        crate::aggregate::by_loading(self, ctx, op)
+    }
 
     /// Answers a relationship load ([`LoadOp`](crate::relationship::LoadOp)): the records
     /// whose `op.field` is one of `op.keys`, matching the query's filter, in its sort

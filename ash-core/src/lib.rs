@@ -16,6 +16,7 @@
 //! | [`policy`] | policies: authorization with an actor, filter checks |
 //! | [`query`] | read queries: filter, sort, limit, offset, loads |
 //! | [`relationship`] | relationships, typed handles, batched loads, filters across them |
+//! | [`aggregate`] | aggregates over relationships: count, sum, ..., loaded and filtered on |
 //! | [`data_layer`] | the [`DataLayer`](data_layer::DataLayer) contract (async) |
 //! | [`context`] | the call [`Context`](context::Context): actor, tenant, open transaction |
 //! | [`transaction`] | [`Transaction`](transaction::Transaction) handles |
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod aggregate;
 pub mod api;
 pub mod attribute;
 pub mod change;

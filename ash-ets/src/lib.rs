@@ -65,6 +65,7 @@ use smallvec_like::Values;
 use std::future::{ready, Future, Ready};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+mod aggregate;
 mod fk;
 use fk::{FkIndex, FkKey};
 
@@ -795,6 +796,15 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
 
     fn read(&self, _ctx: &Context, query: &Query<R>) -> Ready<Result<Vec<R>, ErrorKind>> {
         ready(Ok(self.read_now(query)))
+    }
+
+    /// From the foreign-key index, a lookup per parent (see the `aggregate` module).
+    fn aggregate(
+        &self,
+        _ctx: &Context,
+        op: &ash_core::aggregate::AggregateOp<'_, R>,
+    ) -> Ready<Result<Vec<ash_core::value::Value>, ErrorKind>> {
+        ready(Ok(self.aggregate_now(op)))
     }
 
     /// Through the attribute's index by foreign key (see the `fk` module's cost model).

@@ -82,6 +82,7 @@
 // The data-layer contract returns `ErrorKind` by value; internal helpers do the same.
 #![allow(clippy::result_large_err)]
 
+mod aggregate;
 mod error;
 mod foreign_keys;
 pub mod migrations;

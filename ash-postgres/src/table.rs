@@ -972,7 +972,19 @@ impl<R: Resource> PgTable<R> {
 
     async fn read_in(&self, ctx: &Context, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
         let mut params = Params::scoped(&self.table, self.schema.as_deref());
-        let mut sql = format!("SELECT {} FROM {}", self.columns, self.table);
+        let aggregates: Vec<_> = query.loads.iter().filter_map(|l| l.aggregate()).collect();
+        let mut sql = if aggregates.is_empty() {
+            format!("SELECT {} FROM {}", self.columns, self.table)
+        } else {
+            let (selects, joins) =
+                crate::aggregate::render_read(&aggregates, &self.table, &mut params)?;
+            format!(
+                "SELECT {}, {} FROM {}{joins}",
+                self.columns,
+                selects.join(", "),
+                self.table
+            )
+        };
         if let Some(filter) = &query.filter {
             sql.push_str(" WHERE ");
             render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut sql)?;
@@ -981,7 +993,18 @@ impl<R: Resource> PgTable<R> {
         for (field, order) in &query.sort {
             sort.push((attribute(R::ATTRIBUTES, R::field_name(*field))?, *order));
         }
-        render_order(&sort, self.primary_key, &mut sql);
+        if query.aggregate_sort.is_empty() {
+            render_order(&sort, self.primary_key, &mut sql);
+        } else {
+            crate::aggregate::render_order(
+                &sort,
+                &query.aggregate_sort,
+                self.primary_key,
+                &self.table,
+                &mut params,
+                &mut sql,
+            )?;
+        }
         if let Some(limit) = query.limit {
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let _ = write!(sql, " LIMIT {}", params.push("limit", Value::Int(limit))?);
@@ -998,7 +1021,61 @@ impl<R: Resource> PgTable<R> {
             .query(ctx, &sql, &params, Shape::READ_ALL)
             .await?
             .map_err(|e| framework_error(&format!("reading {} records", R::NAME), &e))?;
-        rows.iter().map(|row| Self::decode(row, 0)).collect()
+        rows.iter()
+            .map(|row| {
+                let mut record = Self::decode(row, 0)?;
+                for (i, aggregate) in aggregates.iter().enumerate() {
+                    let Column(value) = row
+                        .try_get(R::ATTRIBUTES.len() + i)
+                        .map_err(|e| framework_error("reading an aggregate", &e))?;
+                    aggregate.set(&mut record, value)?;
+                }
+                Ok(record)
+            })
+            .collect()
+    }
+
+    /// `SELECT (<aggregate subquery>) FROM unnest($1::<key type>[]) WITH ORDINALITY`: one
+    /// statement, one value per key in key order.
+    async fn aggregate_in(
+        &self,
+        ctx: &Context,
+        op: &ash_core::aggregate::AggregateOp<'_, R>,
+    ) -> Result<Vec<Value>, ErrorKind> {
+        let key = attribute(R::ATTRIBUTES, R::field_name(op.key_field))?;
+        let mut params = Params::scoped("__ash_k", self.schema.as_deref());
+        let keys = Value::List(op.keys.iter().map(R::value_to_dynamic).collect());
+        let keys = params.push(key.name, keys)?;
+        let filter = op.filter.map(Filter::to_dyn);
+        let sort: Vec<_> = op
+            .sort
+            .iter()
+            .map(|(f, o)| (R::field_name(*f), *o))
+            .collect();
+        let parts = crate::aggregate::Parts {
+            info: op.info,
+            filter: filter.as_ref(),
+            sort: &sort,
+        };
+        let mut sql = String::from("SELECT ");
+        crate::aggregate::render_scalar(&parts, "__ash_k.k", &mut params, &mut sql)?;
+        let _ = write!(
+            sql,
+            " FROM unnest({keys}::{}[]) WITH ORDINALITY AS __ash_k(k, n) ORDER BY __ash_k.n",
+            column_type(key.kind)
+        );
+        let rows = self
+            .query(ctx, &sql, &params, Shape::READ_ALL)
+            .await?
+            .map_err(|e| framework_error(&format!("aggregating {} records", R::NAME), &e))?;
+        rows.iter()
+            .map(|row| {
+                let Column(value) = row
+                    .try_get(0)
+                    .map_err(|e| framework_error("reading an aggregate", &e))?;
+                Ok(value)
+            })
+            .collect()
     }
 
     async fn count_in(&self, ctx: &Context, query: &Query<R>) -> Result<usize, ErrorKind> {
@@ -1113,6 +1190,15 @@ fn checked_add<R: Resource>(
 
 impl<R: Resource> DataLayer<R> for PgTable<R> {
     const NATIVE_RELATED_FILTERS: bool = true;
+    const NATIVE_AGGREGATES: bool = true;
+
+    fn aggregate(
+        &self,
+        ctx: &Context,
+        op: &ash_core::aggregate::AggregateOp<'_, R>,
+    ) -> impl Future<Output = Result<Vec<Value>, ErrorKind>> + Send {
+        self.pool.in_runtime(self.aggregate_in(ctx, op))
+    }
 
     fn load(
         &self,

@@ -26,6 +26,8 @@ pub struct Resource {
     pub relationships: Vec<RelationshipDef>,
     /// `#[policies(...)]`, if any.
     pub policies: Option<super::policies::PoliciesDef>,
+    /// Entries of `#[aggregates(...)]`, in declaration order.
+    pub aggregates: Vec<super::aggregates::AggregateDef>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

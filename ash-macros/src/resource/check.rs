@@ -22,6 +22,7 @@ pub fn check(cx: &Ctxt, res: &Resource) {
     check_upserts(cx, res);
     check_primary_key_writes(cx, res);
     check_relationships(cx, res);
+    super::aggregates::check::check(cx, res);
     super::policies::check::check(cx, res);
 }
 

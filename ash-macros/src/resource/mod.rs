@@ -1,5 +1,6 @@
 //! `#[resource]`: parse -> check -> expand.
 
+pub mod aggregates;
 pub mod ast;
 mod builtins;
 pub(crate) mod check;

@@ -1,6 +1,7 @@
 //! Expansion of a checked resource, one file per generated concern.
 
 mod actions;
+mod aggregates;
 mod changes;
 mod identities;
 mod model;
@@ -90,11 +91,15 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
         let query = query::expand(res, &names);
         let identities = identities::items(res);
         let relationships = relationships::items(res);
+        let aggregates = aggregates::items(res);
+        let field_module = aggregates::field_module(res, &names);
         let has_field = relationships::has_field(res, &names);
         quote! {
             #model
             #identities
             #relationships
+            #aggregates
+            #field_module
             #has_field
             #actions
             #query
@@ -113,10 +118,11 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
 fn item(res: &Resource) -> TokenStream {
     let mut owned;
     let mut item = &res.item;
-    if !res.relationships.is_empty() {
+    if !res.relationships.is_empty() || !res.aggregates.is_empty() {
         owned = res.item.clone();
         if let syn::Fields::Named(named) = &mut owned.fields {
             named.named.extend(relationships::fields(res));
+            named.named.extend(aggregates::fields(res));
         }
         item = &owned;
     }
