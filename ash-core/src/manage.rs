@@ -224,6 +224,14 @@ impl<R: Resource, C, U> From<C> for Managed<R, C, U> {
     }
 }
 
+/// A primary key names a record (`append_and_remove`, `append`, `remove` take a list of
+/// ids): `Managed::Key`. For a managed relationship that creates nothing.
+impl<R: Resource<PrimaryKey = uuid::Uuid>, U> From<uuid::Uuid> for Managed<R, NoAction<R>, U> {
+    fn from(key: uuid::Uuid) -> Self {
+        Managed::Key(key)
+    }
+}
+
 impl<'de, R: Resource, C: serde::Deserialize<'de>, U> serde::Deserialize<'de>
     for Managed<R, C, U>
 {
@@ -290,8 +298,9 @@ pub struct HasManyPlan<S: Resource, T: Resource, K, Lo, U, X> {
     pub argument: &'static str,
     /// The options after the type's defaults.
     pub options: ManageOptions,
-    /// Sets the related record's foreign key (`None`: nil).
-    pub set_key: fn(&mut T::Changes, Option<K>),
+    /// Sets the related record's foreign key (`None`: nil); `false` when the attribute
+    /// cannot be nil.
+    pub set_key: fn(&mut T::Changes, Option<K>) -> bool,
     /// An empty input of the update action (relate, unrelate, a matched key), when the
     /// options name one.
     pub new_update: Option<fn() -> U>,
@@ -402,8 +411,32 @@ where
     let layer = domain.data_layer();
     let dom: &DomainRef = domain;
     let relate_key = parent_key.clone();
-    let relate = move |changes: &mut T::Changes| set_key(changes, Some(relate_key.clone()));
-    let unrelate = move |changes: &mut T::Changes| set_key(changes, None);
+    let relate = move |changes: &mut T::Changes| {
+        set_key(changes, Some(relate_key.clone()));
+    };
+    let unrelate = move |changes: &mut T::Changes| {
+        set_key(changes, None);
+    };
+    let unrelate_refused = || -> Error {
+        ErrorKind::InvalidAttribute(crate::error::InvalidAttribute {
+            field: rel.info.destination_attribute.to_owned(),
+            message: format!(
+                "cannot unrelate a {} from {}: the attribute cannot be nil (destroy it instead)",
+                T::NAME,
+                S::NAME
+            ),
+            value: None,
+        })
+        .into()
+    };
+    let can_unrelate = set_key(&mut T::Changes::default(), None);
+    let new_unrelate = || {
+        if can_unrelate {
+            new_update()
+        } else {
+            Err(unrelate_refused())
+        }
+    };
     let relate: Force<'_, T> = &relate;
     let unrelate: Force<'_, T> = &unrelate;
 
@@ -438,7 +471,7 @@ where
                 Ok(input) => action::destroy_in(layer, &ctx, Some(dom), stored, input).await,
                 Err(e) => Err(e),
             },
-            OnMissing::Unrelate => match new_update() {
+            OnMissing::Unrelate => match new_unrelate() {
                 Ok(input) => {
                     related::update_one(layer, &ctx, Some(dom), stored, input, Some(unrelate))
                         .await
@@ -496,7 +529,7 @@ where
                         Err(e) => Err(e),
                     }
                 }
-                OnMatch::Unrelate => match new_update() {
+                OnMatch::Unrelate => match new_unrelate() {
                     Ok(input) => {
                         related::update_one(layer, &ctx, Some(dom), stored, input, Some(unrelate))
                             .await
@@ -569,4 +602,88 @@ where
     final_records.extend(kept);
     *(rel.slot)(&mut record) = Loaded::new(Lo::from_related(final_records));
     Ok(record)
+}
+
+/// Resource `Self` has an action whose name hashes to `K` (generated for every action):
+/// how a `manage_relationship` names the related resource's actions
+/// (`on_no_match = create(create_line)`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no action of the name this `manage_relationship` gives",
+    label = "not an action of `{Self}`",
+    note = "name one of `{Self}`'s actions, or leave the option without one to run its primary action of that type"
+)]
+pub trait NamedAction<const K: u128>: Resource {
+    /// The action's input type.
+    type Input: Action<Resource = Self>;
+}
+
+/// Resource `Self`'s primary action of type `K` (0 create, 1 update, 2 destroy): what a
+/// `manage_relationship` option runs when it names no action.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no primary action of the type this `manage_relationship` runs",
+    label = "`{Self}` needs one",
+    note = "declare the action on `{Self}` (`defaults(create, update, destroy)`), or name one: `on_no_match = create(my_create)`"
+)]
+pub trait PrimaryAction<const K: u8>: Resource {
+    /// The action's input type.
+    type Input: Action<Resource = Self>;
+}
+
+/// A create action, as a `manage_relationship` option that creates needs.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a create action",
+    label = "this option runs a create action",
+    note = "`on_no_match = create(..)` names a create action of the related resource"
+)]
+pub trait ManagedCreate: CreateAction {}
+impl<A: CreateAction> ManagedCreate for A {}
+
+/// An update action, as a `manage_relationship` option that updates, relates or
+/// unrelates needs.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an update action",
+    label = "this option runs an update action",
+    note = "`on_match = update(..)`, `on_lookup = relate(..)` and `unrelate(..)` name an update action of the related resource"
+)]
+pub trait ManagedUpdate: UpdateAction {}
+impl<A: UpdateAction> ManagedUpdate for A {}
+
+/// A destroy action, as `on_missing = destroy(..)` needs.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a destroy action",
+    label = "this option runs a destroy action",
+    note = "`on_missing = destroy(..)` names a destroy action of the related resource"
+)]
+pub trait ManagedDestroy: DestroyAction {}
+impl<A: DestroyAction> ManagedDestroy for A {}
+
+/// Generated code's check that an option names a create action.
+#[doc(hidden)]
+pub const fn assert_create<A: ManagedCreate>() {}
+/// Generated code's check that an option names an update action.
+#[doc(hidden)]
+pub const fn assert_update<A: ManagedUpdate>() {}
+/// Generated code's check that an option names a destroy action.
+#[doc(hidden)]
+pub const fn assert_destroy<A: ManagedDestroy>() {}
+
+/// A foreign key attribute's value from a key, or nil: `Err(())` when the attribute
+/// cannot be nil (unrelating through it is an error).
+pub trait NilableKey<K>: Sized {
+    /// The attribute's value.
+    fn from_optional(key: Option<K>) -> Result<Self, ()>;
+}
+
+impl<T: crate::relationship::RelationshipKey<Key = T>> NilableKey<T> for T {
+    fn from_optional(key: Option<T>) -> Result<T, ()> {
+        key.ok_or(())
+    }
+}
+
+impl<T: crate::relationship::RelationshipKey<Key = T> + Eq + Hash + fmt::Debug> NilableKey<T>
+    for Option<T>
+{
+    fn from_optional(key: Option<T>) -> Result<Option<T>, ()> {
+        Ok(key)
+    }
 }

@@ -3,6 +3,7 @@
 mod actions;
 mod changes;
 mod identities;
+mod manage;
 mod model;
 mod policies;
 mod query;
@@ -91,7 +92,9 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
         let identities = identities::items(res);
         let relationships = relationships::items(res);
         let has_field = relationships::has_field(res, &names);
+        let action_names = manage::action_names(res);
         quote! {
+            #action_names
             #model
             #identities
             #relationships

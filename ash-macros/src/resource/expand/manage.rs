@@ -1,0 +1,182 @@
+//! `manage_relationship`: the call in the action's changes, and the impls through which
+//! another resource's `manage_relationship` names this resource's actions.
+
+use super::krate;
+use crate::keys::name_key;
+use crate::resource::ast::{Action, ActionKind, Resource};
+use crate::resource::manage::{resolve, ManageDef};
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::Ident;
+
+/// `NamedAction<K>` for every action and `PrimaryAction<K>` for each primary write action.
+pub fn action_names(res: &Resource) -> TokenStream {
+    if !res.item.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = krate();
+    let ident = res.ident();
+    let impls = res.actions.iter().map(|action| {
+        let key = Literal::u128_suffixed(name_key(&action.name_str));
+        let input = &action.input;
+        let primary = match action.kind {
+            ActionKind::Create => Some(0u8),
+            ActionKind::Update => Some(1),
+            ActionKind::Destroy => Some(2),
+            ActionKind::Read => None,
+        }
+        .filter(|_| super::is_primary(res, action))
+        .map(|kind| {
+            let kind = Literal::u8_suffixed(kind);
+            quote! {
+                impl #krate::manage::PrimaryAction<#kind> for #ident {
+                    type Input = #input;
+                }
+            }
+        });
+        quote! {
+            impl #krate::manage::NamedAction<#key> for #ident {
+                type Input = #input;
+            }
+            #primary
+        }
+    });
+    quote!( #( #impls )* )
+}
+
+/// The related resource's action an option runs: the one it names, or the primary one.
+fn action_type(dest: &syn::Path, named: Option<&Ident>, kind: u8, span: Span) -> TokenStream {
+    let krate = krate();
+    match named {
+        Some(name) => {
+            let key = Literal::u128_suffixed(name_key(&crate::name::unraw(name)));
+            quote_spanned!(name.span()=> <#dest as #krate::manage::NamedAction<#key>>::Input)
+        }
+        None => {
+            let kind = Literal::u8_suffixed(kind);
+            quote_spanned!(span=> <#dest as #krate::manage::PrimaryAction<#kind>>::Input)
+        }
+    }
+}
+
+/// The statements of one `manage_relationship` in `action`'s `run_changes`.
+pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let (Some(rel), Some(argument), Some(domain)) = (
+        res.relationship(&def.relationship),
+        action.argument(&def.argument),
+        res.domain.as_ref(),
+    ) else {
+        return TokenStream::new();
+    };
+    let dest = &rel.destination;
+    let konst = &rel.konst;
+    let dest_attr = &rel.destination_attribute;
+    let input = &action.input;
+    let arg = &argument.ident;
+    let arg_str = &argument.name;
+    let resolved = resolve(def);
+    let span = def.span;
+    let no_action = quote!(#krate::manage::NoAction<#dest>);
+    let mut checks = Vec::new();
+    let mut pick = |needed: bool, named: Option<&Ident>, kind: u8, assert: &str| {
+        if !needed {
+            return no_action.clone();
+        }
+        let ty = action_type(dest, named, kind, span);
+        let check_span = named.map_or(span, Ident::span);
+        let assert = Ident::new(assert, check_span);
+        checks.push(quote_spanned! {check_span=>
+            const _: () = #krate::manage::#assert::<#ty>();
+        });
+        ty
+    };
+    let create = pick(
+        resolved.needs_create,
+        resolved.create.as_ref(),
+        0,
+        "assert_create",
+    );
+    let update = pick(
+        resolved.needs_update,
+        resolved.update.as_ref(),
+        1,
+        "assert_update",
+    );
+    let destroy = pick(
+        resolved.needs_destroy,
+        resolved.destroy.as_ref(),
+        2,
+        "assert_destroy",
+    );
+    let new_update = if resolved.needs_update {
+        quote!(::std::option::Option::Some(<#update as ::std::default::Default>::default))
+    } else {
+        quote!(::std::option::Option::None)
+    };
+    let new_destroy = if resolved.needs_destroy {
+        quote!(::std::option::Option::Some(<#destroy as ::std::default::Default>::default))
+    } else {
+        quote!(::std::option::Option::None)
+    };
+    let variant = |v: &str| Ident::new(&to_camel(v), Span::call_site());
+    let on_lookup = variant(&resolved.on_lookup);
+    let on_no_match = variant(&resolved.on_no_match);
+    let on_match = variant(&resolved.on_match);
+    let on_missing = variant(&resolved.on_missing);
+    // An argument whose elements do not convert is one error, at the argument's name.
+    let items = quote_spanned! {def.argument.span()=>
+        changeset
+            .arguments::<#input>()
+            .and_then(|input| input.#arg.as_ref())
+            .map(|items| {
+                items
+                    .iter()
+                    .cloned()
+                    .map(::std::convert::Into::<#krate::manage::Managed<#dest, #create, #update>>::into)
+                    .collect::<::std::vec::Vec<_>>()
+            })
+    };
+    quote! {
+        {
+            #( #checks )*
+            let items = #items;
+            #krate::manage::has_many::<#domain, #ident, #dest, _, _, #create, #update, #destroy>(
+                changeset,
+                items,
+                #krate::manage::HasManyPlan {
+                    relationship: #ident::#konst,
+                    argument: #arg_str,
+                    options: #krate::manage::ManageOptions {
+                        on_lookup: #krate::manage::OnLookup::#on_lookup,
+                        on_no_match: #krate::manage::OnNoMatch::#on_no_match,
+                        on_match: #krate::manage::OnMatch::#on_match,
+                        on_missing: #krate::manage::OnMissing::#on_missing,
+                    },
+                    set_key: |changes, key| match #krate::manage::NilableKey::from_optional(key) {
+                        ::std::result::Result::Ok(value) => {
+                            changes.#dest_attr = ::std::option::Option::Some(value);
+                            true
+                        }
+                        ::std::result::Result::Err(()) => false,
+                    },
+                    new_update: #new_update,
+                    new_destroy: #new_destroy,
+                },
+            );
+        }
+    }
+}
+
+fn to_camel(s: &str) -> String {
+    s.split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
