@@ -159,7 +159,9 @@ fn ash_lines() -> Vec<LineInput> {
 }
 
 fn hand_lines() -> Vec<(String, i64)> {
-    (0..LINES).map(|i| (format!("p{i}"), 1 + i as i64)).collect()
+    (0..LINES)
+        .map(|i| (format!("p{i}"), 1 + i as i64))
+        .collect()
 }
 
 async fn ash_create(shop: &Shop) -> Order {
@@ -183,7 +185,9 @@ async fn hand_create(hand: &Hand) -> HandOrder {
 
 fn bench(c: &mut Criterion, rt: &Runtime, shop: &Shop, hand: &Hand) {
     let mut group = c.benchmark_group("manage_direct_control_100");
-    group.bench_function("ash", |b| b.iter(|| black_box(rt.block_on(ash_create(shop)))));
+    group.bench_function("ash", |b| {
+        b.iter(|| black_box(rt.block_on(ash_create(shop))))
+    });
     group.bench_function("hand_written", |b| {
         b.iter(|| black_box(rt.block_on(hand_create(hand))))
     });

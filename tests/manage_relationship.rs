@@ -361,7 +361,10 @@ mod ets {
 #[cfg(feature = "postgres")]
 mod postgres {
     use crate::pg_support::TestDb;
-    manage_relationship!(data_layer = [ash_rs::postgres::Postgres], transactions = true);
+    manage_relationship!(
+        data_layer = [ash_rs::postgres::Postgres],
+        transactions = true
+    );
 
     async fn connect() -> Option<Shop> {
         let db = TestDb::new().await?;
@@ -410,7 +413,9 @@ mod postgres {
         let Some(shop) = connect().await else { return };
         let order = order_abc(&shop).await;
         let before = statements(&shop);
-        shop.update_order(&order, OrderUpdateInput::new().customer("bob")).await.unwrap();
+        shop.update_order(&order, OrderUpdateInput::new().customer("bob"))
+            .await
+            .unwrap();
         assert_eq!(statements(&shop) - before, 1);
     }
 }

@@ -666,7 +666,8 @@ mod json_tests {
                     decided_by: None,
                 }],
             }),
-            ErrorKind::unknown("inner").at_path(vec![PathSegment::Name("lines"), PathSegment::Index(2)]),
+            ErrorKind::unknown("inner")
+                .at_path(vec![PathSegment::Name("lines"), PathSegment::Index(2)]),
         ]
     }
 

@@ -56,7 +56,9 @@
 //! leaves the ones before it).
 
 use crate::action::related::{self, Force};
-use crate::action::{self, Action, ActionInfo, ActionType, CreateAction, DestroyAction, DomainRef, UpdateAction};
+use crate::action::{
+    self, Action, ActionInfo, ActionType, CreateAction, DestroyAction, DomainRef, UpdateAction,
+};
 use crate::changeset::Changeset;
 use crate::context::Context;
 use crate::data_layer::DataLayer;
@@ -232,9 +234,7 @@ impl<R: Resource<PrimaryKey = uuid::Uuid>, U> From<uuid::Uuid> for Managed<R, No
     }
 }
 
-impl<'de, R: Resource, C: serde::Deserialize<'de>, U> serde::Deserialize<'de>
-    for Managed<R, C, U>
-{
+impl<'de, R: Resource, C: serde::Deserialize<'de>, U> serde::Deserialize<'de> for Managed<R, C, U> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         C::deserialize(deserializer).map(Managed::Create)
     }
@@ -378,8 +378,16 @@ where
         new_update,
         new_destroy,
     } = plan;
-    let new_update = || new_update.map(|f| f()).ok_or_else(|| no_action(argument, "update"));
-    let new_destroy = || new_destroy.map(|f| f()).ok_or_else(|| no_action(argument, "destroy"));
+    let new_update = || {
+        new_update
+            .map(|f| f())
+            .ok_or_else(|| no_action(argument, "update"))
+    };
+    let new_destroy = || {
+        new_destroy
+            .map(|f| f())
+            .ok_or_else(|| no_action(argument, "destroy"))
+    };
     let path = |index: Option<usize>| {
         let mut path = vec![PathSegment::Name(argument)];
         if let Some(i) = index {
@@ -473,8 +481,7 @@ where
             },
             OnMissing::Unrelate => match new_unrelate() {
                 Ok(input) => {
-                    related::update_one(layer, &ctx, Some(dom), stored, input, Some(unrelate))
-                        .await
+                    related::update_one(layer, &ctx, Some(dom), stored, input, Some(unrelate)).await
                 }
                 Err(e) => Err(e),
             },
@@ -506,12 +513,17 @@ where
                     Ok(None)
                 }
                 OnNoMatch::Ignore => Ok(None),
-                OnNoMatch::Error => Err(ErrorKind::InvalidArgument(crate::error::InvalidArgument {
-                    field: argument.to_owned(),
-                    message: format!("no new {} may be created here (on_no_match is error)", T::NAME),
-                    value: None,
-                })
-                .into()),
+                OnNoMatch::Error => {
+                    Err(ErrorKind::InvalidArgument(crate::error::InvalidArgument {
+                        field: argument.to_owned(),
+                        message: format!(
+                            "no new {} may be created here (on_no_match is error)",
+                            T::NAME
+                        ),
+                        value: None,
+                    })
+                    .into())
+                }
             },
             (item, Some(stored)) => match options.on_match {
                 OnMatch::Ignore => Ok(Some(stored.clone())),
@@ -629,43 +641,41 @@ pub trait PrimaryAction<const K: u8>: Resource {
     type Input: Action<Resource = Self>;
 }
 
-/// A create action, as a `manage_relationship` option that creates needs.
+/// A create action, as a `manage_relationship` option that creates needs (implemented by
+/// `#[resource]` for each create action's input).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a create action",
     label = "this option runs a create action",
     note = "`on_no_match = create(..)` names a create action of the related resource"
 )]
-pub trait ManagedCreate: CreateAction {}
-impl<A: CreateAction> ManagedCreate for A {}
+pub trait ManagedCreate {
+    /// The action itself.
+    type Action: CreateAction;
+}
 
 /// An update action, as a `manage_relationship` option that updates, relates or
-/// unrelates needs.
+/// unrelates needs (implemented by `#[resource]` for each update action's input).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an update action",
     label = "this option runs an update action",
     note = "`on_match = update(..)`, `on_lookup = relate(..)` and `unrelate(..)` name an update action of the related resource"
 )]
-pub trait ManagedUpdate: UpdateAction {}
-impl<A: UpdateAction> ManagedUpdate for A {}
+pub trait ManagedUpdate {
+    /// The action itself.
+    type Action: UpdateAction + Default;
+}
 
-/// A destroy action, as `on_missing = destroy(..)` needs.
+/// A destroy action, as `on_missing = destroy(..)` needs (implemented by `#[resource]`
+/// for each destroy action's input).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a destroy action",
     label = "this option runs a destroy action",
     note = "`on_missing = destroy(..)` names a destroy action of the related resource"
 )]
-pub trait ManagedDestroy: DestroyAction {}
-impl<A: DestroyAction> ManagedDestroy for A {}
-
-/// Generated code's check that an option names a create action.
-#[doc(hidden)]
-pub const fn assert_create<A: ManagedCreate>() {}
-/// Generated code's check that an option names an update action.
-#[doc(hidden)]
-pub const fn assert_update<A: ManagedUpdate>() {}
-/// Generated code's check that an option names a destroy action.
-#[doc(hidden)]
-pub const fn assert_destroy<A: ManagedDestroy>() {}
+pub trait ManagedDestroy {
+    /// The action itself.
+    type Action: DestroyAction + Default;
+}
 
 /// A foreign key attribute's value from a key, or nil: `Err(())` when the attribute
 /// cannot be nil (unrelating through it is an error).

@@ -642,11 +642,7 @@ impl<R: Resource> PgTable<R> {
 
     /// One multi-row `INSERT ... VALUES (..), (..) RETURNING ...` per chunk of at most
     /// 65535 parameters (PostgreSQL's limit), rows returned in the order given.
-    async fn create_many_in(
-        &self,
-        ctx: &Context,
-        records: Vec<R>,
-    ) -> Result<Vec<R>, ManyError> {
+    async fn create_many_in(&self, ctx: &Context, records: Vec<R>) -> Result<Vec<R>, ManyError> {
         let columns = R::ATTRIBUTES.len().max(1);
         let per_statement = (u16::MAX as usize / columns).max(1);
         let mut stored = Vec::with_capacity(records.len());
@@ -678,13 +674,22 @@ impl<R: Resource> PgTable<R> {
                 write: true,
                 one: false,
             };
-            match self.query(ctx, &sql, &params, shape).await.map_err(|e| ManyError(None, e))? {
+            match self
+                .query(ctx, &sql, &params, shape)
+                .await
+                .map_err(|e| ManyError(None, e))?
+            {
                 Ok(rows) if rows.len() == chunk.len() => {
                     for row in &rows {
                         stored.push(Self::decode(row, 0).map_err(|e| ManyError(None, e))?);
                     }
                 }
-                Ok(_) => return Err(ManyError(None, framework("INSERT returned fewer rows than it was given"))),
+                Ok(_) => {
+                    return Err(ManyError(
+                        None,
+                        framework("INSERT returned fewer rows than it was given"),
+                    ))
+                }
                 Err(e) if classify(&e) == Failure::UniqueViolation => {
                     let error = self.identity_violation(&e).unwrap_or_else(|| {
                         ErrorKind::AlreadyExists(AlreadyExists {

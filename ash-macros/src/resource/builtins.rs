@@ -12,12 +12,12 @@ use quote::quote;
 use syn::{Expr, Ident};
 
 const CHANGE_BUILTINS: [&str; 6] = [
-    "manage_relationship",
     "optimistic_lock",
     "set_attribute",
     "set_new_attribute",
     "increment",
     "prevent_change",
+    "manage_relationship",
 ];
 const VALIDATION_BUILTINS: [&str; 9] = [
     "present",

@@ -231,7 +231,10 @@ pub fn check(cx: &Ctxt, res: &Resource, action: Option<&Action>, def: &ManageDef
             ),
         );
     }
+    let relationship_named = def.relationship != def.argument;
     match res.relationship(&def.relationship) {
+        // `manage_relationship(x, ..)` names both: an unknown `x` is one error, above.
+        None if !relationship_named && action.argument(&def.argument).is_none() => {}
         None => {
             let rels: Vec<&str> = res.relationships.iter().map(|r| r.name_str.as_str()).collect();
             let name = crate::name::unraw(&def.relationship);
@@ -283,8 +286,18 @@ pub fn check(cx: &Ctxt, res: &Resource, action: Option<&Action>, def: &ManageDef
         }
     }
     let valid: [(&Option<OptionValue>, &str, &[&str], &[&str]); 4] = [
-        (&def.on_lookup, "on_lookup", &["ignore", "relate"], &["relate"]),
-        (&def.on_no_match, "on_no_match", &["ignore", "create", "error"], &["create"]),
+        (
+            &def.on_lookup,
+            "on_lookup",
+            &["ignore", "relate"],
+            &["relate"],
+        ),
+        (
+            &def.on_no_match,
+            "on_no_match",
+            &["ignore", "create", "error"],
+            &["create"],
+        ),
         (
             &def.on_match,
             "on_match",
@@ -320,7 +333,12 @@ pub fn check(cx: &Ctxt, res: &Resource, action: Option<&Action>, def: &ManageDef
     let updates: Vec<&Ident> = [&def.on_lookup, &def.on_match, &def.on_missing]
         .into_iter()
         .flatten()
-        .filter(|v| matches!(v.value.to_string().as_str(), "relate" | "update" | "unrelate"))
+        .filter(|v| {
+            matches!(
+                v.value.to_string().as_str(),
+                "relate" | "update" | "unrelate"
+            )
+        })
         .filter_map(|v| v.action.as_ref())
         .collect();
     if let Some(first) = updates.first() {

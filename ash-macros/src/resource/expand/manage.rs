@@ -16,6 +16,8 @@ pub fn action_names(res: &Resource) -> TokenStream {
     }
     let krate = krate();
     let ident = res.ident();
+    // One primary per type (two is an error reported already; the first stands).
+    let mut primaries = Vec::new();
     let impls = res.actions.iter().map(|action| {
         let key = Literal::u128_suffixed(name_key(&action.name_str));
         let input = &action.input;
@@ -25,12 +27,26 @@ pub fn action_names(res: &Resource) -> TokenStream {
             ActionKind::Destroy => Some(2),
             ActionKind::Read => None,
         }
-        .filter(|_| super::is_primary(res, action))
+        .filter(|kind| super::is_primary(res, action) && !primaries.contains(kind))
         .map(|kind| {
+            primaries.push(kind);
             let kind = Literal::u8_suffixed(kind);
             quote! {
                 impl #krate::manage::PrimaryAction<#kind> for #ident {
                     type Input = #input;
+                }
+            }
+        });
+        let check = match action.kind {
+            ActionKind::Create => Some(quote!(ManagedCreate)),
+            ActionKind::Update => Some(quote!(ManagedUpdate)),
+            ActionKind::Destroy => Some(quote!(ManagedDestroy)),
+            ActionKind::Read => None,
+        }
+        .map(|check| {
+            quote! {
+                impl #krate::manage::#check for #input {
+                    type Action = Self;
                 }
             }
         });
@@ -39,24 +55,54 @@ pub fn action_names(res: &Resource) -> TokenStream {
                 type Input = #input;
             }
             #primary
+            #check
         }
     });
     quote!( #( #impls )* )
 }
 
-/// The related resource's action an option runs: the one it names, or the primary one.
-fn action_type(dest: &syn::Path, named: Option<&Ident>, kind: u8, span: Span) -> TokenStream {
+/// `tokens` with every span set to `span`: a type the expansion projects through is
+/// reported at the user's token that chose it.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
+/// The related resource's action an option runs: the one it names, or the primary one,
+/// projected through the check of its type (`ManagedCreate`, ...), all spanned at the
+/// name: a wrong or unknown action is one error there, and nothing else follows from it.
+fn action_type(
+    dest: &syn::Path,
+    named: Option<&Ident>,
+    kind: u8,
+    span: Span,
+    check: &str,
+) -> TokenStream {
     let krate = krate();
-    match named {
+    let span = named.map_or(span, Ident::span);
+    let check = Ident::new(check, span);
+    let chosen = match named {
         Some(name) => {
             let key = Literal::u128_suffixed(name_key(&crate::name::unraw(name)));
-            quote_spanned!(name.span()=> <#dest as #krate::manage::NamedAction<#key>>::Input)
+            quote!(<#dest as #krate::manage::NamedAction<#key>>::Input)
         }
         None => {
             let kind = Literal::u8_suffixed(kind);
-            quote_spanned!(span=> <#dest as #krate::manage::PrimaryAction<#kind>>::Input)
+            quote!(<#dest as #krate::manage::PrimaryAction<#kind>>::Input)
         }
-    }
+    };
+    respan(quote!(<#chosen as #krate::manage::#check>::Action), span)
 }
 
 /// The statements of one `manage_relationship` in `action`'s `run_changes`.
@@ -79,36 +125,29 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
     let resolved = resolve(def);
     let span = def.span;
     let no_action = quote!(#krate::manage::NoAction<#dest>);
-    let mut checks = Vec::new();
-    let mut pick = |needed: bool, named: Option<&Ident>, kind: u8, assert: &str| {
+    let pick = |needed: bool, named: Option<&Ident>, kind: u8, check: &str| {
         if !needed {
             return no_action.clone();
         }
-        let ty = action_type(dest, named, kind, span);
-        let check_span = named.map_or(span, Ident::span);
-        let assert = Ident::new(assert, check_span);
-        checks.push(quote_spanned! {check_span=>
-            const _: () = #krate::manage::#assert::<#ty>();
-        });
-        ty
+        action_type(dest, named, kind, span, check)
     };
     let create = pick(
         resolved.needs_create,
         resolved.create.as_ref(),
         0,
-        "assert_create",
+        "ManagedCreate",
     );
     let update = pick(
         resolved.needs_update,
         resolved.update.as_ref(),
         1,
-        "assert_update",
+        "ManagedUpdate",
     );
     let destroy = pick(
         resolved.needs_destroy,
         resolved.destroy.as_ref(),
         2,
-        "assert_destroy",
+        "ManagedDestroy",
     );
     let new_update = if resolved.needs_update {
         quote!(::std::option::Option::Some(<#update as ::std::default::Default>::default))
@@ -140,7 +179,6 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
     };
     quote! {
         {
-            #( #checks )*
             let items = #items;
             #krate::manage::has_many::<#domain, #ident, #dest, _, _, #create, #update, #destroy>(
                 changeset,
