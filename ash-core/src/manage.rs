@@ -677,23 +677,23 @@ pub trait ManagedDestroy {
     type Action: DestroyAction + Default;
 }
 
-/// A foreign key attribute's value from a key, or nil: `Err(())` when the attribute
-/// cannot be nil (unrelating through it is an error).
+/// A foreign key attribute's value from a key, or nil: `None` when the attribute cannot
+/// take it (nil for a non-nilable attribute: unrelating through it is an error).
 pub trait NilableKey<K>: Sized {
     /// The attribute's value.
-    fn from_optional(key: Option<K>) -> Result<Self, ()>;
+    fn from_optional(key: Option<K>) -> Option<Self>;
 }
 
 impl<T: crate::relationship::RelationshipKey<Key = T>> NilableKey<T> for T {
-    fn from_optional(key: Option<T>) -> Result<T, ()> {
-        key.ok_or(())
+    fn from_optional(key: Option<T>) -> Option<T> {
+        key
     }
 }
 
 impl<T: crate::relationship::RelationshipKey<Key = T> + Eq + Hash + fmt::Debug> NilableKey<T>
     for Option<T>
 {
-    fn from_optional(key: Option<T>) -> Result<Option<T>, ()> {
-        Ok(key)
+    fn from_optional(key: Option<T>) -> Option<Option<T>> {
+        Some(key)
     }
 }

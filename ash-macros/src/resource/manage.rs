@@ -196,6 +196,14 @@ pub fn resolve(def: &ManageDef) -> Resolved {
     }
 }
 
+/// An option, its name, its valid values, and the values that run an action.
+type OptionRule<'a> = (
+    &'a Option<OptionValue>,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 /// The checks: the argument is the action's, the relationship the resource's (and of a
 /// kind this port manages), the action a create or update, each option's value valid, one
 /// update action for relate, unrelate and update, and the resource has a domain (the
@@ -285,7 +293,7 @@ pub fn check(cx: &Ctxt, res: &Resource, action: Option<&Action>, def: &ManageDef
             );
         }
     }
-    let valid: [(&Option<OptionValue>, &str, &[&str], &[&str]); 4] = [
+    let valid: [OptionRule<'_>; 4] = [
         (
             &def.on_lookup,
             "on_lookup",

@@ -179,6 +179,8 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
     };
     quote! {
         {
+            // A `Managed` argument converts into itself.
+            #[allow(clippy::useless_conversion)]
             let items = #items;
             #krate::manage::has_many::<#domain, #ident, #dest, _, _, #create, #update, #destroy>(
                 changeset,
@@ -193,11 +195,11 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
                         on_missing: #krate::manage::OnMissing::#on_missing,
                     },
                     set_key: |changes, key| match #krate::manage::NilableKey::from_optional(key) {
-                        ::std::result::Result::Ok(value) => {
+                        ::std::option::Option::Some(value) => {
                             changes.#dest_attr = ::std::option::Option::Some(value);
                             true
                         }
-                        ::std::result::Result::Err(()) => false,
+                        ::std::option::Option::None => false,
                     },
                     new_update: #new_update,
                     new_destroy: #new_destroy,
