@@ -54,6 +54,12 @@ macro_rules! manage_relationship {
             create(create, accept = [product, qty, order_id], validate = compare(qty, greater_than = 0)),
             update(update, accept = [product, qty], change = optimistic_lock(version),
                 validate = compare(qty, greater_than = 0)),
+            create(create_for_order, accept = [product, qty],
+                argument(order: Managed<Order, OrderCreateInput, NoAction<Order>>),
+                change = manage_relationship(order, type = create)),
+            update(move_to_order,
+                argument(order: Option<Managed<Order, NoAction<Order>, OrderUpdateInput>>, allow_nil = true),
+                change = manage_relationship(order, type = append_and_remove)),
         )]
         #[relationships(belongs_to(order, Order))]
         #[derive(Debug, Clone, PartialEq)]
@@ -330,6 +336,54 @@ macro_rules! manage_relationship {
         }
 
         #[tokio::test]
+        async fn belongs_to_create_writes_the_parent_before_the_record() {
+            let Some(shop) = connect().await else { return };
+            let input = OrderLineCreateForOrderInput::new().product("a").qty(1i64)
+                .order(Managed::Create(OrderCreateInput::new().customer("zed")));
+            let line = ash_rs::api::create(&shop, input).await.unwrap();
+            let orders = shop.orders().await.unwrap();
+            assert_eq!(orders.len(), 1);
+            assert_eq!(orders[0].customer, "zed");
+            assert_eq!(line.order_id, Some(orders[0].id));
+            assert_eq!(line.order.get().unwrap().as_ref().map(|o| o.id), Some(orders[0].id));
+        }
+
+        #[tokio::test]
+        async fn belongs_to_relates_and_an_explicit_nil_unrelates() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let loose = loose_line(&shop, "z").await;
+            let moved = ash_rs::api::update(&shop, &loose,
+                OrderLineMoveToOrderInput::new().order(Managed::Key(order.id))).await.unwrap();
+            assert_eq!(moved.order_id, Some(order.id));
+            assert_eq!(moved.order.get().unwrap().as_ref().map(|o| o.id), Some(order.id));
+            // Not supplied: nothing happens.
+            let same = ash_rs::api::update(&shop, &moved, OrderLineMoveToOrderInput::new()).await.unwrap();
+            assert_eq!(same.order_id, Some(order.id));
+            // An explicit nil: on_missing (unrelate) on the related order.
+            let none: Option<Managed<Order, NoAction<Order>, OrderUpdateInput>> = None;
+            let freed = ash_rs::api::update(&shop, &same, OrderLineMoveToOrderInput::new().order(none))
+                .await
+                .unwrap();
+            assert_eq!(freed.order_id, None);
+            assert_eq!(stored_lines(&shop).await[0].order_id, None);
+            assert_eq!(shop.orders().await.unwrap().len(), 1);
+        }
+
+        #[tokio::test]
+        async fn belongs_to_a_missing_parent_fails_before_the_write() {
+            let Some(shop) = connect().await else { return };
+            let loose = loose_line(&shop, "z").await;
+            let err = ash_rs::api::update(&shop, &loose,
+                OrderLineMoveToOrderInput::new().order(Managed::Key(Uuid::new_v4()))).await.unwrap_err();
+            assert!(err.is_not_found(), "{err:?}");
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("order")]);
+            // Managed before the write: the line is untouched on every layer.
+            let stored = stored_lines(&shop).await;
+            assert_eq!((stored[0].order_id, stored[0].version), (None, 1));
+        }
+
+        #[tokio::test]
         async fn a_json_body_creates_lines() {
             let Some(shop) = connect().await else { return };
             let input: OrderCreateInput = ash_rs::input::from_json(
@@ -406,6 +460,19 @@ mod postgres {
         .unwrap();
         // UPDATE the order, SELECT its lines, DELETE b, DELETE c, UPDATE a, one INSERT of d and e.
         assert_eq!(statements(&shop) - before, 6);
+    }
+
+    #[tokio::test]
+    async fn a_belongs_to_create_is_2_statements() {
+        let Some(shop) = connect().await else { return };
+        let before = statements(&shop);
+        let input = OrderLineCreateForOrderInput::new()
+            .product("a")
+            .qty(1i64)
+            .order(Managed::Create(OrderCreateInput::new().customer("zed")));
+        ash_rs::api::create(&shop, input).await.unwrap();
+        // The order's INSERT, then the line's.
+        assert_eq!(statements(&shop) - before, 2);
     }
 
     #[tokio::test]

@@ -697,3 +697,258 @@ impl<T: crate::relationship::RelationshipKey<Key = T> + Eq + Hash + fmt::Debug> 
         Some(key)
     }
 }
+
+/// What generated code passes for one `manage_relationship` of a belongs_to.
+pub struct BelongsToPlan<S: Resource, T: Resource, K, U, X> {
+    /// The relationship.
+    pub relationship: Direct<S, T, K, Option<T>>,
+    /// The argument's name, for error paths.
+    pub argument: &'static str,
+    /// The options after the type's defaults.
+    pub options: ManageOptions,
+    /// Sets the action's own foreign key (`None`: nil); `false` when it cannot be nil.
+    pub set_key: fn(&mut S::Changes, Option<K>) -> bool,
+    /// An empty input of the update action, when the options name one.
+    pub new_update: Option<fn() -> U>,
+    /// An empty input of the destroy action, when the options name one.
+    pub new_destroy: Option<fn() -> X>,
+}
+
+/// Manages a belongs_to from the argument `item` (`None`: not supplied, nothing happens;
+/// `Some(None)`: an explicit nil, which runs `on_missing` on the related record). Unlike
+/// the other kinds this runs **before** the action's write (Ash's
+/// `setup_managed_belongs_to_relationships`), in its transaction, so that the foreign key
+/// is written with the record: a created or related record's key is set on the changeset.
+/// An `on_missing = destroy` of the previous record runs after the write (the record no
+/// longer refers to it then). The returned record has the relationship loaded.
+pub fn belongs_to<'a, Dm, S, T, K, C, U, X>(
+    changeset: &mut Changeset<'a, S>,
+    item: Option<Option<Managed<T, C, U>>>,
+    plan: BelongsToPlan<S, T, K, U, X>,
+) where
+    Dm: HasResource<T>,
+    S: Resource,
+    T: Resource,
+    K: Clone + Eq + Hash + Send + Sync + 'static,
+    C: CreateAction<Resource = T>,
+    U: UpdateAction<Resource = T>,
+    X: DestroyAction<Resource = T>,
+{
+    let Some(item) = item else { return };
+    let Some(domain) = changeset.domain::<Dm>() else {
+        changeset.add_error(ErrorKind::Framework(FrameworkError {
+            message: format!(
+                "manage_relationship({}) runs related actions through the domain: call the action through its domain (a code interface or ash_rs::api)",
+                plan.argument
+            ),
+        }));
+        return;
+    };
+    changeset.before_action_async(move |mut changeset| async move {
+        if let Err(error) = manage_before(domain, &mut changeset, item, plan).await {
+            changeset.extend_errors(error.into_errors());
+        }
+        changeset
+    });
+}
+
+async fn manage_before<'a, Dm, S, T, K, C, U, X>(
+    domain: &'a Dm,
+    changeset: &mut Changeset<'a, S>,
+    item: Option<Managed<T, C, U>>,
+    plan: BelongsToPlan<S, T, K, U, X>,
+) -> Result<(), Error>
+where
+    Dm: HasResource<T>,
+    S: Resource,
+    T: Resource,
+    K: Clone + Eq + Hash + Send + Sync + 'static,
+    C: CreateAction<Resource = T>,
+    U: UpdateAction<Resource = T>,
+    X: DestroyAction<Resource = T>,
+{
+    let BelongsToPlan {
+        relationship: rel,
+        argument,
+        options,
+        set_key,
+        new_update,
+        new_destroy,
+    } = plan;
+    let fail = move |error: Error| {
+        Error::from_errors(
+            error
+                .into_errors()
+                .into_iter()
+                .map(|e| e.at_path(vec![PathSegment::Name(argument)]))
+                .collect(),
+        )
+    };
+    let ctx = changeset.context().clone();
+    let layer = domain.data_layer();
+    let dom: &DomainRef = domain;
+    // The record related now (an update whose record has the key set): one read.
+    let current_key = changeset.data().and_then(|data| (rel.source_key)(data));
+    let current: Option<T> = match &current_key {
+        Some(key) => {
+            let query = Query::new().filter(Filter::eq((rel.dest_value)(key.clone())));
+            layer
+                .read(&ctx, &query)
+                .await
+                .map_err(|e| fail(e.into()))?
+                .into_iter()
+                .next()
+        }
+        None => None,
+    };
+    let named = item.as_ref().and_then(Managed::key);
+    let matched = match (&current, named) {
+        (Some(stored), Some(key)) => stored.primary_key() == key,
+        _ => false,
+    };
+    let mut related: Option<T> = None;
+    let mut destroy_after: Option<T> = None;
+    // on_missing first: the current record, when the input does not name it.
+    if let (Some(stored), false) = (&current, matched) {
+        match options.on_missing {
+            OnMissing::Ignore => {}
+            OnMissing::Unrelate => {
+                if !set_key(changeset.changes_mut(), None) {
+                    return Err(fail(unrelate_refused::<S, T>(rel.info.source_attribute)));
+                }
+            }
+            OnMissing::Destroy => destroy_after = Some(stored.clone()),
+            OnMissing::Error => {
+                return Err(fail(
+                    ErrorKind::InvalidArgument(crate::error::InvalidArgument {
+                        field: argument.to_owned(),
+                        message: format!(
+                            "changes would destroy a record: the related {} is not in the input",
+                            T::NAME
+                        ),
+                        value: None,
+                    })
+                    .into(),
+                ))
+            }
+        }
+    }
+    let matched_record = if matched { current.clone() } else { None };
+    match (item, matched_record) {
+        (None, _) => {}
+        (Some(item), Some(stored)) => {
+            related = match options.on_match {
+                OnMatch::Ignore => Some(stored),
+                OnMatch::Update => {
+                    let (copy, input) = match item {
+                        Managed::Update(copy, input) => (copy, input),
+                        _ => match new_update.map(|f| f()) {
+                            Some(input) => (stored, input),
+                            None => return Err(fail(no_action(argument, "update"))),
+                        },
+                    };
+                    Some(
+                        crate::action::update_in(layer, &ctx, Some(dom), &copy, input)
+                            .await
+                            .map_err(fail)?,
+                    )
+                }
+                OnMatch::Unrelate => {
+                    if !set_key(changeset.changes_mut(), None) {
+                        return Err(fail(unrelate_refused::<S, T>(rel.info.source_attribute)));
+                    }
+                    None
+                }
+                OnMatch::Error => {
+                    return Err(fail(
+                        ErrorKind::InvalidArgument(crate::error::InvalidArgument {
+                            field: argument.to_owned(),
+                            message: format!("the {} is already related", T::NAME),
+                            value: None,
+                        })
+                        .into(),
+                    ))
+                }
+            };
+        }
+        (Some(Managed::Create(input)), None) => match options.on_no_match {
+            OnNoMatch::Create => {
+                let no_key = |_: &mut T::Changes| {};
+                related = Some(
+                    related::create_one(layer, &ctx, Some(dom), input, &no_key)
+                        .await
+                        .map_err(fail)?,
+                );
+            }
+            OnNoMatch::Ignore => {}
+            OnNoMatch::Error => {
+                return Err(fail(
+                    ErrorKind::InvalidArgument(crate::error::InvalidArgument {
+                        field: argument.to_owned(),
+                        message: format!(
+                            "no new {} may be created here (on_no_match is error)",
+                            T::NAME
+                        ),
+                        value: None,
+                    })
+                    .into(),
+                ))
+            }
+        },
+        (Some(item), None) => {
+            let key = item.key().cloned();
+            let found = match (options.on_lookup, &key) {
+                (OnLookup::Relate, Some(key)) => {
+                    layer.get(&ctx, key).await.map_err(|e| fail(e.into()))?
+                }
+                _ => None,
+            };
+            match (found, options.on_no_match) {
+                (Some(found), _) => related = Some(found),
+                (None, OnNoMatch::Ignore) => {}
+                (None, _) => {
+                    return Err(fail(
+                        ErrorKind::NotFound(NotFound {
+                            resource: T::NAME,
+                            filter: key.map(|k| Filter::<T>::primary_key(&k).to_dyn()),
+                        })
+                        .into(),
+                    ))
+                }
+            }
+        }
+    }
+    if let Some(record) = &related {
+        if !set_key(changeset.changes_mut(), (rel.dest_key)(record)) {
+            return Err(fail(unrelate_refused::<S, T>(rel.info.source_attribute)));
+        }
+    }
+    let slot = rel.slot;
+    changeset.after_action_errors(move |mut record, ctx| async move {
+        if let Some(old) = destroy_after {
+            let input = new_destroy
+                .map(|f| f())
+                .ok_or_else(|| fail(no_action(argument, "destroy")))?;
+            crate::action::destroy_in(layer, &ctx, Some(dom), &old, input)
+                .await
+                .map_err(fail)?;
+        }
+        *slot(&mut record) = Loaded::new(related);
+        Ok(record)
+    });
+    Ok(())
+}
+
+/// Unrelating through a key that cannot be nil.
+fn unrelate_refused<S: Resource, T: Resource>(attribute: &str) -> Error {
+    ErrorKind::InvalidAttribute(crate::error::InvalidAttribute {
+        field: attribute.to_owned(),
+        message: format!(
+            "cannot unrelate the {} of a {}: the attribute cannot be nil",
+            T::NAME,
+            S::NAME
+        ),
+        value: None,
+    })
+    .into()
+}

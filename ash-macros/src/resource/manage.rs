@@ -256,10 +256,10 @@ pub fn check(cx: &Ctxt, res: &Resource, action: Option<&Action>, def: &ManageDef
                 ),
             );
         }
-        Some(rel) if rel.kind != RelKind::HasMany => cx.error_spanned_by(
+        Some(rel) if matches!(rel.kind, RelKind::HasOne | RelKind::ManyToMany) => cx.error_spanned_by(
             &def.relationship,
             format!(
-                "`manage_relationship` manages has_many relationships in this version; `{}` is a {}",
+                "`manage_relationship` manages has_many and belongs_to relationships in this version; `{}` is a {}",
                 rel.name_str,
                 match rel.kind {
                     RelKind::BelongsTo => "belongs_to",

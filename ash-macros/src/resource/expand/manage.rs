@@ -3,7 +3,7 @@
 
 use super::krate;
 use crate::keys::name_key;
-use crate::resource::ast::{Action, ActionKind, Resource};
+use crate::resource::ast::{Action, ActionKind, Argument, RelKind, RelationshipDef, Resource};
 use crate::resource::manage::{resolve, ManageDef};
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -116,12 +116,75 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
     ) else {
         return TokenStream::new();
     };
+    if rel.kind == RelKind::BelongsTo {
+        return belongs_to(res, action, def, rel, argument, domain);
+    }
     let dest = &rel.destination;
     let konst = &rel.konst;
     let dest_attr = &rel.destination_attribute;
     let input = &action.input;
     let arg = &argument.ident;
     let arg_str = &argument.name;
+    let Parts {
+        create,
+        update,
+        destroy,
+        new_update,
+        new_destroy,
+        options,
+    } = parts(def, dest);
+    // An argument whose elements do not convert is one error, at the argument's name.
+    let items = quote_spanned! {def.argument.span()=>
+        changeset
+            .arguments::<#input>()
+            .and_then(|input| input.#arg.as_ref())
+            .map(|items| {
+                items
+                    .iter()
+                    .cloned()
+                    .map(::std::convert::Into::<#krate::manage::Managed<#dest, #create, #update>>::into)
+                    .collect::<::std::vec::Vec<_>>()
+            })
+    };
+    quote! {
+        {
+            // A `Managed` argument converts into itself.
+            #[allow(clippy::useless_conversion)]
+            let items = #items;
+            #krate::manage::has_many::<#domain, #ident, #dest, _, _, #create, #update, #destroy>(
+                changeset,
+                items,
+                #krate::manage::HasManyPlan {
+                    relationship: #ident::#konst,
+                    argument: #arg_str,
+                    options: #options,
+                    set_key: |changes, key| match #krate::manage::NilableKey::from_optional(key) {
+                        ::std::option::Option::Some(value) => {
+                            changes.#dest_attr = ::std::option::Option::Some(value);
+                            true
+                        }
+                        ::std::option::Option::None => false,
+                    },
+                    new_update: #new_update,
+                    new_destroy: #new_destroy,
+                },
+            );
+        }
+    }
+}
+
+/// The option variants and the related actions' types of `def`.
+struct Parts {
+    create: TokenStream,
+    update: TokenStream,
+    destroy: TokenStream,
+    new_update: TokenStream,
+    new_destroy: TokenStream,
+    options: TokenStream,
+}
+
+fn parts(def: &ManageDef, dest: &syn::Path) -> Parts {
+    let krate = krate();
     let resolved = resolve(def);
     let span = def.span;
     let no_action = quote!(#krate::manage::NoAction<#dest>);
@@ -164,39 +227,74 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
     let on_no_match = variant(&resolved.on_no_match);
     let on_match = variant(&resolved.on_match);
     let on_missing = variant(&resolved.on_missing);
-    // An argument whose elements do not convert is one error, at the argument's name.
-    let items = quote_spanned! {def.argument.span()=>
+    let options = quote! {
+        #krate::manage::ManageOptions {
+            on_lookup: #krate::manage::OnLookup::#on_lookup,
+            on_no_match: #krate::manage::OnNoMatch::#on_no_match,
+            on_match: #krate::manage::OnMatch::#on_match,
+            on_missing: #krate::manage::OnMissing::#on_missing,
+        }
+    };
+    Parts {
+        create,
+        update,
+        destroy,
+        new_update,
+        new_destroy,
+        options,
+    }
+}
+
+/// A belongs_to: managed before the write, its key set on the action's own changes.
+fn belongs_to(
+    res: &Resource,
+    action: &Action,
+    def: &ManageDef,
+    rel: &RelationshipDef,
+    argument: &Argument,
+    domain: &syn::Path,
+) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let dest = &rel.destination;
+    let konst = &rel.konst;
+    let source_attr = &rel.source_attribute;
+    let input = &action.input;
+    let arg = &argument.ident;
+    let arg_str = &argument.name;
+    let Parts {
+        create,
+        update,
+        destroy,
+        new_update,
+        new_destroy,
+        options,
+    } = parts(def, dest);
+    // `Managed<..>` or `Option<Managed<..>>` (an explicit nil), reported at the argument.
+    let item = quote_spanned! {def.argument.span()=>
         changeset
             .arguments::<#input>()
             .and_then(|input| input.#arg.as_ref())
-            .map(|items| {
-                items
-                    .iter()
-                    .cloned()
-                    .map(::std::convert::Into::<#krate::manage::Managed<#dest, #create, #update>>::into)
-                    .collect::<::std::vec::Vec<_>>()
+            .map(|item| {
+                ::std::convert::Into::<::std::option::Option<#krate::manage::Managed<#dest, #create, #update>>>::into(
+                    ::std::clone::Clone::clone(item),
+                )
             })
     };
     quote! {
         {
-            // A `Managed` argument converts into itself.
             #[allow(clippy::useless_conversion)]
-            let items = #items;
-            #krate::manage::has_many::<#domain, #ident, #dest, _, _, #create, #update, #destroy>(
+            let item = #item;
+            #krate::manage::belongs_to::<#domain, #ident, #dest, _, #create, #update, #destroy>(
                 changeset,
-                items,
-                #krate::manage::HasManyPlan {
+                item,
+                #krate::manage::BelongsToPlan {
                     relationship: #ident::#konst,
                     argument: #arg_str,
-                    options: #krate::manage::ManageOptions {
-                        on_lookup: #krate::manage::OnLookup::#on_lookup,
-                        on_no_match: #krate::manage::OnNoMatch::#on_no_match,
-                        on_match: #krate::manage::OnMatch::#on_match,
-                        on_missing: #krate::manage::OnMissing::#on_missing,
-                    },
+                    options: #options,
                     set_key: |changes, key| match #krate::manage::NilableKey::from_optional(key) {
                         ::std::option::Option::Some(value) => {
-                            changes.#dest_attr = ::std::option::Option::Some(value);
+                            changes.#source_attr = ::std::option::Option::Some(value);
                             true
                         }
                         ::std::option::Option::None => false,
