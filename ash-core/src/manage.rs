@@ -1,7 +1,7 @@
 //! `manage_relationship`: an action argument that creates, updates, relates, unrelates or
-//! destroys the records of a has_many or has_one relationship, after the action's own
-//! write and inside its transaction (Ash's `change manage_relationship(:lines, type:
-//! :direct_control)`).
+//! destroys the records of a has_many relationship after the action's own write, or of a
+//! belongs_to before it ([`belongs_to`]), inside the action's transaction (Ash's `change
+//! manage_relationship(:lines, type: :direct_control)`).
 //!
 //! ```ignore
 //! #[actions(
