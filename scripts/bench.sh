@@ -70,7 +70,7 @@ cat "$LOGS/seed-1.md" >>"$REPORT"
     echo
 } >>"$REPORT"
 
-for bench in queries contention memory scaling; do
+for bench in queries contention memory scaling policies; do
     run_bench "$bench" "$LOGS/$bench.log"
 done
 
@@ -244,6 +244,20 @@ for bench in postgres pg_throughput manage_relationship; do
         echo "cargo bench --bench $bench failed; see $LOGS/$bench.log" >&2
     fi
 done
+# PostgreSQL against sqlx, SeaORM and Diesel: a workspace of its own (benches/peers), whose
+# crates take minutes to build; only with PEERS=1.
+if [ "${PEERS:-0}" = 1 ]; then
+    echo "== cargo bench --manifest-path benches/peers/Cargo.toml" >&2
+    if cargo bench --manifest-path benches/peers/Cargo.toml >"$LOGS/peers.log" 2>&1; then
+        if grep -q "^skipping" "$LOGS/peers.log"; then
+            echo "(peers skipped: no PostgreSQL server)" >&2
+        else
+            section "PostgreSQL vs peers (\`cargo bench --manifest-path benches/peers/Cargo.toml\`)" "$LOGS/peers.log" "^PostgreSQL vs peers"
+        fi
+    else
+        echo "the peers bench failed; see $LOGS/peers.log" >&2
+    fi
+fi
 
 echo "== writing BENCHMARKS.md" >&2
 {
@@ -274,9 +288,12 @@ cargo bench -p ash-rs-benches --bench queries           # filtered read over 100
 cargo bench -p ash-rs-benches --bench contention        # 2/4/8 threads on 1 and 1,000 records (issue 7)
 cargo bench -p ash-rs-benches --bench memory            # bytes per stored record, counting allocator
 cargo bench -p ash-rs-benches --bench scaling           # 1,000 to 1,000,000 stored records
+cargo bench -p ash-rs-benches --bench policies          # read under a filter policy vs the filter by hand (ETS, PostgreSQL)
 cargo bench -p ash-rs-benches --bench http  # HTTP GET/PATCH vs a hand-written axum handler
 cargo bench -p ash-rs-benches --bench postgres          # PostgreSQL, one task, vs hand-written tokio-postgres
 cargo bench -p ash-rs-benches --bench pg_throughput     # PostgreSQL, 16 tasks, random and hot records
+cargo bench --manifest-path benches/peers/Cargo.toml    # PostgreSQL, one task, vs sqlx, SeaORM, Diesel
+                                      #   (own workspace, not built by CI; PEERS=1 scripts/bench.sh)
 cargo bench -p ash-rs-benches --bench manage_relationship  # an order with 100 lines via direct_control vs hand-written SQL
 cargo build --release --example profile_seed
 valgrind --tool=callgrind target/release/examples/profile_seed update ash 100000

@@ -66,7 +66,8 @@
 
 pub use ash_core::{
     action, api, attribute, change, changeset, context, data_layer, domain, error, filter, future,
-    identity, input, manage, policy, query, relationship, resource, transaction, validation, value,
+    identity, input, manage, policy, query, reference, relationship, resource, transaction,
+    validation, value,
 };
 pub use ash_macros::{domain, resource};
 

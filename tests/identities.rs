@@ -518,6 +518,35 @@ macro_rules! identities {
             assert_eq!(rows[0].email, "same@x");
         }
 
+        #[test]
+        fn racing_upserts_of_one_new_key_never_fail_on_another_identity() {
+            // Writers of one round upsert the same new email with the same slug: besides the
+            // upsert's own identity (`unique_email`) they also collide on `unique_slug`.
+            let Some((d, _env)) = block_on(setup()) else { return };
+            for round in 0..25_i64 {
+                let barrier = Arc::new(Barrier::new(8));
+                let handles: Vec<_> = (0..8)
+                    .map(|i| {
+                        let (d, barrier) = (d.clone(), barrier.clone());
+                        thread::spawn(move || {
+                            let input = UserClaimSlugInput::new()
+                                .email(format!("r{round}@x"))
+                                .name(format!("w{i}"))
+                                .org_id(round)
+                                .slug(Some("same".to_owned()));
+                            barrier.wait();
+                            block_on(d.claim_slug(input))
+                        })
+                    })
+                    .collect();
+                for handle in handles {
+                    let result = handle.join().unwrap();
+                    assert!(result.is_ok(), "round {round}: {result:?}");
+                }
+            }
+            assert_eq!(block_on(d.users()).unwrap().len(), 25, "one row per round");
+        }
+
         // ---------------------------------------------------------------------------
         // Primary-key writes.
 

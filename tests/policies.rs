@@ -365,6 +365,10 @@ macro_rules! policies {
             let err = alice.update_post(&posts[0], PostUpdateInput::new().title("second")).await.unwrap_err();
             assert!(err.is_stale(), "{err:?}");
             assert!(!err.is_forbidden());
+            // The write's whole guard, as one filter: the lock, then the policy's filter.
+            let stale = err.stale_record().unwrap_or_else(|| panic!("{err:?}"));
+            assert_eq!(stale.operation, "update");
+            assert_eq!(stale.filter.to_string(), format!("version == 1 and author_id == {ALICE}"));
         }
 
         #[tokio::test]

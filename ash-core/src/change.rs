@@ -8,7 +8,6 @@
 use crate::action::ActionType;
 use crate::changeset::Changeset;
 use crate::data_layer::AtomicExpr;
-use crate::filter::Filter;
 use crate::resource::Resource;
 
 /// A change an action runs.
@@ -71,18 +70,18 @@ impl<R: Resource> Change<R> for OptimisticLock<R> {
     // Inlined so the generated call, with a constant field, reads the version directly.
     #[inline(always)]
     fn change(&self, changeset: &mut Changeset<'_, R>) {
-        let Some(data) = changeset.data() else {
+        if changeset.data().is_none() {
             if changeset.action_type() == ActionType::Create && changeset.is_upsert() {
                 changeset.lock_upsert(self.field);
             }
             return;
-        };
+        }
         match changeset.action_type() {
             ActionType::Update => {
-                changeset.add_filter(Filter::eq(data.get(self.field)));
+                changeset.add_lock(self.field);
                 changeset.add_atomic(self.field, AtomicExpr::Add(1));
             }
-            ActionType::Destroy => changeset.add_filter(Filter::eq(data.get(self.field))),
+            ActionType::Destroy => changeset.add_lock(self.field),
             ActionType::Create | ActionType::Read => {}
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::action::{ActionInfo, ActionType};
 use crate::context::Context;
-use crate::data_layer::{Atomic, AtomicExpr, Atomics, DestroyOp, UpdateOp};
+use crate::data_layer::{Atomic, AtomicExpr, Atomics, DestroyOp, Guard, Lock, UpdateOp};
 use crate::error::{Error, ErrorKind};
 use crate::filter::Filter;
 use crate::future::BoxFuture;
@@ -22,7 +22,13 @@ pub struct Changeset<'a, R: Resource> {
     pub(crate) domain: Option<&'a (dyn Any + Send + Sync)>,
     arguments: Option<&'a (dyn Any + Send + Sync)>,
     changes: R::Changes,
+    /// The optimistic lock's attribute: the stored record must hold the value `data` holds.
+    /// Typed, so the hot update builds no [`Filter`] (and has nothing to drop).
+    lock: Option<R::Field>,
     filter: Option<Filter<R>>,
+    /// The filter the policies authorize the write under: its own slot, so joining it
+    /// allocates nothing.
+    policy: Option<Filter<R>>,
     atomics: Atomics<R>,
     /// Errors, hooks and the transaction's context, boxed: an action that succeeds without
     /// hooks (the hot path) has none, and should not build, carry or drop them.
@@ -58,7 +64,9 @@ impl<R: Resource> std::fmt::Debug for Changeset<'_, R> {
             .field("action", &self.action.name)
             .field("has_data", &self.data.is_some())
             .field("changes", &self.changes)
+            .field("lock", &self.lock.map(R::field_name))
             .field("filter", &self.filter.as_ref().map(Filter::to_dyn))
+            .field("policy", &self.policy.as_ref().map(Filter::to_dyn))
             .field(
                 "atomics",
                 &self
@@ -92,7 +100,9 @@ impl<'a, R: Resource> Changeset<'a, R> {
             domain: None,
             arguments: None,
             changes: R::Changes::default(),
+            lock: None,
             filter: None,
+            policy: None,
             atomics: Atomics::new(),
             rare: None,
         }
@@ -343,15 +353,45 @@ impl<'a, R: Resource> Changeset<'a, R> {
         });
     }
 
-    /// Drops the filter (see [`Filter::discard`]) once the data layer is done with it.
+    /// Requires the stored record's `field` to equal the one of the record acted on (its
+    /// `data`) when the write happens: the optimistic lock. A second lock joins the filter.
     #[inline(always)]
-    pub(crate) fn discard_filter(&mut self) {
-        if let Some(filter) = self.filter.take() {
-            filter.discard();
+    pub(crate) fn add_lock(&mut self, field: R::Field) {
+        match (self.lock, self.data) {
+            (None, Some(_)) => self.lock = Some(field),
+            (_, Some(data)) => self.add_filter(Filter::eq(data.get(field))),
+            (_, None) => {}
         }
     }
 
-    /// The filter the stored record must match.
+    /// Requires the stored record to match the policies' filter when the write happens.
+    #[inline(always)]
+    pub(crate) fn set_policy_filter(&mut self, filter: Filter<R>) {
+        self.policy = Some(filter);
+    }
+
+    /// The lock's precondition, against the record acted on.
+    #[inline(always)]
+    fn lock(&self) -> Option<Lock<'a, R>> {
+        match (self.lock, self.data) {
+            (Some(field), Some(record)) => Some(Lock { field, record }),
+            _ => None,
+        }
+    }
+
+    /// What the stored record must match when the write happens: the lock, the filters
+    /// changes added and the policies' filter.
+    #[inline(always)]
+    pub fn guard(&self) -> Guard<'_, R> {
+        Guard {
+            lock: self.lock(),
+            filter: self.filter.as_ref(),
+            policy: self.policy.as_ref(),
+        }
+    }
+
+    /// The filter changes added, which the stored record must match (with the lock and the
+    /// policies' filter: see [`Changeset::guard`]).
     pub fn filter(&self) -> Option<&Filter<R>> {
         self.filter.as_ref()
     }
@@ -408,7 +448,11 @@ impl<'a, R: Resource> Changeset<'a, R> {
     pub(crate) fn update_op<'s>(&'s mut self, primary_key: &'s R::PrimaryKey) -> UpdateOp<'s, R> {
         UpdateOp {
             primary_key,
-            filter: self.filter.as_ref(),
+            guard: Guard {
+                lock: self.lock(),
+                filter: self.filter.as_ref(),
+                policy: self.policy.as_ref(),
+            },
             changes: &mut self.changes,
             atomics: &self.atomics,
         }
@@ -419,7 +463,7 @@ impl<'a, R: Resource> Changeset<'a, R> {
     pub(crate) fn destroy_op<'s>(&'s self, primary_key: &'s R::PrimaryKey) -> DestroyOp<'s, R> {
         DestroyOp {
             primary_key,
-            filter: self.filter.as_ref(),
+            guard: self.guard(),
         }
     }
 }

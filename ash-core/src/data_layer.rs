@@ -1,9 +1,9 @@
 //! The data-layer contract.
 //!
 //! An action hands its data layer a *description* of the write: the primary key, a
-//! [`Filter`] the stored record must match (the optimistic lock's `version == 1`), the
-//! attribute writes, and [`Atomic`] expressions evaluated against the stored record
-//! (`version + 1`). A data layer applies the whole description as one atomic step: the ETS
+//! [`Guard`] the stored record must match (the optimistic lock's `version == 1`, typed, and
+//! the filters of changes and policies), the attribute writes, and [`Atomic`] expressions
+//! evaluated against the stored record (`version + 1`). A data layer applies the whole description as one atomic step: the ETS
 //! layer under one entry guard, a SQL layer as one `UPDATE ... WHERE ... RETURNING`.
 //! Nothing that only an in-memory store could run (such as a closure) crosses this line.
 
@@ -35,6 +35,126 @@ pub struct Atomic<R: Resource> {
 /// The atomic writes of one action; most actions have at most two, kept inline.
 pub type Atomics<R> = SmallVec<[Atomic<R>; 2]>;
 
+/// What the stored record must match for an update or destroy to happen, or the write
+/// fails with `StaleRecord` and writes nothing. Three slots, each optional, all required:
+/// the optimistic lock's `attribute == value` (typed: checking it builds no [`Filter`]), the
+/// filters changes added ([`Changeset::add_filter`](crate::changeset::Changeset::add_filter))
+/// and the filter the actor's policies authorize the write under. A data layer checks them
+/// in the same atomic step as the write (ETS: under the record's entry; SQL: in the
+/// `UPDATE`'s `WHERE`).
+#[derive(Debug)]
+pub struct Guard<'a, R: Resource> {
+    /// The optimistic lock's `version == n`.
+    pub lock: Option<Lock<'a, R>>,
+    /// The filters changes added.
+    pub filter: Option<&'a Filter<R>>,
+    /// The policies' filter checks.
+    pub policy: Option<&'a Filter<R>>,
+}
+
+/// The optimistic lock's precondition, typed: the stored record's `field` must equal the
+/// caller's copy's (`version == n`, `n` read from `record`). Building it copies nothing.
+#[derive(Debug)]
+pub struct Lock<'a, R: Resource> {
+    /// The locked attribute.
+    pub field: R::Field,
+    /// The caller's copy of the record, holding the expected value.
+    pub record: &'a R,
+}
+
+impl<R: Resource> Clone for Lock<'_, R> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: Resource> Copy for Lock<'_, R> {}
+
+impl<R: Resource> Lock<'_, R> {
+    /// The value the stored record must hold.
+    #[inline]
+    pub fn value(&self) -> R::Value {
+        self.record.get(self.field)
+    }
+
+    /// Whether `stored` holds it.
+    #[inline(always)]
+    pub fn holds(&self, stored: &R) -> bool {
+        stored.equals(&self.record.get(self.field))
+    }
+}
+
+impl<R: Resource> Clone for Guard<'_, R> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: Resource> Copy for Guard<'_, R> {}
+
+impl<'a, R: Resource> Guard<'a, R> {
+    /// No precondition.
+    pub const NONE: Self = Guard {
+        lock: None,
+        filter: None,
+        policy: None,
+    };
+
+    /// A guard of one filter.
+    #[inline]
+    pub fn filter(filter: Option<&'a Filter<R>>) -> Self {
+        Guard {
+            filter,
+            ..Self::NONE
+        }
+    }
+
+    /// Whether there is nothing to check.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.lock.is_none() && self.filter.is_none() && self.policy.is_none()
+    }
+
+    /// Whether the stored record matches every slot.
+    // Inlined: the lock is one typed comparison in the write's hot path.
+    #[inline(always)]
+    pub fn matches(&self, stored: &R) -> bool {
+        if let Some(lock) = self.lock {
+            if !lock.holds(stored) {
+                return false;
+            }
+        }
+        if let Some(filter) = self.filter {
+            if !filter.matches(stored) {
+                return false;
+            }
+        }
+        match self.policy {
+            Some(policy) => policy.matches(stored),
+            None => true,
+        }
+    }
+
+    /// The slots as one filter (lock, then changes' filters, then policies'), for errors
+    /// and for data layers that render one condition; `None` when empty.
+    #[cold]
+    pub fn to_filter(&self) -> Option<Filter<R>> {
+        let mut all: Vec<Filter<R>> = Vec::new();
+        if let Some(lock) = self.lock {
+            all.push(Filter::eq(lock.value()));
+        }
+        all.extend(self.filter.cloned());
+        all.extend(self.policy.cloned());
+        match all.len() {
+            0 => None,
+            1 => all.pop(),
+            _ => Some(Filter::And(all)),
+        }
+    }
+}
+
 /// An update, described. It borrows from the running action's changeset, so handing it to
 /// the data layer copies nothing.
 #[derive(Debug)]
@@ -42,7 +162,7 @@ pub struct UpdateOp<'a, R: Resource> {
     /// The record to update.
     pub primary_key: &'a R::PrimaryKey,
     /// The stored record must match this, or the update fails with `StaleRecord`.
-    pub filter: Option<&'a Filter<R>>,
+    pub guard: Guard<'a, R>,
     /// Attribute writes. A data layer may move the values out
     /// ([`Resource::apply_changes`]) once it has decided to write.
     pub changes: &'a mut R::Changes,
@@ -56,7 +176,7 @@ pub struct DestroyOp<'a, R: Resource> {
     /// The record to destroy.
     pub primary_key: &'a R::PrimaryKey,
     /// The stored record must match this, or the destroy fails with `StaleRecord`.
-    pub filter: Option<&'a Filter<R>>,
+    pub guard: Guard<'a, R>,
 }
 
 /// An upsert, described: a create that, when its conflict target's value is taken,
@@ -89,7 +209,8 @@ pub struct UpsertOp<'a, R: Resource> {
 /// - `create` refuses a primary key that is already stored (`AlreadyExists`), writing
 ///   nothing;
 /// - `update` and `destroy` compare and write in one atomic step; a stored record that
-///   does not match the filter gives `StaleRecord` with that filter, a missing record gives
+///   does not match the guard gives `StaleRecord` with the guard as one filter
+///   ([`Guard::to_filter`]), a missing record gives
 ///   `StaleRecord` with the primary key as filter; either way nothing is written;
 /// - atomics are evaluated against the stored record; an error (overflow) writes nothing;
 /// - `get` reads by primary key without a scan;
@@ -261,6 +382,21 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     ) -> Result<Result<R, ErrorKind>, UpsertOp<'o, R>> {
         let _ = ctx;
         Err(op)
+    }
+
+    /// Writes `value` into the stored record `key` at once, with no filter, check or
+    /// action: a referential action's nilify (`on_delete = nilify`) on a data layer without
+    /// foreign keys (see [`crate::reference`]). A missing record is `StaleRecord`. `None`
+    /// when the layer does not do it (the default; PostgreSQL's constraints nilify).
+    #[inline(always)]
+    fn immediate_write_value(
+        &self,
+        ctx: &Context,
+        key: &R::PrimaryKey,
+        value: R::Value,
+    ) -> Option<Result<(), ErrorKind>> {
+        let _ = (ctx, key, value);
+        None
     }
 
     /// A lookup by identity done at once, or `None` for [`DataLayer::get_by_identity`].

@@ -43,6 +43,7 @@ pub mod input;
 pub mod manage;
 pub mod policy;
 pub mod query;
+pub mod reference;
 pub mod relationship;
 pub mod resource;
 pub mod transaction;

@@ -56,11 +56,12 @@ impl RelationshipKind {
 
 /// What a destroy of a record does to the records referring to it through a relationship
 /// (ash_postgres' `references ... on_delete`), declared on the relationship that owns the
-/// foreign key (`belongs_to(post, Post, on_delete = cascade)`).
+/// foreign key (`belongs_to(post, Post, on_delete = cascade)`); see [`crate::reference`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OnDelete {
-    /// The destroy fails with [`ErrorKind::InvalidAttribute`] ("would leave records
-    /// referring to it"): the default.
+    /// The destroy fails with [`ErrorKind::StillReferenced`] and destroys nothing: the
+    /// default (ash_postgres leaves it unset, which PostgreSQL runs as `NO ACTION`, also a
+    /// refusal).
     Restrict,
     /// The referring records are destroyed too.
     Cascade,
@@ -1059,7 +1060,9 @@ impl<Rel: Relationship, T> Path<Rel, T> {
 /// for SQL), plus how to resolve it into a key filter for in-memory data layers.
 pub struct RelatedFilter<S: Resource> {
     info: &'static RelationshipInfo,
-    inner: DynFilter,
+    // Boxed: kept inline it made every `Filter` (the hot paths' lock, policy and query
+    // filters) 80 bytes instead of 48.
+    inner: Box<DynFilter>,
     resolver: Arc<dyn Resolve<S>>,
 }
 
@@ -1067,7 +1070,7 @@ impl<S: Resource> RelatedFilter<S> {
     fn new<Rel: Relationship<Source = S>>(rel: Rel, inner: Filter<Rel::Destination>) -> Self {
         RelatedFilter {
             info: rel.info(),
-            inner: inner.to_dyn(),
+            inner: Box::new(inner.to_dyn()),
             resolver: Arc::new(Resolver { rel, inner }),
         }
     }

@@ -83,6 +83,7 @@
 #![allow(clippy::result_large_err)]
 
 mod error;
+mod foreign_keys;
 pub mod migrations;
 mod pool;
 mod secret;
@@ -95,6 +96,7 @@ use ash_core::data_layer::DataLayerKind;
 use ash_core::resource::Resource;
 
 pub use error::{ColumnProblem, SchemaError};
+pub use foreign_keys::create_foreign_key_sql;
 pub use pool::{Connection, Pool, PoolBuilder};
 pub use secret::redact_connection_string;
 pub use sql::quote_ident;

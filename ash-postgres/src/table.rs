@@ -10,7 +10,9 @@ use crate::transaction::{begin, lease, Lease, Shape};
 use crate::value::{column_type, information_schema_type, int_value, integer_range, Column};
 use ash_core::attribute::AttributeInfo;
 use ash_core::context::Context;
-use ash_core::data_layer::{Atomic, AtomicExpr, Connect, DataLayer, DestroyOp, UpdateOp, UpsertOp};
+use ash_core::data_layer::{
+    Atomic, AtomicExpr, Connect, DataLayer, DestroyOp, Guard, UpdateOp, UpsertOp,
+};
 use ash_core::error::{AlreadyExists, Error, ErrorKind, Overflow, StaleRecord};
 use ash_core::filter::Filter;
 use ash_core::identity::{taken, IdentityInfo};
@@ -51,7 +53,7 @@ pub(crate) fn table_named(
     Ok(qualified(schema.as_deref(), &table))
 }
 
-fn table_from(
+pub(crate) fn table_from(
     name: &'static str,
     options: &[(&str, &str)],
     pool_schema: Option<&str>,
@@ -107,7 +109,7 @@ pub(crate) fn snake_case(name: &str) -> String {
     out
 }
 
-fn qualified(schema: Option<&str>, table: &str) -> String {
+pub(crate) fn qualified(schema: Option<&str>, table: &str) -> String {
     match schema {
         Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(table)),
         None => quote_ident(table),
@@ -154,7 +156,11 @@ const MAX_IDENTIFIER: usize = 63;
 /// cut to the length PostgreSQL keeps (at a character boundary), so that a violation's
 /// constraint name matches it.
 pub(crate) fn identity_index_name(table: &str, identity: &IdentityInfo) -> String {
-    let mut name = format!("{table}_{}_index", identity.name);
+    truncate_identifier(format!("{table}_{}_index", identity.name))
+}
+
+/// `name` cut to the length PostgreSQL keeps (at a character boundary).
+pub(crate) fn truncate_identifier(mut name: String) -> String {
     if name.len() > MAX_IDENTIFIER {
         let mut end = MAX_IDENTIFIER;
         while !name.is_char_boundary(end) {
@@ -244,18 +250,24 @@ impl<R: Resource> fmt::Debug for PgTable<R> {
 
 impl<R: Resource> Connect<Pool> for PgTable<R> {
     /// Checks the table against `R` (and creates it when missing if the pool was built
-    /// with `create_missing_tables(true)`).
+    /// with `create_missing_tables(true)`, with its unique indexes and, once the tables
+    /// they refer to exist, the foreign keys of its belongs_to relationships).
     async fn connect(pool: &Pool) -> Result<Self, Error> {
         let table = PgTable::new(pool).await?;
+        let mut created = false;
         match table.schema_problem().await? {
             None => {}
             Some(SchemaError::MissingTable { .. }) if pool.create_missing_tables() => {
                 table.create_table().await?;
+                created = true;
             }
             Some(problem) => return Err(problem.into()),
         }
         if pool.create_missing_tables() {
             table.create_indexes().await?;
+            // The belongs_to foreign keys of a table created here, once the tables they
+            // refer to exist (possibly only when a later resource of the domain connects).
+            crate::foreign_keys::create_pending::<R>(pool, created).await?;
         } else if let Some(problem) = table.index_problem().await? {
             return Err(problem.into());
         }
@@ -547,14 +559,14 @@ impl<R: Resource> PgTable<R> {
         lease: &mut Lease<'_>,
         rows: Vec<Row>,
         key: &R::PrimaryKey,
-        filter: Option<&Filter<R>>,
+        guard: Guard<'_, R>,
         atomics: &[Atomic<R>],
         operation: &'static str,
     ) -> Result<R, ErrorKind> {
         if let Some(row) = rows.first() {
             return Self::decode(row, 0);
         }
-        let guarded = filter.is_some() || !atomics.is_empty();
+        let guarded = !guard.is_empty() || !atomics.is_empty();
         let stored = if guarded {
             // Boxed: only a refusal needs this read, and every write's future would
             // otherwise hold a second statement's state.
@@ -562,7 +574,7 @@ impl<R: Resource> PgTable<R> {
         } else {
             None
         };
-        Err(self.refusal(stored, key, filter, atomics, operation))
+        Err(self.refusal(stored, key, guard, atomics, operation))
     }
 
     /// Why a write was refused, in the terms of the ETS layer.
@@ -570,7 +582,7 @@ impl<R: Resource> PgTable<R> {
         &self,
         stored: Option<R>,
         key: &R::PrimaryKey,
-        filter: Option<&Filter<R>>,
+        guard: Guard<'_, R>,
         atomics: &[Atomic<R>],
         operation: &'static str,
     ) -> ErrorKind {
@@ -585,10 +597,9 @@ impl<R: Resource> PgTable<R> {
         let Some(stored) = stored else {
             return missing();
         };
-        if let Some(filter) = filter {
-            if !filter.matches(&stored) {
-                return stale(filter);
-            }
+        let guarded = || guard.to_filter().map_or_else(missing, |f| stale(&f));
+        if !guard.matches(&stored) {
+            return guarded();
         }
         for atomic in atomics {
             if let Err(e) = stored.eval_atomic(atomic) {
@@ -597,11 +608,35 @@ impl<R: Resource> PgTable<R> {
         }
         // The row matched when the statement began but a concurrent write changed or
         // removed it before ours could.
-        match filter {
-            Some(filter) => stale(filter),
-            None => missing(),
+        guarded()
+    }
+}
+
+/// ` AND <lock> AND <filter> AND <policy>`: a write's guard in its statement's `WHERE`. The
+/// lock is one typed comparison, pushed as a parameter without a filter built.
+fn push_guard<R: Resource>(
+    guard: Guard<'_, R>,
+    params: &mut Params,
+    out: &mut String,
+) -> Result<(), ErrorKind> {
+    if let Some(lock) = guard.lock {
+        let name = R::field_name(lock.field);
+        out.push_str(" AND ");
+        match R::value_to_dynamic(&lock.value()) {
+            Value::Null => out.push_str("FALSE"),
+            value => {
+                let p = params.push(name, value)?;
+                push_ident(out, name);
+                out.push_str(" = ");
+                p.write_to(out);
+            }
         }
     }
+    for filter in guard.filter.into_iter().chain(guard.policy) {
+        out.push_str(" AND ");
+        render_filter(&filter.to_dyn(), R::ATTRIBUTES, params, out)?;
+    }
+    Ok(())
 }
 
 /// A `create_many` error: the position of the record refused, when known, and why.
@@ -636,6 +671,10 @@ impl<R: Resource> PgTable<R> {
                     })
                 }))
             }
+            Err(e) if classify(&e) == Failure::ForeignKeyViolation => Err(
+                crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                    .unwrap_or_else(|| framework_error(&format!("creating a {}", R::NAME), &e)),
+            ),
             Err(e) => Err(framework_error(&format!("creating a {}", R::NAME), &e)),
         }
     }
@@ -784,17 +823,44 @@ impl<R: Resource> PgTable<R> {
             let _ = write!(sql, " WHERE {}", conditions.join(" AND "));
         }
         let _ = write!(sql, " RETURNING {}", self.columns);
-        let rows = match self.query(ctx, &sql, &params, Shape::WRITE_ONE).await? {
-            Ok(rows) => rows,
-            Err(e) if classify(&e) == Failure::UniqueViolation => {
-                return Err(self.identity_violation(&e).unwrap_or_else(|| {
-                    ErrorKind::AlreadyExists(AlreadyExists {
-                        resource: R::NAME,
-                        filter: Filter::<R>::primary_key(op.record.primary_key()).to_dyn(),
-                    })
-                }))
+        // `ON CONFLICT` arbitrates only the target's index. Two upserts of one key racing
+        // each other can still collide on another unique index (a second identity with the
+        // same values, NULLs included when `nils_distinct = false`): the loser then sees a
+        // violation of that index although, once the winner commits, its statement would
+        // find the winner's row and update it. So such a violation is retried, a bounded
+        // number of times; a genuine clash with another row fails again and is reported.
+        // Inside a transaction the failed statement has aborted it: no retry there.
+        let arbiter = op.identity.and_then(|i| self.identity_indexes.get(i));
+        let mut attempts_left = if ctx.transaction().is_some() { 0 } else { 3 };
+        let rows = loop {
+            match self.query(ctx, &sql, &params, Shape::WRITE_ONE).await? {
+                Ok(rows) => break rows,
+                Err(e) if classify(&e) == Failure::UniqueViolation => {
+                    let constraint = e.as_db_error().and_then(|d| d.constraint());
+                    if attempts_left > 0
+                        && constraint.is_some()
+                        && constraint != arbiter.map(String::as_str)
+                    {
+                        attempts_left -= 1;
+                        continue;
+                    }
+                    return Err(self.identity_violation(&e).unwrap_or_else(|| {
+                        ErrorKind::AlreadyExists(AlreadyExists {
+                            resource: R::NAME,
+                            filter: Filter::<R>::primary_key(op.record.primary_key()).to_dyn(),
+                        })
+                    }));
+                }
+                Err(e) if classify(&e) == Failure::ForeignKeyViolation => {
+                    return Err(
+                        crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                            .unwrap_or_else(|| {
+                                framework_error(&format!("upserting a {}", R::NAME), &e)
+                            }),
+                    )
+                }
+                Err(e) => return Err(framework_error(&format!("upserting a {}", R::NAME), &e)),
             }
-            Err(e) => return Err(framework_error(&format!("upserting a {}", R::NAME), &e)),
         };
         if let Some(row) = rows.first() {
             return Self::decode(row, 0);
@@ -893,10 +959,7 @@ impl<R: Resource> PgTable<R> {
         push_ident(&mut write, self.primary_key.name);
         write.push_str(" = ");
         pk.write_to(&mut write);
-        if let Some(filter) = op.filter {
-            write.push_str(" AND ");
-            render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut write)?;
-        }
+        push_guard(op.guard, &mut params, &mut write)?;
         write.push_str(&guards);
         write.push_str(" RETURNING ");
         write.push_str(&self.columns);
@@ -924,13 +987,19 @@ impl<R: Resource> PgTable<R> {
                     .identity_violation(&e)
                     .unwrap_or_else(|| framework_error(&format!("updating a {}", R::NAME), &e)))
             }
+            Err(e) if classify(&e) == Failure::ForeignKeyViolation => {
+                return Err(
+                    crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                        .unwrap_or_else(|| framework_error(&format!("updating a {}", R::NAME), &e)),
+                )
+            }
             Err(e) => return Err(framework_error(&format!("updating a {}", R::NAME), &e)),
         };
         self.written_or_refused(
             &mut lease,
             rows,
             op.primary_key,
-            op.filter,
+            op.guard,
             op.atomics,
             "update",
         )
@@ -945,18 +1014,20 @@ impl<R: Resource> PgTable<R> {
             self.table,
             quote_ident(self.primary_key.name)
         );
-        if let Some(filter) = op.filter {
-            write.push_str(" AND ");
-            render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut write)?;
-        }
+        push_guard(op.guard, &mut params, &mut write)?;
         write.push_str(" RETURNING ");
         write.push_str(&self.columns);
         let mut lease = lease(ctx, &self.pool).await?;
         let rows = self
             .query_on(&mut lease, &write, &params, Shape::WRITE_ONE)
             .await?
-            .map_err(|e| framework_error(&format!("destroying a {}", R::NAME), &e))?;
-        self.written_or_refused(&mut lease, rows, op.primary_key, op.filter, &[], "destroy")
+            .map_err(|e| {
+                let fk = classify(&e) == Failure::ForeignKeyViolation;
+                fk.then(|| crate::foreign_keys::still_referenced::<R>(ctx, self.pool.schema(), &e))
+                    .flatten()
+                    .unwrap_or_else(|| framework_error(&format!("destroying a {}", R::NAME), &e))
+            })?;
+        self.written_or_refused(&mut lease, rows, op.primary_key, op.guard, &[], "destroy")
             .await
     }
 

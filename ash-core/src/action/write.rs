@@ -375,8 +375,17 @@ fn prepare_update<A: UpdateAction>(
 #[inline(always)]
 fn authorize_write<A: Action>(changeset: &mut Changeset<'_, A::Resource>) -> Result<(), Error> {
     if has_policies::<A::Resource>() {
-        if let Some(filter) = authorize::<A::Resource>(A::INFO, changeset.context())? {
-            changeset.add_filter(filter);
+        // Straight into the changeset's policy slot: no filter joined, nothing allocated.
+        match crate::policy::authorize::<A::Resource>(A::INFO, changeset.context()) {
+            crate::policy::Authorization::Authorized => {}
+            crate::policy::Authorization::Filter(filter) => changeset.set_policy_filter(filter),
+            crate::policy::Authorization::Forbidden => {
+                return Err(crate::policy::forbidden::<A::Resource>(
+                    A::INFO,
+                    changeset.context(),
+                    None,
+                ))
+            }
         }
     }
     Ok(())
@@ -397,15 +406,13 @@ where
     let mut changeset = start(&mut input, Some(record), ctx, domain);
     prepare_update::<A>(&mut changeset)?;
     let key = record.primary_key();
-    let result = match layer.immediate_update(ctx, changeset.update_op(key)) {
+    match layer.immediate_update(ctx, changeset.update_op(key)) {
         Ok(done) if has_policies::<A::Resource>() => {
             done.map_err(|e| write_refused_now(layer, A::INFO, ctx, key, e))
         }
         Ok(done) => done.map_err(Error::from),
         Err(_) => Err(not_immediate::<A::Resource>()),
-    };
-    changeset.discard_filter();
-    result
+    }
 }
 
 async fn update_running<A, L>(

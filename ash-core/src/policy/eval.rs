@@ -11,7 +11,11 @@ pub type Leaf<R> = fn(u16, &Request<'_>) -> Decision<R>;
 
 /// One check's decision.
 #[inline(always)]
-fn decide<R: Resource>(check: &CheckInfo, request: &Request<'_>, leaf: Leaf<R>) -> Decision<R> {
+pub(super) fn decide<R: Resource>(
+    check: &CheckInfo,
+    request: &Request<'_>,
+    leaf: Leaf<R>,
+) -> Decision<R> {
     match check.kind {
         CheckKind::Always => Decision::True,
         CheckKind::Never => Decision::False,

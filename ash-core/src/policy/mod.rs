@@ -263,10 +263,38 @@ pub fn authorize<R: Resource>(action: &'static ActionInfo, ctx: &Context) -> Aut
         action,
         context: ctx,
     };
-    match evaluate::<R>(R::POLICIES, &request, R::policy_check) {
+    let decision = match const { single_check(R::POLICIES) } {
+        // One policy that always applies, with one `authorize_if`: its check decides.
+        Some(check) => eval::decide(check, &request, R::policy_check),
+        None => evaluate::<R>(R::POLICIES, &request, R::policy_check),
+    };
+    match decision {
         Decision::True => Authorization::Authorized,
         Decision::False => Authorization::Forbidden,
         Decision::Filter(filter) => Authorization::Filter(filter),
+    }
+}
+
+/// The check of `policies` when they are one policy that always applies (no conditions,
+/// or only `always()`) with one `authorize_if`: the whole authorization is that check
+/// (`true -> (c or false)` is `c`). Decided at compile time from the declaration.
+const fn single_check(policies: &'static [PolicyInfo]) -> Option<&'static CheckInfo> {
+    let [policy] = policies else {
+        return None;
+    };
+    if policy.bypass {
+        return None;
+    }
+    let mut i = 0;
+    while i < policy.conditions.len() {
+        if !matches!(policy.conditions[i].kind, CheckKind::Always) {
+            return None;
+        }
+        i += 1;
+    }
+    match policy.checks {
+        [(CheckOp::AuthorizeIf, check)] => Some(check),
+        _ => None,
     }
 }
 

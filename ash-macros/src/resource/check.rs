@@ -63,7 +63,17 @@ fn check_relationships(cx: &Ctxt, res: &Resource) {
                 ),
             );
         }
-        if res.attribute(&rel.source_attribute).is_none() {
+        if let Some(key) = res.attribute(&rel.source_attribute) {
+            if rel.kind == RelKind::BelongsTo && rel.on_delete == "nilify" && !key.nilable {
+                cx.error_spanned_by(
+                    &rel.on_delete,
+                    format!(
+                        "`on_delete = nilify` sets `{}` to nil, but `{}` of `{}` cannot be nil; make it an `Option` (drop `allow_nil = false`) or use `on_delete = cascade` or `restrict`",
+                        key.name, key.name, res.ident()
+                    ),
+                );
+            }
+        } else {
             let name = unraw(&rel.source_attribute);
             cx.error_spanned_by(
                 &rel.source_attribute,
