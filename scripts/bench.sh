@@ -228,7 +228,7 @@ if cargo bench -p ash-rs-benches --bench http >"$LOGS/http.log" 2>&1; then
 else
     echo "the HTTP bench failed; see $LOGS/http.log" >&2
 fi
-for bench in postgres pg_throughput; do
+for bench in postgres pg_throughput manage_relationship; do
     echo "== cargo bench --bench $bench" >&2
     if cargo bench -p ash-rs-benches --bench "$bench" >"$LOGS/$bench.log" 2>&1; then
         if grep -q "^skipping" "$LOGS/$bench.log"; then
@@ -238,6 +238,7 @@ for bench in postgres pg_throughput; do
         case $bench in
         postgres) section "PostgreSQL, one task (\`cargo bench --bench postgres\`)" "$LOGS/$bench.log" "^Medians from" ;;
         pg_throughput) section "PostgreSQL, 16 tasks (\`cargo bench --bench pg_throughput\`)" "$LOGS/$bench.log" "^summary:" ;;
+        manage_relationship) section "Managed relationships: an order with 100 lines (\`cargo bench --bench manage_relationship\`)" "$LOGS/$bench.log" "^operation" ;;
         esac
     else
         echo "cargo bench --bench $bench failed; see $LOGS/$bench.log" >&2
@@ -293,6 +294,7 @@ cargo bench -p ash-rs-benches --bench postgres          # PostgreSQL, one task, 
 cargo bench -p ash-rs-benches --bench pg_throughput     # PostgreSQL, 16 tasks, random and hot records
 cargo bench --manifest-path benches/peers/Cargo.toml    # PostgreSQL, one task, vs sqlx, SeaORM, Diesel
                                       #   (own workspace, not built by CI; PEERS=1 scripts/bench.sh)
+cargo bench -p ash-rs-benches --bench manage_relationship  # an order with 100 lines via direct_control vs hand-written SQL
 cargo build --release --example profile_seed
 valgrind --tool=callgrind target/release/examples/profile_seed update ash 100000
 ```

@@ -265,6 +265,29 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// Stores a new record; returns it as stored.
     fn create(&self, ctx: &Context, record: R)
         -> impl Future<Output = Result<R, ErrorKind>> + Send;
+    /// Stores several new records (the created children of a `manage_relationship`);
+    /// returns them as stored, in order. On an error, `Err((index, error))` names the
+    /// record refused when the layer knows it. The default creates them one by one, in
+    /// order, so on a layer without transactions the records before the refused one stay
+    /// stored; a SQL layer writes them in one statement, all or none.
+    fn create_many(
+        &self,
+        ctx: &Context,
+        records: Vec<R>,
+    ) -> impl Future<Output = Result<Vec<R>, (Option<usize>, ErrorKind)>> + Send {
+        async move {
+            let mut stored = Vec::with_capacity(records.len());
+            for (index, record) in records.into_iter().enumerate() {
+                let result = match self.immediate_create(ctx, record) {
+                    Ok(done) => done,
+                    Err(record) => self.create(ctx, record).await,
+                };
+                stored.push(result.map_err(|e| (Some(index), e))?);
+            }
+            Ok(stored)
+        }
+    }
+
     /// Applies an update; returns the record as stored afterwards.
     fn update(
         &self,

@@ -147,7 +147,7 @@ impl Error {
 
     /// The [`StaleRecord`] inside, if the action failed on an optimistic lock.
     pub fn stale_record(&self) -> Option<&StaleRecord> {
-        self.errors().iter().find_map(|e| match e {
+        self.errors().iter().find_map(|e| match e.innermost() {
             ErrorKind::StaleRecord(s) => Some(s),
             _ => None,
         })
@@ -160,7 +160,7 @@ impl Error {
 
     /// The [`IdentityTaken`] inside, if the action failed on a unique key (an identity).
     pub fn identity_taken(&self) -> Option<&IdentityTaken> {
-        self.errors().iter().find_map(|e| match e {
+        self.errors().iter().find_map(|e| match e.innermost() {
             ErrorKind::IdentityTaken(t) => Some(t),
             _ => None,
         })
@@ -183,7 +183,7 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         self.errors()
             .iter()
-            .any(|e| matches!(e, ErrorKind::NotFound(_)))
+            .any(|e| matches!(e.innermost(), ErrorKind::NotFound(_)))
     }
 }
 
@@ -252,6 +252,10 @@ pub enum ErrorKind {
     /// `on_delete = restrict` (the default); nothing is destroyed.
     #[error(transparent)]
     StillReferenced(StillReferenced),
+    /// An error of a related record written by the action (`manage_relationship`), at
+    /// its path in the action's input: `lines[2]`.
+    #[error(transparent)]
+    Nested(Nested),
 }
 
 impl ErrorKind {
@@ -261,6 +265,7 @@ impl ErrorKind {
             ErrorKind::Framework(_) => ErrorClass::Framework,
             ErrorKind::Unknown(_) => ErrorClass::Unknown,
             ErrorKind::Forbidden(_) => ErrorClass::Forbidden,
+            ErrorKind::Nested(n) => n.error.class(),
             _ => ErrorClass::Invalid,
         }
     }
@@ -297,6 +302,38 @@ impl ErrorKind {
             ErrorKind::Forbidden(_) => "forbidden",
             ErrorKind::ReferenceNotFound(_) => "reference_not_found",
             ErrorKind::StillReferenced(_) => "still_referenced",
+            ErrorKind::Nested(_) => "nested",
+        }
+    }
+
+    /// The error itself, or for a [`Nested`] error the error inside (at any depth).
+    pub fn innermost(&self) -> &ErrorKind {
+        match self {
+            ErrorKind::Nested(n) => n.error.innermost(),
+            other => other,
+        }
+    }
+
+    /// Where in the action's input the error is: empty for the action's own record,
+    /// `[lines, 2]` for the third record of the managed relationship `lines`.
+    pub fn path(&self) -> &[PathSegment] {
+        match self {
+            ErrorKind::Nested(n) => &n.path,
+            _ => &[],
+        }
+    }
+
+    /// This error at `path` (prepended to any path it already has).
+    pub fn at_path(self, mut path: Vec<PathSegment>) -> ErrorKind {
+        match self {
+            ErrorKind::Nested(Nested { path: inner, error }) => {
+                path.extend(inner);
+                ErrorKind::Nested(Nested { path, error })
+            }
+            other => ErrorKind::Nested(Nested {
+                path,
+                error: Box::new(other),
+            }),
         }
     }
 
@@ -539,6 +576,63 @@ pub struct Overflow {
     pub by: i64,
 }
 
+/// One step of a [`Nested`] error's path: a relationship's argument, or a position in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum PathSegment {
+    /// An input's name (`lines`).
+    Name(&'static str),
+    /// A position in a list input (`2`).
+    Index(usize),
+}
+
+impl fmt::Display for PathSegment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathSegment::Name(name) => f.write_str(name),
+            PathSegment::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+/// An error of a related record that the action wrote (`manage_relationship`): the
+/// record's error, at its path in the action's input (Ash's `path` on an error). A stale
+/// third line of an order gives `lines[2]: Attempted to update stale record of
+/// OrderLine ...`; [`Error::stale_record`] and the other accessors look inside.
+///
+/// As JSON: `{"code":"nested","path":["lines",2],"error":{"code":"stale_record",..}}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Nested {
+    /// The path: the argument's name, then the position in it for a list.
+    pub path: Vec<PathSegment>,
+    /// The related record's error.
+    pub error: Box<ErrorKind>,
+}
+
+impl Nested {
+    /// The path as written in messages: `lines[2]`, `lines[2].tags[0]`.
+    pub fn path_string(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.path {
+            if let PathSegment::Name(_) = segment {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+            }
+            out.push_str(&segment.to_string());
+        }
+        out
+    }
+}
+
+impl fmt::Display for Nested {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path_string(), self.error)
+    }
+}
+
+impl std::error::Error for Nested {}
+
 /// A framework error: misuse of the framework or a failing data layer.
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[error("{message}")]
@@ -648,6 +742,8 @@ mod json_tests {
                 relationship: "post".into(),
                 field: "post_id".into(),
             }),
+            ErrorKind::unknown("inner")
+                .at_path(vec![PathSegment::Name("lines"), PathSegment::Index(2)]),
         ]
     }
 
@@ -678,7 +774,7 @@ mod json_tests {
         // One of each variant (the match in `code` is exhaustive; this list must be too).
         let mut codes: Vec<&str> = kinds.iter().map(ErrorKind::code).collect();
         codes.dedup();
-        assert_eq!(codes.len(), 15);
+        assert_eq!(codes.len(), 16);
         for kind in kinds {
             let json = serde_json::to_string(&kind).unwrap();
             let keys = keys(&json);

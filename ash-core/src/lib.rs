@@ -15,6 +15,7 @@
 //! | [`identity`] | identities (unique keys) and upserts |
 //! | [`policy`] | policies: authorization with an actor, filter checks |
 //! | [`query`] | read queries: filter, sort, limit, offset, loads |
+//! | [`manage`] | `manage_relationship`: writing related records from an action's argument |
 //! | [`relationship`] | relationships, typed handles, batched loads, filters across them |
 //! | [`aggregate`] | aggregates over relationships: count, sum, ..., loaded and filtered on |
 //! | [`data_layer`] | the [`DataLayer`](data_layer::DataLayer) contract (async) |
@@ -41,6 +42,7 @@ pub mod filter;
 pub mod future;
 pub mod identity;
 pub mod input;
+pub mod manage;
 pub mod policy;
 pub mod query;
 pub mod reference;

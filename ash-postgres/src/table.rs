@@ -639,6 +639,15 @@ fn push_guard<R: Resource>(
     Ok(())
 }
 
+/// A `create_many` error: the position of the record refused, when known, and why.
+struct ManyError(Option<usize>, ErrorKind);
+
+impl From<ErrorKind> for ManyError {
+    fn from(error: ErrorKind) -> Self {
+        ManyError(None, error)
+    }
+}
+
 /// The actions' statements; the [`DataLayer`] impl runs them inside the pool's runtime.
 impl<R: Resource> PgTable<R> {
     async fn create_in(&self, ctx: &Context, record: R) -> Result<R, ErrorKind> {
@@ -668,6 +677,77 @@ impl<R: Resource> PgTable<R> {
             ),
             Err(e) => Err(framework_error(&format!("creating a {}", R::NAME), &e)),
         }
+    }
+
+    /// One multi-row `INSERT ... VALUES (..), (..) RETURNING ...` per chunk of at most
+    /// 65535 parameters (PostgreSQL's limit), rows returned in the order given.
+    async fn create_many_in(&self, ctx: &Context, records: Vec<R>) -> Result<Vec<R>, ManyError> {
+        let columns = R::ATTRIBUTES.len().max(1);
+        let per_statement = (u16::MAX as usize / columns).max(1);
+        let mut stored = Vec::with_capacity(records.len());
+        let mut offset = 0;
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<R> = records.by_ref().take(per_statement).collect();
+            let mut params = Params::default();
+            let mut sql = format!("INSERT INTO {} ({}) VALUES ", self.table, self.columns);
+            for (row, record) in chunk.iter().enumerate() {
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for (i, (info, value)) in R::ATTRIBUTES.iter().zip(record.to_values()).enumerate() {
+                    let placeholder = params
+                        .push(info.name, value)
+                        .map_err(|e| ManyError(Some(offset + row), e))?;
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    placeholder.write_to(&mut sql);
+                }
+                sql.push(')');
+            }
+            sql.push_str(" RETURNING ");
+            sql.push_str(&self.columns);
+            let shape = crate::transaction::Shape {
+                write: true,
+                one: false,
+            };
+            match self
+                .query(ctx, &sql, &params, shape)
+                .await
+                .map_err(|e| ManyError(None, e))?
+            {
+                Ok(rows) if rows.len() == chunk.len() => {
+                    for row in &rows {
+                        stored.push(Self::decode(row, 0).map_err(|e| ManyError(None, e))?);
+                    }
+                }
+                Ok(_) => {
+                    return Err(ManyError(
+                        None,
+                        framework("INSERT returned fewer rows than it was given"),
+                    ))
+                }
+                Err(e) if classify(&e) == Failure::UniqueViolation => {
+                    let error = self.identity_violation(&e).unwrap_or_else(|| {
+                        ErrorKind::AlreadyExists(AlreadyExists {
+                            resource: R::NAME,
+                            filter: Filter::<R>::primary_key(chunk[0].primary_key()).to_dyn(),
+                        })
+                    });
+                    return Err(ManyError(None, error));
+                }
+                Err(e) => {
+                    return Err(ManyError(
+                        None,
+                        framework_error(&format!("creating {} records", R::NAME), &e),
+                    ))
+                }
+            }
+            offset += chunk.len();
+        }
+        Ok(stored)
     }
 
     /// One `INSERT ... ON CONFLICT (<target>) DO UPDATE SET <fields>, <atomics> WHERE
@@ -1214,6 +1294,16 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         record: R,
     ) -> impl Future<Output = Result<R, ErrorKind>> + Send {
         self.pool.in_runtime(self.create_in(ctx, record))
+    }
+
+    /// One multi-row `INSERT ... RETURNING` (per 65535 parameters): all or none.
+    fn create_many(
+        &self,
+        ctx: &Context,
+        records: Vec<R>,
+    ) -> impl Future<Output = Result<Vec<R>, (Option<usize>, ErrorKind)>> + Send {
+        let done = self.pool.in_runtime(self.create_many_in(ctx, records));
+        async move { done.await.map_err(|ManyError(index, error)| (index, error)) }
     }
 
     fn update(

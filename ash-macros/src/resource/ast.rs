@@ -350,6 +350,8 @@ pub enum ChangeKind {
     Increment { attribute: Ident, amount: Expr },
     /// `prevent_change(attribute)`.
     PreventChange { attribute: Ident },
+    /// `manage_relationship(argument, relationship, type = .., on_* = ..)`.
+    ManageRelationship(Box<super::manage::ManageDef>),
     /// Any expression whose value implements `Change<R>`.
     Custom(Expr),
 }

@@ -544,6 +544,7 @@ pub fn check_change(cx: &Ctxt, res: &Resource, action: Option<&Action>, change: 
         ChangeKind::PreventChange { attribute } => {
             check_attribute_target(cx, res, attribute, "prevent_change")
         }
+        ChangeKind::ManageRelationship(def) => super::manage::check(cx, res, action, def),
         ChangeKind::Custom(_) => {}
     }
 }

@@ -6,6 +6,7 @@ mod builtins;
 pub(crate) mod check;
 mod expand;
 mod fallback;
+pub(crate) mod manage;
 pub mod parse;
 pub mod policies;
 

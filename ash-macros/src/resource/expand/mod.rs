@@ -4,6 +4,7 @@ mod actions;
 mod aggregates;
 mod changes;
 mod identities;
+mod manage;
 mod model;
 mod policies;
 mod query;
@@ -94,7 +95,9 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
         let aggregates = aggregates::items(res);
         let field_module = aggregates::field_module(res, &names);
         let has_field = relationships::has_field(res, &names);
+        let action_names = manage::action_names(res);
         quote! {
+            #action_names
             #model
             #identities
             #relationships
