@@ -12,6 +12,14 @@
 //! - **random**: 1,000 records, each increment on a record drawn at random;
 //! - **hot**: one record that all 16 tasks increment (most attempts are refused).
 //!
+//! A refused update tells ash's caller why (`StaleRecord` with the lock's filter when the
+//! record changed, with its primary key when it is gone, `Overflow` when the increment
+//! would overflow): the data layer reads the stored row on the same connection, a third
+//! statement per refused attempt. The hand-written side does not find out why; the hot
+//! scenario also runs **hand + reason read**, the hand-written loop that reads the row
+//! after a refusal as ash does (`SELECT .. WHERE id = $1`, to tell a stale version from a
+//! deleted record), and reports ash against both.
+//!
 //! ash: `domain.get_address(id)` then `domain.update_address(&rec, input.county(..))` on an
 //! `ash_rs::postgres::Pool` of 16 connections. hand: 16 plain `tokio_postgres` clients, one
 //! owned by each task, with the statements prepared once:
@@ -249,6 +257,9 @@ enum Side {
     AshPoolAshSql,
     /// Diagnostic: plain clients sending the statement ash sends for the update.
     HandAshSql,
+    /// Plain clients, hand-written SQL, and a read of the row after each refused update
+    /// (why it was refused), as ash does.
+    HandReason,
 }
 
 impl Side {
@@ -259,6 +270,7 @@ impl Side {
             Side::AshPoolHandSql => "ash pool + hand SQL",
             Side::AshPoolAshSql => "ash pool + ash's SQL",
             Side::HandAshSql => "plain + ash's SQL",
+            Side::HandReason => "hand + reason read",
         }
     }
 
@@ -373,6 +385,7 @@ async fn hand_task(
     start: Arc<Barrier>,
     mut rng: Rng,
     ash_sql: bool,
+    read_reason: bool,
 ) -> (HandConn, Tally) {
     let mut tally = Tally::new(ids.len());
     start.wait().await;
@@ -413,6 +426,17 @@ async fn hand_task(
                     break;
                 }
                 None => {
+                    if read_reason {
+                        // Why: a newer version (retry) or no record at all (give up).
+                        let stored = conn
+                            .client
+                            .query_opt(&conn.get, &[&record.id])
+                            .await
+                            .expect("hand: reason read");
+                        tally.statements += 1;
+                        let stored = hand_row(&stored.expect("hand: the record exists"), 0);
+                        assert_ne!(stored.version, record.version, "hand: refused, not stale");
+                    }
                     tally.retries += 1;
                     if stop.load(Ordering::Relaxed) {
                         break 'work;
@@ -617,7 +641,7 @@ impl Bench {
                 }
                 (tallies, began.elapsed())
             }
-            Side::Hand | Side::HandAshSql => {
+            Side::Hand | Side::HandAshSql | Side::HandReason => {
                 let conns = self.hand.take().expect("the hand connections");
                 let handles: Vec<_> = conns
                     .into_iter()
@@ -630,6 +654,7 @@ impl Bench {
                             start.clone(),
                             rng(t),
                             side == Side::HandAshSql,
+                            side == Side::HandReason,
                         ))
                     })
                     .collect();
@@ -937,6 +962,7 @@ async fn bench_main(settings: Settings) {
             "pool" => Side::AshPoolHandSql,
             "pool-ash-sql" => Side::AshPoolAshSql,
             "ash-sql" => Side::HandAshSql,
+            "hand-reason" => Side::HandReason,
             _ => Side::Hand,
         };
         // `ASH_PG_BENCH_WARMUP=0` skips the warm-up, so that a profile's totals divide
@@ -965,6 +991,9 @@ async fn bench_main(settings: Settings) {
             bench.run(side, scenario, settings.warm_up).await;
         }
     }
+    bench
+        .run(Side::HandReason, Scenario::Hot, settings.warm_up)
+        .await;
     if diagnostics {
         for side in DIAGNOSTIC_SIDES {
             bench.run(side, Scenario::Random, settings.warm_up).await;
@@ -976,11 +1005,13 @@ async fn bench_main(settings: Settings) {
     for round in 0..settings.rounds {
         println!("round {}", round + 1);
         for scenario in [Scenario::Random, Scenario::Hot] {
-            let order = if round % 2 == 0 {
-                [Side::Ash, Side::Hand]
-            } else {
-                [Side::Hand, Side::Ash]
-            };
+            let mut order = vec![Side::Ash, Side::Hand];
+            if scenario == Scenario::Hot {
+                order.push(Side::HandReason);
+            }
+            // Who goes first rotates.
+            let sides = order.len();
+            order.rotate_left(round % sides);
             for side in order {
                 let result = bench.run(side, scenario, settings.run).await;
                 results.push((round, side, scenario, result));
@@ -1005,6 +1036,15 @@ async fn bench_main(settings: Settings) {
                 hand.stored_increments,
                 hand.successes
             );
+            if scenario == Scenario::Hot {
+                let reason = find(Side::HandReason);
+                println!("  {:<6} hand + reason read {}", "", reason.describe());
+                println!(
+                    "  {:<6} ash/(hand + reason read) {:.3}x",
+                    "",
+                    ash.rate() / reason.rate()
+                );
+            }
         }
         if round == 0 && diagnostics {
             // The pool's sessions last ran ash's own statements: read one back.
@@ -1033,6 +1073,9 @@ async fn bench_main(settings: Settings) {
         let mut sides = vec![Side::Hand, Side::Ash];
         if diagnostics && scenario == Scenario::Random {
             sides.extend(DIAGNOSTIC_SIDES);
+        }
+        if scenario == Scenario::Hot {
+            sides.push(Side::HandReason);
         }
         for side in sides {
             let runs: Vec<&(usize, Side, Scenario, RunResult)> = results
@@ -1090,6 +1133,22 @@ async fn bench_main(settings: Settings) {
             if ratio >= 0.9 { "meets" } else { "BELOW" }
         );
     }
+    let like_for_like = median(
+        results
+            .iter()
+            .filter(|r| r.1 == Side::Ash && r.2 == Scenario::Hot)
+            .filter_map(|r| {
+                let reason = results
+                    .iter()
+                    .find(|h| h.0 == r.0 && h.1 == Side::HandReason && h.2 == Scenario::Hot)?;
+                Some(r.3.rate() / reason.3.rate())
+            })
+            .collect(),
+    );
+    println!(
+        "  hot    median ash/(hand + reason read) {like_for_like:.3}x (like for like: both \
+         read the row after a refused update)"
+    );
 
     if diagnostics {
         println!("diagnostics");

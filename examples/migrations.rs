@@ -18,9 +18,10 @@
 //! even when two deploys run it at the same time. `--schema NAME` migrates that schema.
 //!
 //! The domain: the seed's `Address` and a `User` with an identity (a unique index,
-//! `users_unique_email_index`). A `belongs_to` would add a foreign key to the snapshot
-//! and the migration; relationships are not in the resource DSL yet, so the snapshots'
-//! `foreign_keys` lists are empty.
+//! `users_unique_email_index`) and a relationship: `belongs_to(address, Address, on_delete
+//! = nilify)` is the column `address_id` and the foreign key `users_address_id_fkey`
+//! (`REFERENCES "addresses" ("id") ON DELETE SET NULL`), in the snapshot and in the
+//! migration, after both tables are created.
 
 use ash_rs::postgres::migrations;
 use ash_rs::postgres::Postgres;
@@ -42,8 +43,9 @@ pub struct Address {
 }
 
 #[resource(domain = Domain, data_layer = Postgres(table = "users"))]
-#[actions(defaults(read, create = [email, name]))]
+#[actions(defaults(read, create = [email, name, address_id]))]
 #[identities(identity(unique_email, [email]))]
+#[relationships(belongs_to(address, Address, on_delete = nilify))]
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     #[uuid_primary_key]

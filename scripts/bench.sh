@@ -228,7 +228,7 @@ if cargo bench -p ash-rs-benches --bench http >"$LOGS/http.log" 2>&1; then
 else
     echo "the HTTP bench failed; see $LOGS/http.log" >&2
 fi
-for bench in postgres pg_throughput; do
+for bench in postgres pg_throughput manage_relationship; do
     echo "== cargo bench --bench $bench" >&2
     if cargo bench -p ash-rs-benches --bench "$bench" >"$LOGS/$bench.log" 2>&1; then
         if grep -q "^skipping" "$LOGS/$bench.log"; then
@@ -238,11 +238,26 @@ for bench in postgres pg_throughput; do
         case $bench in
         postgres) section "PostgreSQL, one task (\`cargo bench --bench postgres\`)" "$LOGS/$bench.log" "^Medians from" ;;
         pg_throughput) section "PostgreSQL, 16 tasks (\`cargo bench --bench pg_throughput\`)" "$LOGS/$bench.log" "^summary:" ;;
+        manage_relationship) section "Managed relationships: an order with 100 lines (\`cargo bench --bench manage_relationship\`)" "$LOGS/$bench.log" "^operation" ;;
         esac
     else
         echo "cargo bench --bench $bench failed; see $LOGS/$bench.log" >&2
     fi
 done
+# PostgreSQL against sqlx, SeaORM and Diesel: a workspace of its own (benches/peers), whose
+# crates take minutes to build; only with PEERS=1.
+if [ "${PEERS:-0}" = 1 ]; then
+    echo "== cargo bench --manifest-path benches/peers/Cargo.toml" >&2
+    if cargo bench --manifest-path benches/peers/Cargo.toml >"$LOGS/peers.log" 2>&1; then
+        if grep -q "^skipping" "$LOGS/peers.log"; then
+            echo "(peers skipped: no PostgreSQL server)" >&2
+        else
+            section "PostgreSQL vs peers (\`cargo bench --manifest-path benches/peers/Cargo.toml\`)" "$LOGS/peers.log" "^PostgreSQL vs peers"
+        fi
+    else
+        echo "the peers bench failed; see $LOGS/peers.log" >&2
+    fi
+fi
 
 echo "== writing BENCHMARKS.md" >&2
 {
@@ -277,6 +292,9 @@ cargo bench -p ash-rs-benches --bench policies          # read under a filter po
 cargo bench -p ash-rs-benches --bench http  # HTTP GET/PATCH vs a hand-written axum handler
 cargo bench -p ash-rs-benches --bench postgres          # PostgreSQL, one task, vs hand-written tokio-postgres
 cargo bench -p ash-rs-benches --bench pg_throughput     # PostgreSQL, 16 tasks, random and hot records
+cargo bench --manifest-path benches/peers/Cargo.toml    # PostgreSQL, one task, vs sqlx, SeaORM, Diesel
+                                      #   (own workspace, not built by CI; PEERS=1 scripts/bench.sh)
+cargo bench -p ash-rs-benches --bench manage_relationship  # an order with 100 lines via direct_control vs hand-written SQL
 cargo build --release --example profile_seed
 valgrind --tool=callgrind target/release/examples/profile_seed update ash 100000
 ```

@@ -65,8 +65,9 @@
 #![warn(missing_docs)]
 
 pub use ash_core::{
-    action, api, attribute, change, changeset, context, data_layer, domain, error, filter, future,
-    identity, input, policy, query, relationship, resource, transaction, validation, value,
+    action, aggregate, api, attribute, change, changeset, context, data_layer, domain, error,
+    filter, future, identity, input, manage, policy, query, reference, relationship, resource,
+    transaction, validation, value,
 };
 pub use ash_macros::{domain, resource};
 
@@ -118,6 +119,7 @@ pub mod prelude {
     pub use ash_core::error::{Error, ErrorKind};
     pub use ash_core::filter::{Attr, Filter};
     pub use ash_core::identity::Upsert;
+    pub use ash_core::manage::Managed;
     pub use ash_core::policy::{Check, Decision};
     pub use ash_core::query::{Page, PageRequest, Query, SortOrder};
     pub use ash_core::relationship::{exists, Loaded, NotLoaded, RelationshipExt};

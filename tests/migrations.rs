@@ -47,8 +47,23 @@ macro_rules! catalog {
                 $($field)*
             }
 
+            /// A review of an item at an address: two belongs_to, two foreign keys (the
+            /// item's cascading, the address's restricting by default).
+            #[resource(domain = Catalog, data_layer = Postgres(table = "reviews"))]
+            #[actions(defaults(read, create = [stars, item_id, address_id]))]
+            #[relationships(
+                belongs_to(item, Item, on_delete = cascade),
+                belongs_to(address, Address, allow_nil = false),
+            )]
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct Review {
+                #[uuid_primary_key]
+                pub id: Uuid,
+                pub stars: i64,
+            }
+
             #[domain]
-            #[resources(Address, Item(define(create_item, action = create)))]
+            #[resources(Review, Address, Item(define(create_item, action = create)))]
             pub struct Catalog;
         }
     };
@@ -147,6 +162,21 @@ async fn schema_of(db: &TestDb) -> Vec<String> {
             def.replace(&db.schema, "S")
         ));
     }
+    // Foreign keys: their table, name and definition (columns, referenced table and
+    // columns, `ON DELETE`).
+    for row in admin
+        .query(
+            "SELECT c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid) \
+             FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace \
+             WHERE c.contype = 'f' AND n.nspname = $1 ORDER BY 1, 2",
+            &[&db.schema],
+        )
+        .await
+        .unwrap()
+    {
+        let cells: Vec<String> = (0..3).map(|i| row.get::<_, String>(i)).collect();
+        out.push(format!("foreign key {}", cells.join(" ")).replace(&db.schema, "S"));
+    }
     out
 }
 
@@ -158,15 +188,16 @@ fn gen(dir: &Path, tables: &[Table], options: &Options) -> Option<migrations::Ge
 fn unchanged_resources_generate_no_file() {
     let dir = Dir::new();
     let first = gen(&dir.0, &tables::<v1::Catalog>(), &Options::default()).unwrap();
-    assert_eq!(first.migration.id(), "0001_create_addresses_and_more");
+    assert_eq!(first.migration.id(), "0001_create_reviews_and_more");
     let files = dir.files();
     assert_eq!(
         files,
         [
-            "migrations/0001_create_addresses_and_more.down.sql",
-            "migrations/0001_create_addresses_and_more.up.sql",
+            "migrations/0001_create_reviews_and_more.down.sql",
+            "migrations/0001_create_reviews_and_more.up.sql",
             "snapshots/addresses.json",
             "snapshots/items.json",
+            "snapshots/reviews.json",
         ]
     );
     let before: Vec<String> = files.iter().map(|f| dir.read(f)).collect();
@@ -180,6 +211,21 @@ fn unchanged_resources_generate_no_file() {
         "{snapshot}"
     );
     assert!(snapshot.contains("\"default\": \"1\""), "{snapshot}");
+    // The belongs_to relationships are in the snapshot and the migration as foreign keys.
+    let reviews = dir.read("snapshots/reviews.json");
+    assert!(
+        reviews.contains("\"name\": \"reviews_item_id_fkey\"")
+            && reviews.contains("\"on_delete\": \"CASCADE\"")
+            && reviews.contains("\"on_delete\": \"RESTRICT\""),
+        "{reviews}"
+    );
+    let up = dir.read("migrations/0001_create_reviews_and_more.up.sql");
+    for statement in [
+        "ALTER TABLE \"reviews\" ADD CONSTRAINT \"reviews_item_id_fkey\" FOREIGN KEY (\"item_id\") REFERENCES \"items\" (\"id\") ON DELETE CASCADE;",
+        "ALTER TABLE \"reviews\" ADD CONSTRAINT \"reviews_address_id_fkey\" FOREIGN KEY (\"address_id\") REFERENCES \"addresses\" (\"id\") ON DELETE RESTRICT;",
+    ] {
+        assert!(up.contains(statement), "{up}");
+    }
 }
 
 #[test]
@@ -229,7 +275,7 @@ async fn making_a_column_required_on_a_table_with_rows_says_how_rows_are_filled(
         err.to_string().contains("`--fill items.note=<SQL>`"),
         "{err}"
     );
-    assert_eq!(dir.files().len(), 6, "a refusal writes nothing");
+    assert_eq!(dir.files().len(), 7, "a refusal writes nothing");
 
     let fill = Options::default().fill("items", "note", "'none given'");
     let third = gen(&dir.0, &tables::<v3::Catalog>(), &fill).unwrap();
@@ -272,6 +318,13 @@ async fn all_migrations_give_the_schema_of_create_missing_tables_and_check_is_cl
     assert!(
         a.iter()
             .any(|l| l.starts_with("column items version bigint NO 1")),
+        "{a:#?}"
+    );
+    // The relationship's foreign keys, the same both ways (the review's table is listed
+    // before the tables it refers to: `create_missing_tables` adds its keys once they exist).
+    assert!(
+        a.contains(&"foreign key S.reviews reviews_item_id_fkey FOREIGN KEY (item_id) REFERENCES S.items(id) ON DELETE CASCADE".to_owned())
+            && a.contains(&"foreign key S.reviews reviews_address_id_fkey FOREIGN KEY (address_id) REFERENCES S.addresses(id) ON DELETE RESTRICT".to_owned()),
         "{a:#?}"
     );
     assert_eq!(a, b);
@@ -357,7 +410,7 @@ async fn a_rename_is_refused_without_the_flag_and_keeps_the_data_with_it() {
             && message.contains("--allow-drop"),
         "{message}"
     );
-    assert_eq!(dir.files().len(), 4, "a refusal writes nothing");
+    assert_eq!(dir.files().len(), 5, "a refusal writes nothing");
 
     // The same through the command line: exit status 1 with the message.
     let mut out = Vec::new();
@@ -449,7 +502,7 @@ async fn the_command_line_checks_migrates_and_keeps_the_password_out() {
         .unwrap();
     let printed = String::from_utf8_lossy(&out).to_string();
     assert!(
-        printed.contains("Applied 0001_create_addresses_and_more"),
+        printed.contains("Applied 0001_create_reviews_and_more"),
         "{printed}"
     );
     run(migrate, &domains, Some(&url), &mut out).await.unwrap();

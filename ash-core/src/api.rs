@@ -3,24 +3,59 @@
 //! (`domain.with_actor(&user)`). Each function returns the action's `Send` future,
 //! an [`ActionFuture`].
 //!
+//! Writes of a resource that has a belongs_to, and destroys of one that is the destination
+//! of a belongs_to, carry the domain to the data layer ([`crate::reference`]), which checks
+//! and applies the foreign keys.
+//!
 //! ```ignore
 //! let fl = ash_rs::api::read(&domain, AddressReadInput::new(), Query::new().filter(Address::STATE.eq("FL"))).await?;
 //! ```
 
 use crate::action::{self, ActionFuture, CreateAction, DestroyAction, ReadAction, UpdateAction};
-use crate::domain::HasResource;
+use crate::context::Context;
+use crate::domain::{HasResource, HasResources};
 use crate::error::Error;
 use crate::query::{Page, PageRequest, Query};
+use crate::reference::{is_referenced, Linked};
 use crate::relationship::Tables;
+use crate::resource::Resource;
+use std::sync::Arc;
+
+/// The domain's context carrying the domain itself as [`Links`](crate::reference::Links),
+/// for a write the data layer may have to check foreign keys for (ETS) or map their
+/// violations of (PostgreSQL): the resource has a belongs_to, or (a destroy) is the
+/// destination of one. `None` for every other write, which keeps its plain path.
+fn linked<D, R>(domain: &D, destroy: bool) -> Option<Context>
+where
+    D: HasResources + Tables + crate::domain::Domain,
+    R: Resource,
+{
+    let involved = if destroy {
+        is_referenced::<D, R>()
+    } else {
+        !R::REFERENCES.is_empty()
+    };
+    involved.then(|| {
+        domain
+            .context()
+            .clone()
+            .with_references(Arc::new(Linked(domain.clone())))
+    })
+}
 
 /// Runs a create action.
 #[inline]
 pub fn create<D, A>(domain: &D, input: A) -> ActionFuture<'_, Result<A::Resource, Error>>
 where
     A: CreateAction,
-    D: HasResource<A::Resource>,
+    D: HasResource<A::Resource> + HasResources + Tables,
 {
-    action::create_in(domain.data_layer(), domain.context(), Some(domain), input)
+    match linked::<D, A::Resource>(domain, false) {
+        None => action::create_in(domain.data_layer(), domain.context(), Some(domain), input),
+        Some(ctx) => ActionFuture::running(async move {
+            action::create_in(domain.data_layer(), &ctx, Some(domain), input).await
+        }),
+    }
 }
 
 /// Runs a create action as an upsert, chosen for this call: on a conflict with the
@@ -38,15 +73,20 @@ pub fn upsert<D, A>(
 ) -> ActionFuture<'_, Result<A::Resource, Error>>
 where
     A: CreateAction,
-    D: HasResource<A::Resource>,
+    D: HasResource<A::Resource> + HasResources + Tables,
 {
-    action::upsert_in(
-        domain.data_layer(),
-        domain.context(),
-        Some(domain),
-        input,
-        Some(upsert),
-    )
+    match linked::<D, A::Resource>(domain, false) {
+        None => action::upsert_in(
+            domain.data_layer(),
+            domain.context(),
+            Some(domain),
+            input,
+            Some(upsert),
+        ),
+        Some(ctx) => ActionFuture::running(async move {
+            action::upsert_in(domain.data_layer(), &ctx, Some(domain), input, Some(upsert)).await
+        }),
+    }
 }
 
 /// Runs an update action on `record`.
@@ -59,15 +99,20 @@ pub fn update<'a, D, A>(
 ) -> ActionFuture<'a, Result<A::Resource, Error>>
 where
     A: UpdateAction,
-    D: HasResource<A::Resource>,
+    D: HasResource<A::Resource> + HasResources + Tables,
 {
-    action::update_in(
-        domain.data_layer(),
-        domain.context(),
-        Some(domain),
-        record,
-        input,
-    )
+    match linked::<D, A::Resource>(domain, false) {
+        None => action::update_in(
+            domain.data_layer(),
+            domain.context(),
+            Some(domain),
+            record,
+            input,
+        ),
+        Some(ctx) => ActionFuture::running(async move {
+            action::update_in(domain.data_layer(), &ctx, Some(domain), record, input).await
+        }),
+    }
 }
 
 /// Runs a destroy action on `record`; returns the destroyed record.
@@ -79,15 +124,20 @@ pub fn destroy<'a, D, A>(
 ) -> ActionFuture<'a, Result<A::Resource, Error>>
 where
     A: DestroyAction,
-    D: HasResource<A::Resource>,
+    D: HasResource<A::Resource> + HasResources + Tables,
 {
-    action::destroy_in(
-        domain.data_layer(),
-        domain.context(),
-        Some(domain),
-        record,
-        input,
-    )
+    match linked::<D, A::Resource>(domain, true) {
+        None => action::destroy_in(
+            domain.data_layer(),
+            domain.context(),
+            Some(domain),
+            record,
+            input,
+        ),
+        Some(ctx) => ActionFuture::running(async move {
+            action::destroy_in(domain.data_layer(), &ctx, Some(domain), record, input).await
+        }),
+    }
 }
 
 /// Runs a read action with `query` on top of its own.
@@ -101,12 +151,19 @@ where
     A: ReadAction,
     D: HasResource<A::Resource> + Tables,
 {
-    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+    if query.loads.is_empty()
+        && query.aggregate_sort.is_empty()
+        && !query.filter.as_ref().is_some_and(|f| f.has_related())
+    {
         return action::read(domain.data_layer(), domain.context(), input, query);
     }
     ActionFuture::running(async move {
-        let (own, loads) = prepared(domain, query).await?;
+        let (mut own, loads) = prepared(domain, query).await?;
+        let sorting = crate::aggregate::InMemorySort::take(&mut own);
         let mut records = action::read(domain.data_layer(), domain.context(), input, own).await?;
+        if let Some(sorting) = sorting {
+            records = sorting.apply(domain, records).await?;
+        }
         crate::relationship::run_loads(domain, &mut records, &loads).await?;
         Ok(records)
     })
@@ -127,6 +184,15 @@ where
     if let Some(filter) = &own.filter {
         own.filter = Some(crate::relationship::resolve_filter(domain, filter).await?);
     }
+    if <R::DataLayer as crate::data_layer::DataLayer<R>>::NATIVE_AGGREGATES {
+        // Computed by the read itself; their loads then find them loaded.
+        own.loads = loads
+            .loads
+            .iter()
+            .filter(|l| l.aggregate().is_some())
+            .cloned()
+            .collect();
+    }
     Ok((own, loads))
 }
 
@@ -141,7 +207,10 @@ where
     A: ReadAction,
     D: HasResource<A::Resource> + Tables,
 {
-    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+    if query.loads.is_empty()
+        && query.aggregate_sort.is_empty()
+        && !query.filter.as_ref().is_some_and(|f| f.has_related())
+    {
         return action::read_one(domain.data_layer(), domain.context(), input, query);
     }
     ActionFuture::running(async move {
@@ -164,7 +233,10 @@ where
     A: ReadAction,
     D: HasResource<A::Resource> + Tables,
 {
-    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+    if query.loads.is_empty()
+        && query.aggregate_sort.is_empty()
+        && !query.filter.as_ref().is_some_and(|f| f.has_related())
+    {
         return action::get(domain.data_layer(), domain.context(), input, query);
     }
     ActionFuture::running(async move {
@@ -189,10 +261,22 @@ where
     A: ReadAction,
     D: HasResource<A::Resource> + Tables,
 {
-    if query.loads.is_empty() && !query.filter.as_ref().is_some_and(|f| f.has_related()) {
+    if query.loads.is_empty()
+        && query.aggregate_sort.is_empty()
+        && !query.filter.as_ref().is_some_and(|f| f.has_related())
+    {
         return action::read_page(domain.data_layer(), domain.context(), input, query, page);
     }
     ActionFuture::running(async move {
+        if !query.aggregate_sort.is_empty() {
+            return Err(Error::from(crate::error::ErrorKind::InvalidArgument(
+                crate::error::InvalidArgument {
+                    field: "sort".into(),
+                    message: "a paginated read cannot sort by an aggregate yet; read with a limit and offset instead".into(),
+                    value: None,
+                },
+            )));
+        }
         let (own, loads) = prepared(domain, query).await?;
         let mut found =
             action::read_page(domain.data_layer(), domain.context(), input, own, page).await?;

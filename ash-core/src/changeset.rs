@@ -56,7 +56,7 @@ pub type BeforeAction<'a, R> =
 /// record and the action's context (holding the transaction: actions run with it join the
 /// transaction). It gives back the record the action returns, and may `.await`.
 pub type AfterAction<'a, R> =
-    Box<dyn FnOnce(R, Context) -> BoxFuture<'a, Result<R, ErrorKind>> + Send + 'a>;
+    Box<dyn FnOnce(R, Context) -> BoxFuture<'a, Result<R, Error>> + Send + 'a>;
 
 impl<R: Resource> std::fmt::Debug for Changeset<'_, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -159,8 +159,8 @@ impl<'a, R: Resource> Changeset<'a, R> {
         self.rare_mut()
             .after_action
             .push(Box::new(move |mut record: R, _ctx: Context| {
-                let result = hook(&mut record).map(|()| record);
-                Box::pin(std::future::ready(result)) as BoxFuture<'a, Result<R, ErrorKind>>
+                let result = hook(&mut record).map(|()| record).map_err(Error::from);
+                Box::pin(std::future::ready(result)) as BoxFuture<'a, Result<R, Error>>
             }));
     }
 
@@ -176,7 +176,23 @@ impl<'a, R: Resource> Changeset<'a, R> {
         self.rare_mut()
             .after_action
             .push(Box::new(move |record: R, ctx: Context| {
-                Box::pin(hook(record, ctx)) as BoxFuture<'a, Result<R, ErrorKind>>
+                let done = hook(record, ctx);
+                Box::pin(async move { done.await.map_err(Error::from) })
+                    as BoxFuture<'a, Result<R, Error>>
+            }));
+    }
+
+    /// [`Changeset::after_action_async`] for a hook that fails with a whole [`Error`]
+    /// (every error of the actions it ran, as `manage_relationship` does).
+    pub fn after_action_errors<F, Fut>(&mut self, hook: F)
+    where
+        F: FnOnce(R, Context) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<R, Error>> + Send + 'a,
+    {
+        self.rare_mut()
+            .after_action
+            .push(Box::new(move |record: R, ctx: Context| {
+                Box::pin(hook(record, ctx)) as BoxFuture<'a, Result<R, Error>>
             }));
     }
 

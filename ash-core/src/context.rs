@@ -115,6 +115,9 @@ pub struct Context {
     tenant: Option<Arc<str>>,
     transaction: Option<Transaction>,
     tables: Option<DomainTables>,
+    /// The domain's tables and relationships, for data layers that check foreign keys
+    /// themselves (ETS); see [`crate::reference`].
+    references: Option<Arc<dyn crate::reference::Links>>,
 }
 
 impl fmt::Debug for Context {
@@ -123,6 +126,7 @@ impl fmt::Debug for Context {
             .field("actor", &self.actor)
             .field("tenant", &self.tenant)
             .field("transaction", &self.transaction)
+            .field("references", &self.references.is_some())
             .finish()
     }
 }
@@ -136,6 +140,7 @@ impl Context {
             tenant: None,
             transaction: None,
             tables: None,
+            references: None,
         }
     }
 
@@ -224,5 +229,27 @@ impl Context {
     #[inline]
     pub fn transaction(&self) -> Option<&Transaction> {
         self.transaction.as_ref()
+    }
+
+    /// This context carrying the domain's [`Links`](crate::reference::Links): what
+    /// `ash_rs::api` gives the data layer of a write that involves a belongs_to, so that a
+    /// layer without foreign keys (ETS) can check and apply them.
+    #[must_use]
+    pub fn with_references(mut self, links: Arc<dyn crate::reference::Links>) -> Self {
+        self.references = Some(links);
+        self
+    }
+
+    /// This context without the domain's links (the inner writes of a referential action).
+    #[must_use]
+    pub fn without_references(mut self) -> Self {
+        self.references = None;
+        self
+    }
+
+    /// The domain's links, when the call came through a domain and involves a belongs_to.
+    #[inline]
+    pub fn references(&self) -> Option<&dyn crate::reference::Links> {
+        self.references.as_deref()
     }
 }

@@ -230,6 +230,24 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// layer itself (a SQL `EXISTS`); otherwise the pipeline resolves it first into a key
     /// filter by reading the related layer.
     const NATIVE_RELATED_FILTERS: bool = false;
+    /// Whether [`read`](DataLayer::read) computes the aggregates among the query's loads
+    /// ([`Load::aggregate`](crate::relationship::Load::aggregate)) itself, setting them on
+    /// the records it returns (SQL: inside the one statement); otherwise the pipeline
+    /// computes them after the read with [`aggregate`](DataLayer::aggregate) on the
+    /// related layer.
+    const NATIVE_AGGREGATES: bool = false;
+
+    /// Answers an aggregate over the records of this resource related to some parents
+    /// ([`AggregateOp`](crate::aggregate::AggregateOp)): one value per key, in key order;
+    /// one operation for all the parents. The default loads the related records and
+    /// aggregates them in memory.
+    fn aggregate(
+        &self,
+        ctx: &Context,
+        op: &crate::aggregate::AggregateOp<'_, R>,
+    ) -> impl Future<Output = Result<Vec<crate::value::Value>, ErrorKind>> + Send {
+        crate::aggregate::by_loading(self, ctx, op)
+    }
 
     /// Answers a relationship load ([`LoadOp`](crate::relationship::LoadOp)): the records
     /// whose `op.field` is one of `op.keys`, matching the query's filter, in its sort
@@ -247,6 +265,29 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// Stores a new record; returns it as stored.
     fn create(&self, ctx: &Context, record: R)
         -> impl Future<Output = Result<R, ErrorKind>> + Send;
+    /// Stores several new records (the created children of a `manage_relationship`);
+    /// returns them as stored, in order. On an error, `Err((index, error))` names the
+    /// record refused when the layer knows it. The default creates them one by one, in
+    /// order, so on a layer without transactions the records before the refused one stay
+    /// stored; a SQL layer writes them in one statement, all or none.
+    fn create_many(
+        &self,
+        ctx: &Context,
+        records: Vec<R>,
+    ) -> impl Future<Output = Result<Vec<R>, (Option<usize>, ErrorKind)>> + Send {
+        async move {
+            let mut stored = Vec::with_capacity(records.len());
+            for (index, record) in records.into_iter().enumerate() {
+                let result = match self.immediate_create(ctx, record) {
+                    Ok(done) => done,
+                    Err(record) => self.create(ctx, record).await,
+                };
+                stored.push(result.map_err(|e| (Some(index), e))?);
+            }
+            Ok(stored)
+        }
+    }
+
     /// Applies an update; returns the record as stored afterwards.
     fn update(
         &self,
@@ -359,6 +400,21 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     ) -> Result<Result<R, ErrorKind>, UpsertOp<'o, R>> {
         let _ = ctx;
         Err(op)
+    }
+
+    /// Writes `value` into the stored record `key` at once, with no filter, check or
+    /// action: a referential action's nilify (`on_delete = nilify`) on a data layer without
+    /// foreign keys (see [`crate::reference`]). A missing record is `StaleRecord`. `None`
+    /// when the layer does not do it (the default; PostgreSQL's constraints nilify).
+    #[inline(always)]
+    fn immediate_write_value(
+        &self,
+        ctx: &Context,
+        key: &R::PrimaryKey,
+        value: R::Value,
+    ) -> Option<Result<(), ErrorKind>> {
+        let _ = (ctx, key, value);
+        None
     }
 
     /// A lookup by identity done at once, or `None` for [`DataLayer::get_by_identity`].

@@ -147,7 +147,7 @@ impl Error {
 
     /// The [`StaleRecord`] inside, if the action failed on an optimistic lock.
     pub fn stale_record(&self) -> Option<&StaleRecord> {
-        self.errors().iter().find_map(|e| match e {
+        self.errors().iter().find_map(|e| match e.innermost() {
             ErrorKind::StaleRecord(s) => Some(s),
             _ => None,
         })
@@ -160,7 +160,7 @@ impl Error {
 
     /// The [`IdentityTaken`] inside, if the action failed on a unique key (an identity).
     pub fn identity_taken(&self) -> Option<&IdentityTaken> {
-        self.errors().iter().find_map(|e| match e {
+        self.errors().iter().find_map(|e| match e.innermost() {
             ErrorKind::IdentityTaken(t) => Some(t),
             _ => None,
         })
@@ -183,7 +183,7 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         self.errors()
             .iter()
-            .any(|e| matches!(e, ErrorKind::NotFound(_)))
+            .any(|e| matches!(e.innermost(), ErrorKind::NotFound(_)))
     }
 }
 
@@ -244,6 +244,18 @@ pub enum ErrorKind {
     /// [`crate::policy`].
     #[error(transparent)]
     Forbidden(crate::policy::Forbidden),
+    /// A write that would set a belongs_to foreign key to a value no destination record
+    /// holds; nothing is written.
+    #[error(transparent)]
+    ReferenceNotFound(ReferenceNotFound),
+    /// A destroy of a record that other records still refer to through a belongs_to with
+    /// `on_delete = restrict` (the default); nothing is destroyed.
+    #[error(transparent)]
+    StillReferenced(StillReferenced),
+    /// An error of a related record written by the action (`manage_relationship`), at
+    /// its path in the action's input: `lines[2]`.
+    #[error(transparent)]
+    Nested(Nested),
 }
 
 impl ErrorKind {
@@ -253,6 +265,7 @@ impl ErrorKind {
             ErrorKind::Framework(_) => ErrorClass::Framework,
             ErrorKind::Unknown(_) => ErrorClass::Unknown,
             ErrorKind::Forbidden(_) => ErrorClass::Forbidden,
+            ErrorKind::Nested(n) => n.error.class(),
             _ => ErrorClass::Invalid,
         }
     }
@@ -266,6 +279,7 @@ impl ErrorKind {
             ErrorKind::NoSuchInput(e) => Some(&e.input),
             ErrorKind::Overflow(e) => Some(&e.field),
             ErrorKind::IdentityTaken(e) => Some(e.field),
+            ErrorKind::ReferenceNotFound(e) => Some(e.field),
             _ => None,
         }
     }
@@ -286,6 +300,40 @@ impl ErrorKind {
             ErrorKind::Framework(_) => "framework",
             ErrorKind::Unknown(_) => "unknown",
             ErrorKind::Forbidden(_) => "forbidden",
+            ErrorKind::ReferenceNotFound(_) => "reference_not_found",
+            ErrorKind::StillReferenced(_) => "still_referenced",
+            ErrorKind::Nested(_) => "nested",
+        }
+    }
+
+    /// The error itself, or for a [`Nested`] error the error inside (at any depth).
+    pub fn innermost(&self) -> &ErrorKind {
+        match self {
+            ErrorKind::Nested(n) => n.error.innermost(),
+            other => other,
+        }
+    }
+
+    /// Where in the action's input the error is: empty for the action's own record,
+    /// `[lines, 2]` for the third record of the managed relationship `lines`.
+    pub fn path(&self) -> &[PathSegment] {
+        match self {
+            ErrorKind::Nested(n) => &n.path,
+            _ => &[],
+        }
+    }
+
+    /// This error at `path` (prepended to any path it already has).
+    pub fn at_path(self, mut path: Vec<PathSegment>) -> ErrorKind {
+        match self {
+            ErrorKind::Nested(Nested { path: inner, error }) => {
+                path.extend(inner);
+                ErrorKind::Nested(Nested { path, error })
+            }
+            other => ErrorKind::Nested(Nested {
+                path,
+                error: Box::new(other),
+            }),
         }
     }
 
@@ -464,6 +512,58 @@ pub struct IdentityTaken {
     pub message: &'static str,
 }
 
+/// A create, update or upsert that would set a belongs_to foreign key (`post.author_id`) to
+/// a value that no destination record holds: Ash's `InvalidAttribute` on the foreign key
+/// (ash_postgres reports the `{table}_{attribute}_fkey` violation). Every data layer
+/// reports it the same way (ETS checks the destination's table, PostgreSQL maps the
+/// foreign-key violation by constraint name); nothing is written. A nil foreign key
+/// (`allow_nil`) refers to nothing and is never refused.
+///
+/// ```
+/// # use ash_core::error::{Error, ErrorKind};
+/// # fn handle(result: Result<(), Error>) {
+/// match result {
+///     Err(e) if e.errors().iter().any(|k| matches!(k, ErrorKind::ReferenceNotFound(r) if r.field == "author_id")) => {
+///         // tell the user the author does not exist
+///     }
+///     _ => {}
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{field}: no {destination} with this {destination_attribute} exists (relationship `{relationship}` of {resource})")]
+pub struct ReferenceNotFound {
+    /// The resource written, `Post`.
+    pub resource: &'static str,
+    /// Its belongs_to relationship, `author`.
+    pub relationship: &'static str,
+    /// The foreign key: the field the error is on, `author_id`.
+    pub field: &'static str,
+    /// The destination resource, `User`.
+    pub destination: &'static str,
+    /// The destination's attribute the key must match, `id`.
+    pub destination_attribute: &'static str,
+}
+
+/// A destroy of a record that records of another (or the same) resource still refer to
+/// through a belongs_to whose `on_delete` is `restrict` (the default, as PostgreSQL's
+/// `NO ACTION`/`RESTRICT`): Ash reports the `{table}_{attribute}_fkey` violation as an
+/// `InvalidAttribute` "would leave records behind". Nothing is destroyed, also when the
+/// refusal comes from a record a cascade would have destroyed.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("cannot destroy this {resource}: {referencing} records refer to it through `{relationship}` ({field}); destroy or move them first, or declare `on_delete = cascade` or `nilify` on the relationship")]
+pub struct StillReferenced {
+    /// The resource of the record that could not be destroyed (the destination of the
+    /// relationship), `Post`; in a cascade, the record the refusal is about.
+    pub resource: &'static str,
+    /// The resource whose records still refer to it, `Comment`.
+    pub referencing: String,
+    /// The referring resource's belongs_to relationship, `post`.
+    pub relationship: String,
+    /// That relationship's foreign key on the referring resource, `post_id`.
+    pub field: String,
+}
+
 /// An integer attribute would overflow; checked, never wrapped.
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[error("{field}: adding {by} to {value} overflows")]
@@ -475,6 +575,63 @@ pub struct Overflow {
     /// The amount that was to be added.
     pub by: i64,
 }
+
+/// One step of a [`Nested`] error's path: a relationship's argument, or a position in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum PathSegment {
+    /// An input's name (`lines`).
+    Name(&'static str),
+    /// A position in a list input (`2`).
+    Index(usize),
+}
+
+impl fmt::Display for PathSegment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathSegment::Name(name) => f.write_str(name),
+            PathSegment::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+/// An error of a related record that the action wrote (`manage_relationship`): the
+/// record's error, at its path in the action's input (Ash's `path` on an error). A stale
+/// third line of an order gives `lines[2]: Attempted to update stale record of
+/// OrderLine ...`; [`Error::stale_record`] and the other accessors look inside.
+///
+/// As JSON: `{"code":"nested","path":["lines",2],"error":{"code":"stale_record",..}}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Nested {
+    /// The path: the argument's name, then the position in it for a list.
+    pub path: Vec<PathSegment>,
+    /// The related record's error.
+    pub error: Box<ErrorKind>,
+}
+
+impl Nested {
+    /// The path as written in messages: `lines[2]`, `lines[2].tags[0]`.
+    pub fn path_string(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.path {
+            if let PathSegment::Name(_) = segment {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+            }
+            out.push_str(&segment.to_string());
+        }
+        out
+    }
+}
+
+impl fmt::Display for Nested {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path_string(), self.error)
+    }
+}
+
+impl std::error::Error for Nested {}
 
 /// A framework error: misuse of the framework or a failing data layer.
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
@@ -572,6 +729,21 @@ mod json_tests {
                     decided_by: None,
                 }],
             }),
+            ErrorKind::ReferenceNotFound(ReferenceNotFound {
+                resource: "Post",
+                relationship: "author",
+                field: "author_id",
+                destination: "User",
+                destination_attribute: "id",
+            }),
+            ErrorKind::StillReferenced(StillReferenced {
+                resource: "Post",
+                referencing: "Comment".into(),
+                relationship: "post".into(),
+                field: "post_id".into(),
+            }),
+            ErrorKind::unknown("inner")
+                .at_path(vec![PathSegment::Name("lines"), PathSegment::Index(2)]),
         ]
     }
 
@@ -602,7 +774,7 @@ mod json_tests {
         // One of each variant (the match in `code` is exhaustive; this list must be too).
         let mut codes: Vec<&str> = kinds.iter().map(ErrorKind::code).collect();
         codes.dedup();
-        assert_eq!(codes.len(), 13);
+        assert_eq!(codes.len(), 16);
         for kind in kinds {
             let json = serde_json::to_string(&kind).unwrap();
             let keys = keys(&json);
@@ -633,6 +805,43 @@ mod json_tests {
             serde_json::json!({
                 "code": "identity_taken", "resource": "User", "identity": "unique_email",
                 "field": "email", "fields": ["email"], "message": "has already been taken",
+            })
+        );
+    }
+
+    #[test]
+    fn reference_errors_are_invalid_name_their_field_and_serialize() {
+        let kinds = every_kind();
+        let missing = kinds
+            .iter()
+            .find(|k| k.code() == "reference_not_found")
+            .unwrap();
+        assert_eq!(missing.class(), ErrorClass::Invalid);
+        assert_eq!(missing.field(), Some("author_id"));
+        assert_eq!(
+            missing.to_string(),
+            "author_id: no User with this id exists (relationship `author` of Post)"
+        );
+        assert_eq!(
+            serde_json::to_value(missing).unwrap(),
+            serde_json::json!({
+                "code": "reference_not_found", "resource": "Post", "relationship": "author",
+                "field": "author_id", "destination": "User", "destination_attribute": "id",
+            })
+        );
+        let still = kinds
+            .iter()
+            .find(|k| k.code() == "still_referenced")
+            .unwrap();
+        assert_eq!(still.class(), ErrorClass::Invalid);
+        assert!(still.to_string().starts_with(
+            "cannot destroy this Post: Comment records refer to it through `post` (post_id)"
+        ));
+        assert_eq!(
+            serde_json::to_value(still).unwrap(),
+            serde_json::json!({
+                "code": "still_referenced", "resource": "Post", "referencing": "Comment",
+                "relationship": "post", "field": "post_id",
             })
         );
     }

@@ -81,13 +81,17 @@ pub enum Filter<R: Resource> {
     /// [`crate::relationship::RelationshipExt::exists`]). In memory it matches nothing
     /// until resolved against the related table ([`crate::relationship::resolve_filter`]).
     Related(crate::relationship::RelatedFilter<R>),
+    /// A comparison on an aggregate (`Post::COMMENT_COUNT.gt(3)`, see
+    /// [`crate::aggregate`]). In memory it matches nothing until resolved against the
+    /// related table ([`crate::relationship::resolve_filter`]).
+    Aggregate(crate::aggregate::AggregateFilter<R>),
 }
 
 impl<R: Resource> Filter<R> {
     /// Whether the filter goes through a relationship anywhere.
     pub fn has_related(&self) -> bool {
         match self {
-            Filter::Related(_) => true,
+            Filter::Related(_) | Filter::Aggregate(_) => true,
             Filter::And(all) | Filter::Or(all) => all.iter().any(Filter::has_related),
             Filter::Not(inner) => inner.has_related(),
             _ => false,
@@ -167,7 +171,11 @@ impl<R: Resource> Filter<R> {
             Filter::IsNil(field) => record.is_nil(*field),
             Filter::In(_, values) => values.iter().any(|v| record.equals(v)),
             Filter::Contains(value) => record.contains(value),
-            Filter::And(_) | Filter::Or(_) | Filter::Not(_) | Filter::Related(_) => return None,
+            Filter::And(_)
+            | Filter::Or(_)
+            | Filter::Not(_)
+            | Filter::Related(_)
+            | Filter::Aggregate(_) => return None,
         })
     }
 
@@ -209,6 +217,7 @@ impl<R: Resource> Filter<R> {
                 info: related.info(),
                 filter: Box::new(related.inner().clone()),
             },
+            Filter::Aggregate(aggregate) => aggregate.to_dyn(),
         }
     }
 }
@@ -261,6 +270,9 @@ pub enum DynFilter {
         /// The filter on the related records.
         filter: Box<DynFilter>,
     },
+    /// `aggregate <op> value` (see [`crate::aggregate`]); boxed, so that filters (held
+    /// by every `StaleRecord`) stay small.
+    Aggregate(Box<crate::aggregate::DynAggregateFilter>),
 }
 
 impl DynFilter {
@@ -296,6 +308,7 @@ impl fmt::Display for DynFilter {
                 filter,
                 ..
             } => write!(f, "exists({relationship}, {filter})"),
+            DynFilter::Aggregate(a) => write!(f, "{} {} {}", a.aggregate, a.op.symbol(), a.value),
         }
     }
 }

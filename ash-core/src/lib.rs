@@ -15,7 +15,9 @@
 //! | [`identity`] | identities (unique keys) and upserts |
 //! | [`policy`] | policies: authorization with an actor, filter checks |
 //! | [`query`] | read queries: filter, sort, limit, offset, loads |
+//! | [`manage`] | `manage_relationship`: writing related records from an action's argument |
 //! | [`relationship`] | relationships, typed handles, batched loads, filters across them |
+//! | [`aggregate`] | aggregates over relationships: count, sum, ..., loaded and filtered on |
 //! | [`data_layer`] | the [`DataLayer`](data_layer::DataLayer) contract (async) |
 //! | [`context`] | the call [`Context`](context::Context): actor, tenant, open transaction |
 //! | [`transaction`] | [`Transaction`](transaction::Transaction) handles |
@@ -27,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod aggregate;
 pub mod api;
 pub mod attribute;
 pub mod change;
@@ -39,8 +42,10 @@ pub mod filter;
 pub mod future;
 pub mod identity;
 pub mod input;
+pub mod manage;
 pub mod policy;
 pub mod query;
+pub mod reference;
 pub mod relationship;
 pub mod resource;
 pub mod transaction;

@@ -27,6 +27,9 @@ pub struct Query<R: Resource> {
     /// Relationships to load on the records read (see [`crate::relationship`]); data
     /// layers ignore them, the read pipeline runs them after the read.
     pub loads: Vec<crate::relationship::Load<R>>,
+    /// Sort keys on aggregates (`.sort_by(Post::COMMENT_COUNT.desc())`), each placed
+    /// among [`sort`](Query::sort) at its position (see [`crate::aggregate`]).
+    pub aggregate_sort: Vec<crate::aggregate::AggregateSortKey<R>>,
 }
 
 impl<R: Resource> Default for Query<R> {
@@ -37,6 +40,7 @@ impl<R: Resource> Default for Query<R> {
             limit: None,
             offset: 0,
             loads: Vec::new(),
+            aggregate_sort: Vec::new(),
         }
     }
 }
@@ -51,7 +55,11 @@ impl<R: Resource> Query<R> {
     /// Whether the query reads every record, unsorted and unpaged.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.filter.is_none() && self.sort.is_empty() && self.limit.is_none() && self.offset == 0
+        self.filter.is_none()
+            && self.sort.is_empty()
+            && self.limit.is_none()
+            && self.offset == 0
+            && self.aggregate_sort.is_empty()
     }
 
     /// Adds a filter (ANDed with any existing one).
@@ -70,9 +78,20 @@ impl<R: Resource> Query<R> {
         self
     }
 
-    /// Adds a sort key built from a typed attribute: `.sort_by(Address::STATE.desc())`.
-    pub fn sort_by(mut self, key: (R::Field, SortOrder)) -> Self {
-        self.sort.push(key);
+    /// Adds a sort key built from a typed attribute, `.sort_by(Address::STATE.desc())`, or
+    /// from an aggregate, `.sort_by(Post::COMMENT_COUNT.desc())`.
+    pub fn sort_by(mut self, key: impl crate::aggregate::IntoSortKey<R>) -> Self {
+        match key.into_sort_key() {
+            crate::aggregate::SortKey::Field(field, order) => self.sort.push((field, order)),
+            crate::aggregate::SortKey::Aggregate(aggregate, order) => {
+                self.aggregate_sort
+                    .push(crate::aggregate::AggregateSortKey {
+                        position: self.sort.len(),
+                        aggregate,
+                        order,
+                    })
+            }
+        }
         self
     }
 

@@ -56,11 +56,12 @@ impl RelationshipKind {
 
 /// What a destroy of a record does to the records referring to it through a relationship
 /// (ash_postgres' `references ... on_delete`), declared on the relationship that owns the
-/// foreign key (`belongs_to(post, Post, on_delete = cascade)`).
+/// foreign key (`belongs_to(post, Post, on_delete = cascade)`); see [`crate::reference`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OnDelete {
-    /// The destroy fails with [`ErrorKind::InvalidAttribute`] ("would leave records
-    /// referring to it"): the default.
+    /// The destroy fails with [`ErrorKind::StillReferenced`] and destroys nothing: the
+    /// default (ash_postgres leaves it unset, which PostgreSQL runs as `NO ACTION`, also a
+    /// refusal).
     Restrict,
     /// The referring records are destroyed too.
     Cascade,
@@ -582,6 +583,7 @@ async fn related_query<D: Resource>(
         limit: query.limit,
         offset: query.offset,
         loads: Vec::new(),
+        aggregate_sort: Vec::new(),
     })
 }
 
@@ -840,7 +842,7 @@ where
 
 /// One load of a query, type-erased so that a `Query<Post>` can hold loads of relationships
 /// to different resources.
-pub struct Load<S: Resource>(Arc<dyn LoadNode<S>>);
+pub struct Load<S: Resource>(pub(crate) Arc<dyn LoadNode<S>>);
 
 impl<S: Resource> Clone for Load<S> {
     fn clone(&self) -> Self {
@@ -861,20 +863,29 @@ impl<S: Resource> PartialEq for Load<S> {
 }
 
 impl<S: Resource> Load<S> {
-    /// The relationship's name.
+    /// The relationship's (or aggregate's) name.
     pub fn name(&self) -> &'static str {
         self.0.name()
+    }
+
+    /// The aggregate, when this loads one (see [`crate::aggregate`]): a data layer that
+    /// computes aggregates in its read ([`DataLayer::NATIVE_AGGREGATES`]) renders it.
+    pub fn aggregate(&self) -> Option<&crate::aggregate::AggregateRef<S>> {
+        self.0.aggregate()
     }
 }
 
 /// A load, run on records of `S`.
-trait LoadNode<S: Resource>: Send + Sync + 'static {
+pub(crate) trait LoadNode<S: Resource>: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     fn run<'a>(
         &'a self,
         tables: &'a dyn Tables,
         parents: &'a mut [S],
     ) -> BoxFuture<'a, Result<(), ErrorKind>>;
+    fn aggregate(&self) -> Option<&crate::aggregate::AggregateRef<S>> {
+        None
+    }
 }
 
 /// A relationship with the query on its related records (filter, sort, per-parent limit
@@ -1139,6 +1150,7 @@ pub fn resolve_filter<'a, R: Resource>(
         }
         Ok(match filter {
             Filter::Related(related) => related.resolver.resolve(tables).await?,
+            Filter::Aggregate(aggregate) => aggregate.resolve(tables).await?,
             Filter::And(all) => {
                 let mut out = Vec::with_capacity(all.len());
                 for f in all {

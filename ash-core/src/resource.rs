@@ -39,6 +39,9 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     const IDENTITIES: &'static [IdentityInfo] = &[];
     /// The resource's relationships, in declaration order; see [`crate::relationship`].
     const RELATIONSHIPS: &'static [crate::relationship::RelationshipInfo] = &[];
+    /// The resource's belongs_to relationships, for the data layers that check foreign keys
+    /// themselves; see [`crate::reference`].
+    const REFERENCES: &'static [&'static dyn crate::reference::Reference<Self>] = &[];
     /// The attributes the ETS layer indexes for loads: the resource's belongs_to foreign
     /// keys and the attributes other resources' has_one/has_many name in this domain.
     const INDEXED_FIELDS: &'static [Self::Field] = &[];

@@ -15,6 +15,38 @@
 //! that order (record, then index), never the other way round, so writers cannot deadlock.
 //!
 //! There are no transactions: a write is one atomic step, nothing more.
+//!
+//! # Foreign keys
+//!
+//! A belongs_to's foreign key is checked and its `on_delete` applied here (see
+//! [`ash_core::reference`]) for the writes that come through a domain, which hands the
+//! other resources' tables over in the call's context:
+//!
+//! - a create, update or upsert that sets a foreign key looks the destination record up
+//!   and refuses a missing one (`ReferenceNotFound`), then writes;
+//! - a destroy of a record other resources refer to works out every referring record
+//!   first (through every level of `cascade`), refusing the whole destroy when one with
+//!   `on_delete = restrict` would remain (`StillReferenced`, nothing written); then it
+//!   nilifies, destroys the record (its optimistic lock checked as usual) and destroys the
+//!   cascaded records, deepest level first.
+//!
+//! Check and write are atomic against each other through one **reference gate**, a
+//! process-wide reader-writer lock: the checked writes hold it shared, the destroys of
+//! referenced records exclusively. So a child created concurrently with the destroy of its
+//! parent is either refused (`ReferenceNotFound`) or created before the destroy, which then
+//! sees it (restricted, cascaded or nilified): no child is ever left referring to a record
+//! that is gone. Writes that set no foreign key and destroys of records nothing refers to
+//! never touch the gate. Inside the gate no two records' entries are held at once, so it
+//! adds no lock-order constraint.
+//!
+//! There are no transactions, so what a destroy leaves behind when a step after the check
+//! fails is: a nilify that fails (it would give a record an identity value another holds:
+//! `IdentityTaken`) stops the destroy with the record and everything else in place, and
+//! the records nilified before it (nilifies run by resource, then primary key) stay nil; the record's optimistic lock failing at that
+//! point (an update since the check) stops it the same way. Cascaded destroys come last
+//! and cannot fail (a record already gone is skipped). A referential action runs no
+//! action of the referring resource (no changes, validations, policies or hooks), like
+//! PostgreSQL's `ON DELETE CASCADE`/`SET NULL`.
 #![warn(missing_docs)]
 
 use ash_core::context::Context;
@@ -31,7 +63,9 @@ use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use smallvec_like::Values;
 use std::future::{ready, Future, Ready};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+mod aggregate;
 mod fk;
 use fk::{FkIndex, FkKey};
 
@@ -365,6 +399,106 @@ impl<R: Resource> EtsTable<R> {
     }
 }
 
+/// The reference gate (see the crate's "Foreign keys"): shared by the writes that check a
+/// foreign key, exclusive for the destroys of referenced records.
+static REFERENCE_GATE: RwLock<()> = RwLock::new(());
+
+fn gate_shared() -> RwLockReadGuard<'static, ()> {
+    // The gate guards no data: a panic while it was held leaves nothing to repair.
+    REFERENCE_GATE
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn gate_exclusive() -> RwLockWriteGuard<'static, ()> {
+    REFERENCE_GATE
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The writes that involve a belongs_to: checked and applied under the reference gate.
+impl<R: Resource> EtsTable<R> {
+    fn create_checked(&self, ctx: &Context, record: R) -> Result<R, ErrorKind> {
+        let Some(links) = ctx.references() else {
+            return self.create_now(record);
+        };
+        let _gate = gate_shared();
+        ash_core::reference::check_written::<R>(links, ctx, |field| {
+            Some(R::value_to_dynamic(&record.get(field)))
+        })?;
+        self.create_now(record)
+    }
+
+    fn upsert_checked(&self, ctx: &Context, op: UpsertOp<'_, R>) -> Result<R, ErrorKind> {
+        let Some(links) = ctx.references() else {
+            return self.upsert_now(op);
+        };
+        let _gate = gate_shared();
+        ash_core::reference::check_written::<R>(links, ctx, |field| {
+            Some(R::value_to_dynamic(&op.record.get(field)))
+        })?;
+        self.upsert_now(op)
+    }
+
+    fn update_checked(&self, ctx: &Context, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
+        let Some(links) = ctx.references() else {
+            return self.update_now(op);
+        };
+        let written = R::changes_to_values(op.changes);
+        if !R::REFERENCES
+            .iter()
+            .any(|r| written.iter().any(|(field, _)| *field == r.source_field()))
+        {
+            return self.update_now(op);
+        }
+        let _gate = gate_shared();
+        ash_core::reference::check_written::<R>(links, ctx, |field| {
+            written
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, value)| value.clone())
+        })?;
+        self.update_now(op)
+    }
+
+    fn destroy_checked(&self, ctx: &Context, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
+        let Some(links) = ctx.references().filter(|l| l.is_referenced(R::NAME)) else {
+            return self.destroy_now(op);
+        };
+        let _gate = gate_exclusive();
+        let Some(stored) = self.get_now(op.primary_key) else {
+            return Err(missing::<R>(op.primary_key, "destroy"));
+        };
+        if !op.guard.matches(&stored) {
+            return Err(refused(op.guard, op.primary_key, "destroy"));
+        }
+        let key = format!("{:?}", op.primary_key);
+        let plan = ash_core::reference::plan_destroy(links, ctx, R::NAME, key, Box::new(stored))?;
+        let (nilify, cascade) = plan.split();
+        nilify.apply(links, ctx)?;
+        let destroyed = self.destroy_now(op)?;
+        cascade.apply(links, ctx)?;
+        Ok(destroyed)
+    }
+
+    /// Writes one attribute of a stored record (a nilify), keeping its indexes in step.
+    fn write_value_now(&self, key: &R::PrimaryKey, value: R::Value) -> Result<(), ErrorKind> {
+        let Some(mut stored) = self.rows.get_mut(key) else {
+            return Err(missing::<R>(key, "update"));
+        };
+        if R::IDENTITIES.is_empty() {
+            let before = self.fk_keys(&stored);
+            stored.set(value);
+            self.fk_moved(before, &stored);
+            Ok(())
+        } else {
+            let mut next = stored.clone();
+            next.set(value);
+            self.replace_claimed(&mut stored, next)
+        }
+    }
+}
+
 fn stale<R: Resource>(filter: &Filter<R>, operation: &'static str) -> ErrorKind {
     ErrorKind::StaleRecord(StaleRecord {
         resource: R::NAME,
@@ -390,6 +524,47 @@ fn refused<R: Resource>(
 
 fn missing<R: Resource>(key: &R::PrimaryKey, operation: &'static str) -> ErrorKind {
     stale(&Filter::<R>::primary_key(key), operation)
+}
+
+/// The writes as the [`DataLayer`] impl runs them: through the reference gate when the
+/// resource has a belongs_to (decided at compile time) or the call carries the domain's
+/// links (a destroy of a possibly referenced record), else straight to the `*_now` step.
+impl<R: Resource> EtsTable<R> {
+    #[inline(always)]
+    fn create_in(&self, ctx: &Context, record: R) -> Result<R, ErrorKind> {
+        if R::REFERENCES.is_empty() {
+            self.create_now(record)
+        } else {
+            self.create_checked(ctx, record)
+        }
+    }
+
+    #[inline(always)]
+    fn update_in(&self, ctx: &Context, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
+        if R::REFERENCES.is_empty() {
+            self.update_now(op)
+        } else {
+            self.update_checked(ctx, op)
+        }
+    }
+
+    #[inline(always)]
+    fn upsert_in(&self, ctx: &Context, op: UpsertOp<'_, R>) -> Result<R, ErrorKind> {
+        if R::REFERENCES.is_empty() {
+            self.upsert_now(op)
+        } else {
+            self.upsert_checked(ctx, op)
+        }
+    }
+
+    #[inline(always)]
+    fn destroy_in(&self, ctx: &Context, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
+        if ctx.references().is_none() {
+            self.destroy_now(op)
+        } else {
+            self.destroy_checked(ctx, op)
+        }
+    }
 }
 
 /// The operations, done at once: the futures of the [`DataLayer`] impl are ready when made.
@@ -583,22 +758,22 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
     const IMMEDIATE: bool = true;
 
     #[inline]
-    fn create(&self, _ctx: &Context, record: R) -> Ready<Result<R, ErrorKind>> {
-        ready(self.create_now(record))
+    fn create(&self, ctx: &Context, record: R) -> Ready<Result<R, ErrorKind>> {
+        ready(self.create_in(ctx, record))
     }
 
     #[inline]
-    fn update(&self, _ctx: &Context, op: UpdateOp<'_, R>) -> Ready<Result<R, ErrorKind>> {
-        ready(self.update_now(op))
+    fn update(&self, ctx: &Context, op: UpdateOp<'_, R>) -> Ready<Result<R, ErrorKind>> {
+        ready(self.update_in(ctx, op))
     }
 
     #[inline]
-    fn destroy(&self, _ctx: &Context, op: DestroyOp<'_, R>) -> Ready<Result<R, ErrorKind>> {
-        ready(self.destroy_now(op))
+    fn destroy(&self, ctx: &Context, op: DestroyOp<'_, R>) -> Ready<Result<R, ErrorKind>> {
+        ready(self.destroy_in(ctx, op))
     }
 
-    fn upsert(&self, _ctx: &Context, op: UpsertOp<'_, R>) -> Ready<Result<R, ErrorKind>> {
-        ready(self.upsert_now(op))
+    fn upsert(&self, ctx: &Context, op: UpsertOp<'_, R>) -> Ready<Result<R, ErrorKind>> {
+        ready(self.upsert_in(ctx, op))
     }
 
     /// A lookup in the identity's unique index, then by primary key: no scan.
@@ -623,32 +798,50 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         ready(Ok(self.read_now(query)))
     }
 
+    /// From the foreign-key index, a lookup per parent (see the `aggregate` module).
+    fn aggregate(
+        &self,
+        _ctx: &Context,
+        op: &ash_core::aggregate::AggregateOp<'_, R>,
+    ) -> Ready<Result<Vec<ash_core::value::Value>, ErrorKind>> {
+        ready(Ok(self.aggregate_now(op)))
+    }
+
     /// Through the attribute's index by foreign key (see the `fk` module's cost model).
     fn load(&self, _ctx: &Context, op: &LoadOp<'_, R>) -> Ready<Result<Vec<R>, ErrorKind>> {
         ready(Ok(self.load_now(op)))
     }
 
     #[inline(always)]
-    fn immediate_create(&self, _ctx: &Context, record: R) -> Result<Result<R, ErrorKind>, R> {
-        Ok(self.create_now(record))
+    fn immediate_create(&self, ctx: &Context, record: R) -> Result<Result<R, ErrorKind>, R> {
+        Ok(self.create_in(ctx, record))
     }
 
     #[inline(always)]
     fn immediate_update<'o>(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
         op: UpdateOp<'o, R>,
     ) -> Result<Result<R, ErrorKind>, UpdateOp<'o, R>> {
-        Ok(self.update_now(op))
+        Ok(self.update_in(ctx, op))
     }
 
     #[inline(always)]
     fn immediate_destroy<'o>(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
         op: DestroyOp<'o, R>,
     ) -> Result<Result<R, ErrorKind>, DestroyOp<'o, R>> {
-        Ok(self.destroy_now(op))
+        Ok(self.destroy_in(ctx, op))
+    }
+
+    fn immediate_write_value(
+        &self,
+        _ctx: &Context,
+        key: &R::PrimaryKey,
+        value: R::Value,
+    ) -> Option<Result<(), ErrorKind>> {
+        Some(self.write_value_now(key, value))
     }
 
     #[inline(always)]
@@ -663,10 +856,10 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
     #[inline(always)]
     fn immediate_upsert<'o>(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
         op: UpsertOp<'o, R>,
     ) -> Result<Result<R, ErrorKind>, UpsertOp<'o, R>> {
-        Ok(self.upsert_now(op))
+        Ok(self.upsert_in(ctx, op))
     }
 
     #[inline(always)]

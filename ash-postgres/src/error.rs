@@ -9,6 +9,8 @@ use tokio_postgres::error::SqlState;
 pub(crate) enum Failure {
     /// SQLSTATE 23505.
     UniqueViolation,
+    /// SQLSTATE 23503.
+    ForeignKeyViolation,
     /// SQLSTATE 22003.
     NumericOutOfRange,
     /// The connection or the server went away (closed socket, class 08, 57P01..57P03).
@@ -26,6 +28,7 @@ pub(crate) fn classify(error: &tokio_postgres::Error) -> Failure {
     }
     match error.code() {
         Some(code) if *code == SqlState::UNIQUE_VIOLATION => Failure::UniqueViolation,
+        Some(code) if *code == SqlState::FOREIGN_KEY_VIOLATION => Failure::ForeignKeyViolation,
         Some(code) if *code == SqlState::NUMERIC_VALUE_OUT_OF_RANGE => Failure::NumericOutOfRange,
         Some(code) if code.code().starts_with("08") || code.code().starts_with("57P") => {
             Failure::ConnectionLost

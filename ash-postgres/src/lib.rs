@@ -82,7 +82,9 @@
 // The data-layer contract returns `ErrorKind` by value; internal helpers do the same.
 #![allow(clippy::result_large_err)]
 
+mod aggregate;
 mod error;
+mod foreign_keys;
 pub mod migrations;
 mod pool;
 mod secret;
@@ -95,6 +97,7 @@ use ash_core::data_layer::DataLayerKind;
 use ash_core::resource::Resource;
 
 pub use error::{ColumnProblem, SchemaError};
+pub use foreign_keys::create_foreign_key_sql;
 pub use pool::{Connection, Pool, PoolBuilder};
 pub use secret::redact_connection_string;
 pub use sql::quote_ident;

@@ -310,6 +310,7 @@ impl PoolBuilder {
                 alive,
                 _stop: stop,
                 connection_timeout: self.connection_timeout,
+                pending_foreign_keys: std::sync::Mutex::new(Vec::new()),
             }),
         };
         drop(pool.in_runtime(pool.checkout()).await?);
@@ -340,6 +341,9 @@ pub(crate) struct PoolInner {
     /// Dropped with the pool: ends the runtime sentinel's task.
     _stop: oneshot::Sender<()>,
     connection_timeout: Duration,
+    /// With `create_missing_tables`: the foreign-key constraints of the tables this pool
+    /// created whose referenced table did not exist yet (see `foreign_keys`).
+    pub(crate) pending_foreign_keys: std::sync::Mutex<Vec<crate::foreign_keys::PendingKey>>,
 }
 
 /// A pool of connections to one PostgreSQL database: the configuration

@@ -78,6 +78,8 @@ pub(crate) struct Params(Vec<Param>, Scope);
 pub(crate) struct Scope {
     tables: Vec<String>,
     schema: Option<String>,
+    /// Aliases handed out for aggregate subqueries.
+    aliases: usize,
 }
 
 impl Params {
@@ -89,8 +91,41 @@ impl Params {
             Scope {
                 tables: vec![table.to_owned()],
                 schema: schema.map(str::to_owned),
+                aliases: 0,
             },
         )
+    }
+}
+
+/// Scopes for aggregate subqueries (see `crate::aggregate`).
+impl Params {
+    /// The schema of related tables.
+    pub(crate) fn schema(&self) -> Option<&str> {
+        self.1.schema.as_deref()
+    }
+
+    /// Columns of a filter rendered from now on belong to `alias`.
+    pub(crate) fn enter(&mut self, alias: &str) {
+        self.1.tables.push(alias.to_owned());
+    }
+
+    /// Back to the enclosing table.
+    pub(crate) fn leave(&mut self) {
+        self.1.tables.pop();
+    }
+
+    /// A fresh alias for a subquery's table.
+    pub(crate) fn next_alias(&mut self) -> String {
+        self.1.aliases += 1;
+        format!("__ash_g{}", self.1.aliases)
+    }
+
+    /// `name` qualified with the innermost table.
+    pub(crate) fn outer_column(&self, name: &str) -> Result<String, ErrorKind> {
+        let table = self.1.tables.last().ok_or_else(|| {
+            crate::pool::framework("an aggregate filter cannot be used in this statement")
+        })?;
+        Ok(format!("{table}.{}", quote_ident(name)))
     }
 }
 
@@ -134,7 +169,7 @@ fn push_ordered_column(out: &mut String, info: &AttributeInfo) {
     }
 }
 
-fn operator(op: CmpOp) -> &'static str {
+pub(crate) fn operator(op: CmpOp) -> &'static str {
     match op {
         CmpOp::Eq => "=",
         CmpOp::NotEq => "<>",
@@ -215,6 +250,7 @@ pub(crate) fn render_filter(
         DynFilter::And(all) => render_list(all, " AND ", "TRUE", attributes, params, out)?,
         DynFilter::Or(any) => render_list(any, " OR ", "FALSE", attributes, params, out)?,
         DynFilter::Exists { info, filter, .. } => render_exists(info, filter, params, out)?,
+        DynFilter::Aggregate(_) => crate::aggregate::render_filter_on(filter, params, out)?,
         DynFilter::Not(inner) => {
             // NULL (unknown) counts as false inside, so NOT gives true like `!matches`.
             out.push_str("NOT COALESCE((");

@@ -53,7 +53,7 @@ pub(crate) fn table_named(
     Ok(qualified(schema.as_deref(), &table))
 }
 
-fn table_from(
+pub(crate) fn table_from(
     name: &'static str,
     options: &[(&str, &str)],
     pool_schema: Option<&str>,
@@ -109,7 +109,7 @@ pub(crate) fn snake_case(name: &str) -> String {
     out
 }
 
-fn qualified(schema: Option<&str>, table: &str) -> String {
+pub(crate) fn qualified(schema: Option<&str>, table: &str) -> String {
     match schema {
         Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(table)),
         None => quote_ident(table),
@@ -156,7 +156,11 @@ const MAX_IDENTIFIER: usize = 63;
 /// cut to the length PostgreSQL keeps (at a character boundary), so that a violation's
 /// constraint name matches it.
 pub(crate) fn identity_index_name(table: &str, identity: &IdentityInfo) -> String {
-    let mut name = format!("{table}_{}_index", identity.name);
+    truncate_identifier(format!("{table}_{}_index", identity.name))
+}
+
+/// `name` cut to the length PostgreSQL keeps (at a character boundary).
+pub(crate) fn truncate_identifier(mut name: String) -> String {
     if name.len() > MAX_IDENTIFIER {
         let mut end = MAX_IDENTIFIER;
         while !name.is_char_boundary(end) {
@@ -246,18 +250,24 @@ impl<R: Resource> fmt::Debug for PgTable<R> {
 
 impl<R: Resource> Connect<Pool> for PgTable<R> {
     /// Checks the table against `R` (and creates it when missing if the pool was built
-    /// with `create_missing_tables(true)`).
+    /// with `create_missing_tables(true)`, with its unique indexes and, once the tables
+    /// they refer to exist, the foreign keys of its belongs_to relationships).
     async fn connect(pool: &Pool) -> Result<Self, Error> {
         let table = PgTable::new(pool).await?;
+        let mut created = false;
         match table.schema_problem().await? {
             None => {}
             Some(SchemaError::MissingTable { .. }) if pool.create_missing_tables() => {
                 table.create_table().await?;
+                created = true;
             }
             Some(problem) => return Err(problem.into()),
         }
         if pool.create_missing_tables() {
             table.create_indexes().await?;
+            // The belongs_to foreign keys of a table created here, once the tables they
+            // refer to exist (possibly only when a later resource of the domain connects).
+            crate::foreign_keys::create_pending::<R>(pool, created).await?;
         } else if let Some(problem) = table.index_problem().await? {
             return Err(problem.into());
         }
@@ -629,6 +639,15 @@ fn push_guard<R: Resource>(
     Ok(())
 }
 
+/// A `create_many` error: the position of the record refused, when known, and why.
+struct ManyError(Option<usize>, ErrorKind);
+
+impl From<ErrorKind> for ManyError {
+    fn from(error: ErrorKind) -> Self {
+        ManyError(None, error)
+    }
+}
+
 /// The actions' statements; the [`DataLayer`] impl runs them inside the pool's runtime.
 impl<R: Resource> PgTable<R> {
     async fn create_in(&self, ctx: &Context, record: R) -> Result<R, ErrorKind> {
@@ -652,8 +671,83 @@ impl<R: Resource> PgTable<R> {
                     })
                 }))
             }
+            Err(e) if classify(&e) == Failure::ForeignKeyViolation => Err(
+                crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                    .unwrap_or_else(|| framework_error(&format!("creating a {}", R::NAME), &e)),
+            ),
             Err(e) => Err(framework_error(&format!("creating a {}", R::NAME), &e)),
         }
+    }
+
+    /// One multi-row `INSERT ... VALUES (..), (..) RETURNING ...` per chunk of at most
+    /// 65535 parameters (PostgreSQL's limit), rows returned in the order given.
+    async fn create_many_in(&self, ctx: &Context, records: Vec<R>) -> Result<Vec<R>, ManyError> {
+        let columns = R::ATTRIBUTES.len().max(1);
+        let per_statement = (u16::MAX as usize / columns).max(1);
+        let mut stored = Vec::with_capacity(records.len());
+        let mut offset = 0;
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<R> = records.by_ref().take(per_statement).collect();
+            let mut params = Params::default();
+            let mut sql = format!("INSERT INTO {} ({}) VALUES ", self.table, self.columns);
+            for (row, record) in chunk.iter().enumerate() {
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for (i, (info, value)) in R::ATTRIBUTES.iter().zip(record.to_values()).enumerate() {
+                    let placeholder = params
+                        .push(info.name, value)
+                        .map_err(|e| ManyError(Some(offset + row), e))?;
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    placeholder.write_to(&mut sql);
+                }
+                sql.push(')');
+            }
+            sql.push_str(" RETURNING ");
+            sql.push_str(&self.columns);
+            let shape = crate::transaction::Shape {
+                write: true,
+                one: false,
+            };
+            match self
+                .query(ctx, &sql, &params, shape)
+                .await
+                .map_err(|e| ManyError(None, e))?
+            {
+                Ok(rows) if rows.len() == chunk.len() => {
+                    for row in &rows {
+                        stored.push(Self::decode(row, 0).map_err(|e| ManyError(None, e))?);
+                    }
+                }
+                Ok(_) => {
+                    return Err(ManyError(
+                        None,
+                        framework("INSERT returned fewer rows than it was given"),
+                    ))
+                }
+                Err(e) if classify(&e) == Failure::UniqueViolation => {
+                    let error = self.identity_violation(&e).unwrap_or_else(|| {
+                        ErrorKind::AlreadyExists(AlreadyExists {
+                            resource: R::NAME,
+                            filter: Filter::<R>::primary_key(chunk[0].primary_key()).to_dyn(),
+                        })
+                    });
+                    return Err(ManyError(None, error));
+                }
+                Err(e) => {
+                    return Err(ManyError(
+                        None,
+                        framework_error(&format!("creating {} records", R::NAME), &e),
+                    ))
+                }
+            }
+            offset += chunk.len();
+        }
+        Ok(stored)
     }
 
     /// One `INSERT ... ON CONFLICT (<target>) DO UPDATE SET <fields>, <atomics> WHERE
@@ -756,6 +850,14 @@ impl<R: Resource> PgTable<R> {
                             filter: Filter::<R>::primary_key(op.record.primary_key()).to_dyn(),
                         })
                     }));
+                }
+                Err(e) if classify(&e) == Failure::ForeignKeyViolation => {
+                    return Err(
+                        crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                            .unwrap_or_else(|| {
+                                framework_error(&format!("upserting a {}", R::NAME), &e)
+                            }),
+                    )
                 }
                 Err(e) => return Err(framework_error(&format!("upserting a {}", R::NAME), &e)),
             }
@@ -885,6 +987,12 @@ impl<R: Resource> PgTable<R> {
                     .identity_violation(&e)
                     .unwrap_or_else(|| framework_error(&format!("updating a {}", R::NAME), &e)))
             }
+            Err(e) if classify(&e) == Failure::ForeignKeyViolation => {
+                return Err(
+                    crate::foreign_keys::reference_not_found::<R>(&self.raw_table, &e)
+                        .unwrap_or_else(|| framework_error(&format!("updating a {}", R::NAME), &e)),
+                )
+            }
             Err(e) => return Err(framework_error(&format!("updating a {}", R::NAME), &e)),
         };
         self.written_or_refused(
@@ -913,7 +1021,12 @@ impl<R: Resource> PgTable<R> {
         let rows = self
             .query_on(&mut lease, &write, &params, Shape::WRITE_ONE)
             .await?
-            .map_err(|e| framework_error(&format!("destroying a {}", R::NAME), &e))?;
+            .map_err(|e| {
+                let fk = classify(&e) == Failure::ForeignKeyViolation;
+                fk.then(|| crate::foreign_keys::still_referenced::<R>(ctx, self.pool.schema(), &e))
+                    .flatten()
+                    .unwrap_or_else(|| framework_error(&format!("destroying a {}", R::NAME), &e))
+            })?;
         self.written_or_refused(&mut lease, rows, op.primary_key, op.guard, &[], "destroy")
             .await
     }
@@ -939,7 +1052,19 @@ impl<R: Resource> PgTable<R> {
 
     async fn read_in(&self, ctx: &Context, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
         let mut params = Params::scoped(&self.table, self.schema.as_deref());
-        let mut sql = format!("SELECT {} FROM {}", self.columns, self.table);
+        let aggregates: Vec<_> = query.loads.iter().filter_map(|l| l.aggregate()).collect();
+        let mut sql = if aggregates.is_empty() {
+            format!("SELECT {} FROM {}", self.columns, self.table)
+        } else {
+            let (selects, joins) =
+                crate::aggregate::render_read(&aggregates, &self.table, &mut params)?;
+            format!(
+                "SELECT {}, {} FROM {}{joins}",
+                self.columns,
+                selects.join(", "),
+                self.table
+            )
+        };
         if let Some(filter) = &query.filter {
             sql.push_str(" WHERE ");
             render_filter(&filter.to_dyn(), R::ATTRIBUTES, &mut params, &mut sql)?;
@@ -948,7 +1073,18 @@ impl<R: Resource> PgTable<R> {
         for (field, order) in &query.sort {
             sort.push((attribute(R::ATTRIBUTES, R::field_name(*field))?, *order));
         }
-        render_order(&sort, self.primary_key, &mut sql);
+        if query.aggregate_sort.is_empty() {
+            render_order(&sort, self.primary_key, &mut sql);
+        } else {
+            crate::aggregate::render_order(
+                &sort,
+                &query.aggregate_sort,
+                self.primary_key,
+                &self.table,
+                &mut params,
+                &mut sql,
+            )?;
+        }
         if let Some(limit) = query.limit {
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             let _ = write!(sql, " LIMIT {}", params.push("limit", Value::Int(limit))?);
@@ -965,7 +1101,61 @@ impl<R: Resource> PgTable<R> {
             .query(ctx, &sql, &params, Shape::READ_ALL)
             .await?
             .map_err(|e| framework_error(&format!("reading {} records", R::NAME), &e))?;
-        rows.iter().map(|row| Self::decode(row, 0)).collect()
+        rows.iter()
+            .map(|row| {
+                let mut record = Self::decode(row, 0)?;
+                for (i, aggregate) in aggregates.iter().enumerate() {
+                    let Column(value) = row
+                        .try_get(R::ATTRIBUTES.len() + i)
+                        .map_err(|e| framework_error("reading an aggregate", &e))?;
+                    aggregate.set(&mut record, value)?;
+                }
+                Ok(record)
+            })
+            .collect()
+    }
+
+    /// `SELECT (<aggregate subquery>) FROM unnest($1::<key type>[]) WITH ORDINALITY`: one
+    /// statement, one value per key in key order.
+    async fn aggregate_in(
+        &self,
+        ctx: &Context,
+        op: &ash_core::aggregate::AggregateOp<'_, R>,
+    ) -> Result<Vec<Value>, ErrorKind> {
+        let key = attribute(R::ATTRIBUTES, R::field_name(op.key_field))?;
+        let mut params = Params::scoped("__ash_k", self.schema.as_deref());
+        let keys = Value::List(op.keys.iter().map(R::value_to_dynamic).collect());
+        let keys = params.push(key.name, keys)?;
+        let filter = op.filter.map(Filter::to_dyn);
+        let sort: Vec<_> = op
+            .sort
+            .iter()
+            .map(|(f, o)| (R::field_name(*f), *o))
+            .collect();
+        let parts = crate::aggregate::Parts {
+            info: op.info,
+            filter: filter.as_ref(),
+            sort: &sort,
+        };
+        let mut sql = String::from("SELECT ");
+        crate::aggregate::render_scalar(&parts, "__ash_k.k", &mut params, &mut sql)?;
+        let _ = write!(
+            sql,
+            " FROM unnest({keys}::{}[]) WITH ORDINALITY AS __ash_k(k, n) ORDER BY __ash_k.n",
+            column_type(key.kind)
+        );
+        let rows = self
+            .query(ctx, &sql, &params, Shape::READ_ALL)
+            .await?
+            .map_err(|e| framework_error(&format!("aggregating {} records", R::NAME), &e))?;
+        rows.iter()
+            .map(|row| {
+                let Column(value) = row
+                    .try_get(0)
+                    .map_err(|e| framework_error("reading an aggregate", &e))?;
+                Ok(value)
+            })
+            .collect()
     }
 
     async fn count_in(&self, ctx: &Context, query: &Query<R>) -> Result<usize, ErrorKind> {
@@ -1080,6 +1270,15 @@ fn checked_add<R: Resource>(
 
 impl<R: Resource> DataLayer<R> for PgTable<R> {
     const NATIVE_RELATED_FILTERS: bool = true;
+    const NATIVE_AGGREGATES: bool = true;
+
+    fn aggregate(
+        &self,
+        ctx: &Context,
+        op: &ash_core::aggregate::AggregateOp<'_, R>,
+    ) -> impl Future<Output = Result<Vec<Value>, ErrorKind>> + Send {
+        self.pool.in_runtime(self.aggregate_in(ctx, op))
+    }
 
     fn load(
         &self,
@@ -1095,6 +1294,16 @@ impl<R: Resource> DataLayer<R> for PgTable<R> {
         record: R,
     ) -> impl Future<Output = Result<R, ErrorKind>> + Send {
         self.pool.in_runtime(self.create_in(ctx, record))
+    }
+
+    /// One multi-row `INSERT ... RETURNING` (per 65535 parameters): all or none.
+    fn create_many(
+        &self,
+        ctx: &Context,
+        records: Vec<R>,
+    ) -> impl Future<Output = Result<Vec<R>, (Option<usize>, ErrorKind)>> + Send {
+        let done = self.pool.in_runtime(self.create_many_in(ctx, records));
+        async move { done.await.map_err(|ManyError(index, error)| (index, error)) }
     }
 
     fn update(

@@ -16,6 +16,7 @@
 mod authorize;
 mod future;
 mod read;
+pub(crate) mod related;
 mod write;
 
 pub use future::ActionFuture;

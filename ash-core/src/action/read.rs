@@ -122,7 +122,10 @@ where
             limit: None,
             offset: 0,
             loads,
-        } if sort.is_empty() && loads.is_empty() => return get_by(layer, ctx, input, filter).await,
+            aggregate_sort,
+        } if sort.is_empty() && loads.is_empty() && aggregate_sort.is_empty() => {
+            return get_by(layer, ctx, input, filter).await
+        }
         other => other,
     };
     let mut input = input;
@@ -559,7 +562,14 @@ fn merge<R: Resource>(base: Query<R>, extra: Query<R>) -> Query<R> {
         Some(filter) => base.filter(filter),
         None => base,
     };
+    let shift = merged.sort.len();
     merged.sort.extend(extra.sort);
+    merged
+        .aggregate_sort
+        .extend(extra.aggregate_sort.into_iter().map(|mut key| {
+            key.position += shift;
+            key
+        }));
     merged.limit = extra.limit.or(merged.limit);
     // Offsets add up; past usize::MAX nothing could be returned anyway.
     merged.offset = merged.offset.saturating_add(extra.offset);

@@ -75,7 +75,7 @@ where
 }
 
 /// An upsert, resolved against its action: what the data layer is told.
-struct UpsertPlan<R: Resource> {
+pub(super) struct UpsertPlan<R: Resource> {
     identity: Option<usize>,
     fields: Vec<R::Field>,
     /// The action: for its policies.
@@ -243,7 +243,7 @@ where
 /// An update may not write the primary key: moving a record to another key is a destroy
 /// and a create (the macro refuses it in `accept`; this catches a change that sets it).
 #[inline(always)]
-fn refuse_primary_key_write<R: Resource>(changeset: &mut Changeset<'_, R>) {
+pub(super) fn refuse_primary_key_write<R: Resource>(changeset: &mut Changeset<'_, R>) {
     if R::changes_primary_key(changeset.changes()) {
         changeset.add_error(primary_key_write::<R>());
     }
@@ -617,7 +617,7 @@ where
 }
 
 /// Which write the changeset becomes.
-enum Write<'k, R: Resource> {
+pub(super) enum Write<'k, R: Resource> {
     /// A create, with the filter its policies authorize it under.
     Create(&'static super::ActionInfo, Option<&'k Filter<R>>),
     Upsert(&'k UpsertPlan<R>),
@@ -627,7 +627,7 @@ enum Write<'k, R: Resource> {
 
 /// The hook path of every write, boxed: its state stays out of every action's future.
 #[cold]
-fn with_hooks<'f, R, L>(
+pub(super) fn with_hooks<'f, R, L>(
     layer: &'f L,
     changeset: &'f mut Changeset<'_, R>,
     write: Write<'f, R>,

@@ -26,6 +26,8 @@ pub struct Resource {
     pub relationships: Vec<RelationshipDef>,
     /// `#[policies(...)]`, if any.
     pub policies: Option<super::policies::PoliciesDef>,
+    /// Entries of `#[aggregates(...)]`, in declaration order.
+    pub aggregates: Vec<super::aggregates::AggregateDef>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -348,6 +350,8 @@ pub enum ChangeKind {
     Increment { attribute: Ident, amount: Expr },
     /// `prevent_change(attribute)`.
     PreventChange { attribute: Ident },
+    /// `manage_relationship(argument, relationship, type = .., on_* = ..)`.
+    ManageRelationship(Box<super::manage::ManageDef>),
     /// Any expression whose value implements `Change<R>`.
     Custom(Expr),
 }

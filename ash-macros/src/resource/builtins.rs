@@ -11,12 +11,13 @@ use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::quote;
 use syn::{Expr, Ident};
 
-const CHANGE_BUILTINS: [&str; 5] = [
+const CHANGE_BUILTINS: [&str; 6] = [
     "optimistic_lock",
     "set_attribute",
     "set_new_attribute",
     "increment",
     "prevent_change",
+    "manage_relationship",
 ];
 const VALIDATION_BUILTINS: [&str; 9] = [
     "present",
@@ -202,6 +203,9 @@ pub fn parse_change(cx: &Ctxt, tokens: TokenStream, global: bool) -> Option<Chan
                 }
             }
         }
+        Some("manage_relationship") => ChangeKind::ManageRelationship(Box::new(
+            super::manage::parse(cx, &call.args, call.span)?,
+        )),
         Some("prevent_change") => ChangeKind::PreventChange {
             attribute: one_name(cx, &call, "prevent_change", "prevent_change(status)")?,
         },

@@ -22,6 +22,7 @@ pub fn check(cx: &Ctxt, res: &Resource) {
     check_upserts(cx, res);
     check_primary_key_writes(cx, res);
     check_relationships(cx, res);
+    super::aggregates::check::check(cx, res);
     super::policies::check::check(cx, res);
 }
 
@@ -63,7 +64,17 @@ fn check_relationships(cx: &Ctxt, res: &Resource) {
                 ),
             );
         }
-        if res.attribute(&rel.source_attribute).is_none() {
+        if let Some(key) = res.attribute(&rel.source_attribute) {
+            if rel.kind == RelKind::BelongsTo && rel.on_delete == "nilify" && !key.nilable {
+                cx.error_spanned_by(
+                    &rel.on_delete,
+                    format!(
+                        "`on_delete = nilify` sets `{}` to nil, but `{}` of `{}` cannot be nil; make it an `Option` (drop `allow_nil = false`) or use `on_delete = cascade` or `restrict`",
+                        key.name, key.name, res.ident()
+                    ),
+                );
+            }
+        } else {
             let name = unraw(&rel.source_attribute);
             cx.error_spanned_by(
                 &rel.source_attribute,
@@ -533,6 +544,7 @@ pub fn check_change(cx: &Ctxt, res: &Resource, action: Option<&Action>, change: 
         ChangeKind::PreventChange { attribute } => {
             check_attribute_target(cx, res, attribute, "prevent_change")
         }
+        ChangeKind::ManageRelationship(def) => super::manage::check(cx, res, action, def),
         ChangeKind::Custom(_) => {}
     }
 }

@@ -37,6 +37,11 @@ pub fn sanitize(res: &mut Resource) -> Mode {
         .collect();
     let mut keep = rels.into_iter();
     res.relationships.retain(|_| keep.next().unwrap_or(false));
+    let aggs: Vec<bool> = (0..res.aggregates.len())
+        .map(|i| super::aggregates::check::aggregate_ok(res, i))
+        .collect();
+    let mut keep = aggs.into_iter();
+    res.aggregates.retain(|_| keep.next().unwrap_or(false));
 
     for i in 0..res.actions.len() {
         // Accepted names: attributes, each once, for actions that take attributes.

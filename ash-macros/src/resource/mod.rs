@@ -1,10 +1,12 @@
 //! `#[resource]`: parse -> check -> expand.
 
+pub mod aggregates;
 pub mod ast;
 mod builtins;
 pub(crate) mod check;
 mod expand;
 mod fallback;
+pub(crate) mod manage;
 pub mod parse;
 pub mod policies;
 

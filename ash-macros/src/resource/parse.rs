@@ -13,12 +13,13 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Path};
 
 const RESOURCE_OPTIONS: [&str; 2] = ["domain", "data_layer"];
-const HELPER_ATTRIBUTES: [&str; 6] = [
+const HELPER_ATTRIBUTES: [&str; 7] = [
     "actions",
     "changes",
     "validations",
     "identities",
     "relationships",
+    "aggregates",
     "policies",
 ];
 const RELATIONSHIP_KINDS: [&str; 4] = ["belongs_to", "has_one", "has_many", "many_to_many"];
@@ -78,6 +79,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
     let mut identities = Vec::new();
     let mut relationships = Vec::new();
     let mut policies = None;
+    let mut aggregates = Vec::new();
     let mut kept = Vec::new();
     for attr in std::mem::take(&mut item.attrs) {
         let name = attr.path().get_ident().map(Ident::to_string);
@@ -98,6 +100,10 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
             },
             Some("relationships") => match list_tokens(&attr) {
                 Ok(t) => parse_relationships(cx, &ident, t, &mut relationships),
+                Err(e) => cx.syn_error(e),
+            },
+            Some("aggregates") => match list_tokens(&attr) {
+                Ok(t) => super::aggregates::parse::parse_aggregates(cx, t, &mut aggregates),
                 Err(e) => cx.syn_error(e),
             },
             Some("policies") => match list_tokens(&attr) {
@@ -121,6 +127,7 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
     add_belongs_to_attributes(&mut item, &relationships);
     let attributes = parse_fields(cx, &mut item);
     Some(Resource {
+        aggregates,
         relationships,
         derives_clone,
         cfg,

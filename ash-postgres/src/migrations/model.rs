@@ -122,16 +122,14 @@ impl Table {
                 nulls_distinct: identity.nils_distinct,
             })
             .collect();
+        let foreign_keys = foreign_keys::<R>(&table)?;
         Ok(Table {
             table,
             schema,
             columns,
             primary_key,
             identities,
-            // Fed by the resource's `belongs_to` relationships (one key per relationship
-            // whose destination is also stored in PostgreSQL); a resource without any
-            // has none. The diff and the SQL below handle them already.
-            foreign_keys: Vec::new(),
+            foreign_keys,
         })
     }
 
@@ -148,6 +146,30 @@ impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
+}
+
+/// One foreign key per belongs_to of `R`: `{table}_{attribute}_fkey`, referring to the
+/// destination's table and attribute, with the relationship's `on_delete` (`RESTRICT`,
+/// `CASCADE` or `SET NULL`), as `create_missing_tables` creates them.
+fn foreign_keys<R: Resource>(table: &str) -> Result<Vec<ForeignKey>, SchemaError> {
+    let mut keys = Vec::new();
+    for info in R::RELATIONSHIPS
+        .iter()
+        .filter(|r| r.kind == ash_core::relationship::RelationshipKind::BelongsTo)
+    {
+        let (schema, references_table) =
+            crate::table::table_from(info.destination, info.destination_data_layer_options, None)?;
+        keys.push(ForeignKey {
+            name: crate::foreign_keys::constraint_name(table, info.source_attribute),
+            columns: vec![info.source_attribute.to_owned()],
+            references_schema: schema,
+            references_table,
+            references_columns: vec![info.destination_attribute.to_owned()],
+            on_delete: Some(crate::foreign_keys::on_delete_sql(info.on_delete).to_owned()),
+            on_update: None,
+        });
+    }
+    Ok(keys)
 }
 
 /// The tables of every resource a domain lists, from

@@ -40,7 +40,7 @@ pub fn run_changes(res: &Resource, names: &Names, action: &Action) -> TokenStrea
 /// action to its end at once on a data layer that never waits.
 pub fn may_add_hooks(res: &Resource, action: &Action) -> bool {
     let own = action.entries.iter().any(|entry| {
-        matches!(entry, Entry::Change(change) if matches!(change.change, ChangeKind::Custom(_)))
+        matches!(entry, Entry::Change(change) if matches!(change.change, ChangeKind::Custom(_) | ChangeKind::ManageRelationship(_)))
     });
     let global = res
         .global_changes
@@ -172,6 +172,10 @@ fn change_call(
         }
         ChangeKind::PreventChange { attribute } => quote! {
             changeset.changes_mut().#attribute = ::std::option::Option::None;
+        },
+        ChangeKind::ManageRelationship(def) => match action {
+            Some(action) => super::manage::change(res, action, def),
+            None => TokenStream::new(),
         },
         ChangeKind::Custom(expr) => quote_spanned! {expr.span()=>
             #krate::change::Change::<#ident>::change(&(#expr), changeset);

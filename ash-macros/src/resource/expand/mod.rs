@@ -1,8 +1,10 @@
 //! Expansion of a checked resource, one file per generated concern.
 
 mod actions;
+mod aggregates;
 mod changes;
 mod identities;
+mod manage;
 mod model;
 mod policies;
 mod query;
@@ -90,11 +92,17 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
         let query = query::expand(res, &names);
         let identities = identities::items(res);
         let relationships = relationships::items(res);
+        let aggregates = aggregates::items(res);
+        let field_module = aggregates::field_module(res, &names);
         let has_field = relationships::has_field(res, &names);
+        let action_names = manage::action_names(res);
         quote! {
+            #action_names
             #model
             #identities
             #relationships
+            #aggregates
+            #field_module
             #has_field
             #actions
             #query
@@ -113,10 +121,11 @@ pub fn expand(res: &Resource, args: TokenStream, original: TokenStream, mode: Mo
 fn item(res: &Resource) -> TokenStream {
     let mut owned;
     let mut item = &res.item;
-    if !res.relationships.is_empty() {
+    if !res.relationships.is_empty() || !res.aggregates.is_empty() {
         owned = res.item.clone();
         if let syn::Fields::Named(named) = &mut owned.fields {
             named.named.extend(relationships::fields(res));
+            named.named.extend(aggregates::fields(res));
         }
         item = &owned;
     }

@@ -191,7 +191,12 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         });
     let identity_items = super::identities::resource_items(res, names);
     let relationship_items = super::relationships::resource_items(res, names);
-    let rel_idents: Vec<_> = res.relationships.iter().map(|r| &r.name).collect();
+    let rel_idents: Vec<_> = res
+        .relationships
+        .iter()
+        .map(|r| &r.name)
+        .chain(res.aggregates.iter().map(|a| &a.name))
+        .collect();
     let policy_items = super::policies::resource_items(res);
     let count = attrs.len();
     let doc_field = format!("The attributes of [`{name}`].");

@@ -71,7 +71,7 @@ pub fn has_field(res: &Resource, names: &Names) -> TokenStream {
     quote!( #( #impls )* )
 }
 
-/// The `RELATIONSHIPS` and `INDEXED_FIELDS` items of the `Resource` impl.
+/// The `RELATIONSHIPS`, `REFERENCES` and `INDEXED_FIELDS` items of the `Resource` impl.
 pub fn resource_items(res: &Resource, names: &Names) -> TokenStream {
     if res.relationships.is_empty() {
         return TokenStream::new();
@@ -88,8 +88,18 @@ pub fn resource_items(res: &Resource, names: &Names) -> TokenStream {
             let v = &a.variant;
             quote!(#field::#v)
         });
+    let ident = res.ident();
+    let references = res
+        .relationships
+        .iter()
+        .filter(|r| r.kind == RelKind::BelongsTo)
+        .map(|r| {
+            let konst = &r.konst;
+            quote!(&#ident::#konst)
+        });
     quote! {
         const RELATIONSHIPS: &'static [#krate::relationship::RelationshipInfo] = &[ #( #infos ),* ];
+        const REFERENCES: &'static [&'static dyn #krate::reference::Reference<Self>] = &[ #( #references ),* ];
         const INDEXED_FIELDS: &'static [#field] = &[ #( #indexed ),* ];
     }
 }
