@@ -640,6 +640,11 @@ macro_rules! paths {
         #[resource(domain = Forum, data_layer = $($data_layer)*)]
         #[actions(defaults(read, create = [title, author_id]), update(update, accept = [author_id]))]
         #[relationships(belongs_to(author, Member))]
+        // An `expr` through a relationship: resolved to keys on ETS as a path is.
+        #[policies(
+            policy(action_type([create, update]), authorize_if(always())),
+            policy(action_type(read), authorize_if(expr(exists(Article::AUTHOR, Member::NAME.eq("ann"))))),
+        )]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Article {
             #[uuid_primary_key]
@@ -689,6 +694,7 @@ macro_rules! paths {
             Article(
                 define(create_article, action = create, args = [title, author_id]),
                 define(update_article, action = update),
+                define(articles, action = read),
             ),
             Reply(
                 define(create_reply, action = create, args = [body, article_id]),
@@ -825,6 +831,17 @@ macro_rules! paths {
                 .unwrap();
             assert_eq!(done.body, "kept");
             assert_eq!(moved.body, "on ann 1");
+        }
+
+        #[tokio::test]
+        async fn an_expr_check_through_a_relationship_filters_the_read() {
+            let Some((d, _env)) = setup().await else {
+                return;
+            };
+            let (_, ben, _, _) = seed(&d).await;
+            let titles = |articles: Vec<Article>| articles.into_iter().map(|a| a.title).collect::<Vec<_>>();
+            assert_eq!(titles(d.articles().await.unwrap()), ["by ann"]);
+            assert_eq!(titles(d.with_actor(&ben).articles().await.unwrap()), ["by ann"]);
         }
 
         #[tokio::test]
