@@ -17,6 +17,14 @@
 //! parents of that level, so `Post::COMMENTS.load(Comment::AUTHOR)` on 1,000 posts is
 //! 2 operations after the read of the posts.
 //!
+//! # The relationship's own filter and sort
+//!
+//! `has_many(comments, Comment, filter = Comment::APPROVED.eq(true), sort = [Comment::SCORE.desc()])`:
+//! the `filter` limits the related records that every load, `exists` and path sees (it is
+//! ANDed into the load's query and into the filter on the destination of an `exists`, so
+//! PostgreSQL still renders one statement); `sort` is the order of a load whose per-load
+//! query gives none (a per-load sort replaces it). See [`Relationship::filter`].
+//!
 //! An unloaded relationship is [`Loaded::get`] `Err(NotLoaded)`, never a silent empty
 //! list (Ash's `%Ash.NotLoaded{}`). A relationship that is already loaded on every parent
 //! is not loaded again (Ash's `lazy?: true`), unless the load has nested loads.
@@ -26,7 +34,7 @@ use crate::data_layer::DataLayer;
 use crate::error::{ErrorKind, FrameworkError};
 use crate::filter::{DynFilter, Filter};
 use crate::future::BoxFuture;
-use crate::query::Query;
+use crate::query::{Query, SortOrder};
 use crate::resource::Resource;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -293,6 +301,16 @@ pub trait Relationship: Copy + Send + Sync + 'static {
     fn info(&self) -> &'static RelationshipInfo;
     /// Whether it is loaded on `record`.
     fn is_loaded(&self, record: &Self::Source) -> bool;
+    /// The relationship's own filter (`filter = ...`): the related records every load,
+    /// `exists` and path through it sees are those matching it. `None` without one.
+    fn filter(&self) -> Option<Filter<Self::Destination>> {
+        None
+    }
+    /// The relationship's default sort (`sort = [...]`): the order of a load whose query
+    /// gives none. Empty without one.
+    fn default_sort(&self) -> Vec<(<Self::Destination as Resource>::Field, SortOrder)> {
+        Vec::new()
+    }
     /// Loads it onto every record of `parents` with `query` on the related records
     /// (running `query`'s own loads on them, one operation per level).
     fn load_onto<'a>(
@@ -476,6 +494,10 @@ pub struct Direct<S: Resource, D: Resource, K, T> {
     pub slot: fn(&mut S) -> &mut Loaded<T>,
     #[doc(hidden)]
     pub get: fn(&S) -> &Loaded<T>,
+    #[doc(hidden)]
+    pub filter: Option<fn() -> Filter<D>>,
+    #[doc(hidden)]
+    pub sort: Option<fn() -> Vec<(D::Field, SortOrder)>>,
 }
 
 impl<S: Resource, D: Resource, K, T> Clone for Direct<S, D, K, T> {
@@ -565,20 +587,32 @@ pub fn run_loads<'a, R: Resource>(
     })
 }
 
-/// The query a load runs on the related records: the per-load query, without its loads
-/// (run after, one level at a time) and with relationship filters resolved for data
-/// layers that do not render them.
-async fn related_query<D: Resource>(
+/// The query a load runs on the related records: the per-load query with the
+/// relationship's own filter ANDed in and its sort when the query gives none, without its
+/// loads (run after, one level at a time), and with relationship filters resolved for
+/// data layers that do not render them.
+async fn related_query<Rel: Relationship>(
     tables: &dyn Tables,
-    query: &Query<D>,
-) -> Result<Query<D>, ErrorKind> {
-    let filter = match &query.filter {
+    rel: &Rel,
+    query: &Query<Rel::Destination>,
+) -> Result<Query<Rel::Destination>, ErrorKind> {
+    let combined = match (rel.filter(), &query.filter) {
+        (Some(own), Some(given)) => Some(own.and(given.clone())),
+        (Some(own), None) => Some(own),
+        (None, given) => given.clone(),
+    };
+    let filter = match &combined {
         Some(f) => Some(resolve_filter(tables, f).await?),
         None => None,
     };
+    let sort = if query.sort.is_empty() {
+        rel.default_sort()
+    } else {
+        query.sort.clone()
+    };
     Ok(Query {
         filter,
-        sort: query.sort.clone(),
+        sort,
         limit: query.limit,
         offset: query.offset,
         loads: Vec::new(),
@@ -603,6 +637,14 @@ where
         (self.get)(record).is_loaded()
     }
 
+    fn filter(&self) -> Option<Filter<D>> {
+        self.filter.map(|f| f())
+    }
+
+    fn default_sort(&self) -> Vec<(D::Field, SortOrder)> {
+        self.sort.map(|f| f()).unwrap_or_default()
+    }
+
     fn load_onto<'a>(
         &'a self,
         tables: &'a dyn Tables,
@@ -615,7 +657,7 @@ where
                 Vec::new()
             } else {
                 let values: Vec<D::Value> = keys.into_iter().map(self.dest_value).collect();
-                let own = related_query(tables, query).await?;
+                let own = related_query(tables, self, query).await?;
                 let op = LoadOp {
                     field: self.dest_field,
                     keys: &values,
@@ -650,7 +692,7 @@ where
     }
 
     fn related_to(&self, record: &D) -> Filter<S> {
-        if self.info.kind != RelationshipKind::BelongsTo {
+        if self.info.kind != RelationshipKind::BelongsTo || self.filter.is_some() {
             return Filter::Related(RelatedFilter::new(
                 *self,
                 Filter::primary_key(record.primary_key()),
@@ -696,6 +738,10 @@ pub struct ManyToMany<S: Resource, J: Resource, D: Resource, K, K2> {
     pub slot: fn(&mut S) -> &mut Loaded<Vec<D>>,
     #[doc(hidden)]
     pub get: fn(&S) -> &Loaded<Vec<D>>,
+    #[doc(hidden)]
+    pub filter: Option<fn() -> Filter<D>>,
+    #[doc(hidden)]
+    pub sort: Option<fn() -> Vec<(D::Field, SortOrder)>>,
 }
 
 impl<S: Resource, J: Resource, D: Resource, K, K2> Clone for ManyToMany<S, J, D, K, K2> {
@@ -730,6 +776,14 @@ where
         (self.get)(record).is_loaded()
     }
 
+    fn filter(&self) -> Option<Filter<D>> {
+        self.filter.map(|f| f())
+    }
+
+    fn default_sort(&self) -> Vec<(D::Field, SortOrder)> {
+        self.sort.map(|f| f()).unwrap_or_default()
+    }
+
     /// Two operations: the join records of the parents' keys, then the destination records
     /// of their keys; the per-parent limit and offset are applied in memory.
     fn load_onto<'a>(
@@ -758,7 +812,7 @@ where
                 Vec::new()
             } else {
                 let values: Vec<D::Value> = dest_keys.into_iter().map(self.dest_value).collect();
-                let mut own = related_query(tables, query).await?;
+                let mut own = related_query(tables, self, query).await?;
                 own.limit = None;
                 own.offset = 0;
                 let op = LoadOp {
@@ -1065,6 +1119,11 @@ pub struct RelatedFilter<S: Resource> {
 
 impl<S: Resource> RelatedFilter<S> {
     fn new<Rel: Relationship<Source = S>>(rel: Rel, inner: Filter<Rel::Destination>) -> Self {
+        // The relationship's own filter limits what `exists` sees.
+        let inner = match rel.filter() {
+            Some(own) => own.and(inner),
+            None => inner,
+        };
         RelatedFilter {
             info: rel.info(),
             inner: inner.to_dyn(),
@@ -1160,7 +1219,17 @@ pub fn resolve_filter<'a, R: Resource>(
 /// Reads `query` on `R` through `tables`: relationship filters resolved (for data layers
 /// that need it), then the read, then the loads.
 pub async fn read<R: Resource>(tables: &dyn Tables, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
-    let own = related_query(tables, query).await?;
+    let filter = match &query.filter {
+        Some(f) => Some(resolve_filter(tables, f).await?),
+        None => None,
+    };
+    let own = Query {
+        filter,
+        sort: query.sort.clone(),
+        limit: query.limit,
+        offset: query.offset,
+        loads: Vec::new(),
+    };
     let ctx = tables.tables_context();
     let mut records = layer::<R>(tables)?.read(ctx, &own).await?;
     run_loads(tables, &mut records, query).await?;
@@ -1180,6 +1249,55 @@ pub async fn load_into<R: Resource>(
     };
     run_loads(tables, records, &query).await?;
     Ok(())
+}
+
+/// What a read returns, as records to load onto: one record, an optional one, a list or
+/// a page.
+pub trait Records<R: Resource>: Send {
+    /// The records, in place.
+    fn records_mut(&mut self) -> &mut [R];
+}
+
+impl<R: Resource> Records<R> for R {
+    fn records_mut(&mut self) -> &mut [R] {
+        std::slice::from_mut(self)
+    }
+}
+
+impl<R: Resource> Records<R> for Option<R> {
+    fn records_mut(&mut self) -> &mut [R] {
+        self.as_mut_slice()
+    }
+}
+
+impl<R: Resource> Records<R> for Vec<R> {
+    fn records_mut(&mut self) -> &mut [R] {
+        self.as_mut_slice()
+    }
+}
+
+impl<R: Resource> Records<R> for crate::query::Page<R> {
+    fn records_mut(&mut self) -> &mut [R] {
+        self.results.as_mut_slice()
+    }
+}
+
+/// `read`, then the loads of `loads` on what it returns (one operation per relationship
+/// and level): what a `define(.., load = [comments, author])` runs.
+pub fn with_loads<'a, R, T>(
+    tables: &'a dyn Tables,
+    read: crate::action::ActionFuture<'a, Result<T, crate::error::Error>>,
+    loads: Query<R>,
+) -> crate::action::ActionFuture<'a, Result<T, crate::error::Error>>
+where
+    R: Resource,
+    T: Records<R> + 'a,
+{
+    crate::action::ActionFuture::running(async move {
+        let mut found = read.await?;
+        run_loads(tables, found.records_mut(), &loads).await?;
+        Ok(found)
+    })
 }
 
 /// `exists(relationship, filter)`: `exists(Post::COMMENTS, Comment::SCORE.gt(3))`; see

@@ -71,14 +71,21 @@ pub fn has_field(res: &Resource, names: &Names) -> TokenStream {
     quote!( #( #impls )* )
 }
 
-/// The `RELATIONSHIPS` and `INDEXED_FIELDS` items of the `Resource` impl.
+/// The `FIELDS`, `RELATIONSHIPS` and `INDEXED_FIELDS` items of the `Resource` impl.
 pub fn resource_items(res: &Resource, names: &Names) -> TokenStream {
+    let field = &names.field;
+    let all = res.attributes.iter().map(|a| {
+        let v = &a.variant;
+        quote!(#field::#v)
+    });
+    let fields = quote! {
+        const FIELDS: &'static [#field] = &[ #( #all ),* ];
+    };
     if res.relationships.is_empty() {
-        return TokenStream::new();
+        return fields;
     }
     let krate = krate();
     let infos = res.relationships.iter().map(|rel| info(res, rel));
-    let field = &names.field;
     let indexed = res
         .relationships
         .iter()
@@ -89,6 +96,7 @@ pub fn resource_items(res: &Resource, names: &Names) -> TokenStream {
             quote!(#field::#v)
         });
     quote! {
+        #fields
         const RELATIONSHIPS: &'static [#krate::relationship::RelationshipInfo] = &[ #( #infos ),* ];
         const INDEXED_FIELDS: &'static [#field] = &[ #( #indexed ),* ];
     }
@@ -146,6 +154,32 @@ fn info(res: &Resource, rel: &RelationshipDef) -> TokenStream {
     }
 }
 
+/// The handle's `filter` and `sort` fields: functions building the relationship's own
+/// filter and default sort, spanned at the user's expressions so a type error (a filter of
+/// another resource) points there.
+fn filter_and_sort(rel: &RelationshipDef) -> (TokenStream, TokenStream) {
+    let krate = krate();
+    let dest = &rel.destination;
+    let filter = match &rel.filter {
+        Some(expr) => quote_spanned! {expr.span()=>
+            ::std::option::Option::Some(|| -> #krate::filter::Filter<#dest> { #expr })
+        },
+        None => quote!(::std::option::Option::None),
+    };
+    let sort = match &rel.sort {
+        Some(array) => {
+            let keys = array.elems.iter();
+            quote_spanned! {array.span()=>
+                ::std::option::Option::Some(|| -> ::std::vec::Vec<(<#dest as #krate::resource::Resource>::Field, #krate::query::SortOrder)> {
+                    ::std::vec![ #( #keys ),* ]
+                })
+            }
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    (filter, sort)
+}
+
 /// The handles and compile-time checks, beside the struct.
 pub fn items(res: &Resource) -> TokenStream {
     if res.relationships.is_empty() {
@@ -191,6 +225,7 @@ pub fn items(res: &Resource) -> TokenStream {
                 rel.name_str, ident, konst
             );
             let info = quote!(&<#ident as #krate::resource::Resource>::RELATIONSHIPS[#index]);
+            let (filter, sort) = filter_and_sort(rel);
             if let Some(domain) = &res.domain {
                 checks.push(quote_spanned! {dest.span()=>
                     const _: () = #krate::__private::assert_listed::<#domain, #dest>();
@@ -219,6 +254,8 @@ pub fn items(res: &Resource) -> TokenStream {
                                 dest_value: |k| #dest_hf::wrap(#rk::from_key(k)),
                                 slot: |s| &mut s.#field,
                                 get: |s| &s.#field,
+                                filter: #filter,
+                                sort: #sort,
                             };
                     }
                 }
@@ -260,6 +297,8 @@ pub fn items(res: &Resource) -> TokenStream {
                                 dest_value: |k| #dest_hf::wrap(#rk::from_key(k)),
                                 slot: |s| &mut s.#field,
                                 get: |s| &s.#field,
+                                filter: #filter,
+                                sort: #sort,
                             };
                     }
                 }
