@@ -453,6 +453,32 @@ pub trait HasField<const K: u128>: Resource {
     fn wrap(value: Self::Type) -> Self::Value;
 }
 
+/// The key of `value` as `K`: `value`'s own key when its key type is `K` (what
+/// [`SameKey`] checks at compile time), else `None`. Generated handles read the other
+/// resource's attribute through it, so attributes of different types give the one
+/// [`SameKey`] error, not a cascade of type errors in generated code. (The type
+/// comparison is resolved when the function is compiled.)
+#[doc(hidden)]
+#[inline(always)]
+pub fn key_as<K: 'static, T: RelationshipKey>(value: &T) -> Option<K> {
+    let mut slot = value.key();
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<K>>()
+        .and_then(Option::take)
+}
+
+/// The attribute value of type `T` holding `key`, when `T`'s key type is `K` (see
+/// [`key_as`]).
+#[doc(hidden)]
+#[inline(always)]
+pub fn from_key_as<T: RelationshipKey, K: 'static>(key: K) -> Option<T> {
+    let mut slot = Some(key);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<T::Key>>()
+        .and_then(Option::take)
+        .map(T::from_key)
+}
+
 /// Checks, at compile time, that a relationship's two attributes have one key type.
 #[diagnostic::on_unimplemented(
     message = "the relationship's attributes have different types: `{Self}` on one side, `{Other}` on the other",
@@ -489,7 +515,7 @@ pub struct Direct<S: Resource, D: Resource, K, T> {
     #[doc(hidden)]
     pub dest_field: D::Field,
     #[doc(hidden)]
-    pub dest_value: fn(K) -> D::Value,
+    pub dest_value: fn(K) -> Option<D::Value>,
     #[doc(hidden)]
     pub slot: fn(&mut S) -> &mut Loaded<T>,
     #[doc(hidden)]
@@ -656,7 +682,7 @@ where
             let mut related = if keys.is_empty() {
                 Vec::new()
             } else {
-                let values: Vec<D::Value> = keys.into_iter().map(self.dest_value).collect();
+                let values: Vec<D::Value> = keys.into_iter().filter_map(self.dest_value).collect();
                 let own = related_query(tables, self, query).await?;
                 let op = LoadOp {
                     field: self.dest_field,
@@ -721,19 +747,19 @@ pub struct ManyToMany<S: Resource, J: Resource, D: Resource, K, K2> {
     #[doc(hidden)]
     pub join_source_field: J::Field,
     #[doc(hidden)]
-    pub join_source_value: fn(K) -> J::Value,
+    pub join_source_value: fn(K) -> Option<J::Value>,
     #[doc(hidden)]
     pub join_dest_key: fn(&J) -> Option<K2>,
     #[doc(hidden)]
     pub join_dest_field: J::Field,
     #[doc(hidden)]
-    pub join_dest_value: fn(K2) -> J::Value,
+    pub join_dest_value: fn(K2) -> Option<J::Value>,
     #[doc(hidden)]
     pub dest_key: fn(&D) -> Option<K2>,
     #[doc(hidden)]
     pub dest_field: D::Field,
     #[doc(hidden)]
-    pub dest_value: fn(K2) -> D::Value,
+    pub dest_value: fn(K2) -> Option<D::Value>,
     #[doc(hidden)]
     pub slot: fn(&mut S) -> &mut Loaded<Vec<D>>,
     #[doc(hidden)]
@@ -798,7 +824,7 @@ where
             let joins = if keys.is_empty() {
                 Vec::new()
             } else {
-                let values: Vec<J::Value> = keys.into_iter().map(self.join_source_value).collect();
+                let values: Vec<J::Value> = keys.into_iter().filter_map(self.join_source_value).collect();
                 let unpaged = Query::new();
                 let op = LoadOp {
                     field: self.join_source_field,
@@ -811,7 +837,7 @@ where
             let mut related = if dest_keys.is_empty() {
                 Vec::new()
             } else {
-                let values: Vec<D::Value> = dest_keys.into_iter().map(self.dest_value).collect();
+                let values: Vec<D::Value> = dest_keys.into_iter().filter_map(self.dest_value).collect();
                 let mut own = related_query(tables, self, query).await?;
                 own.limit = None;
                 own.offset = 0;
@@ -875,7 +901,7 @@ where
             let joins = if dest_keys.is_empty() {
                 Vec::new()
             } else {
-                let values = dest_keys.into_iter().map(self.join_dest_value).collect();
+                let values = dest_keys.into_iter().filter_map(self.join_dest_value).collect();
                 layer::<J>(tables)?
                     .read(
                         ctx,
