@@ -120,6 +120,9 @@ pub struct RelationshipInfo {
     pub on_delete: OnDelete,
 }
 
+/// Sort keys of `R` (a relationship's default sort).
+pub type SortKeys<R> = Vec<(<R as Resource>::Field, SortOrder)>;
+
 /// The records of a relationship, once loaded: `Err(NotLoaded)` before (Ash's
 /// `%Ash.NotLoaded{}`). `Loaded<Vec<Comment>>` for a to-many relationship,
 /// `Loaded<Option<User>>` for a to-one one.
@@ -523,7 +526,7 @@ pub struct Direct<S: Resource, D: Resource, K, T> {
     #[doc(hidden)]
     pub filter: Option<fn() -> Filter<D>>,
     #[doc(hidden)]
-    pub sort: Option<fn() -> Vec<(D::Field, SortOrder)>>,
+    pub sort: Option<fn() -> SortKeys<D>>,
 }
 
 impl<S: Resource, D: Resource, K, T> Clone for Direct<S, D, K, T> {
@@ -767,7 +770,7 @@ pub struct ManyToMany<S: Resource, J: Resource, D: Resource, K, K2> {
     #[doc(hidden)]
     pub filter: Option<fn() -> Filter<D>>,
     #[doc(hidden)]
-    pub sort: Option<fn() -> Vec<(D::Field, SortOrder)>>,
+    pub sort: Option<fn() -> SortKeys<D>>,
 }
 
 impl<S: Resource, J: Resource, D: Resource, K, K2> Clone for ManyToMany<S, J, D, K, K2> {
