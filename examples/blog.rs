@@ -137,11 +137,11 @@ macro_rules! blog {
             let posts = ash_rs::api::read(blog, PostReadInput::new(), query).await?;
             show("the posts, then one per relationship level: author, comments, comment authors, tags (2)", before);
             for post in &posts {
-                let author = post.author.get().map_err(not_loaded)?.as_ref().map_or("-", |u| u.name.as_str());
-                let tags: Vec<&str> = post.tags.get().map_err(not_loaded)?.iter().map(|t| t.label.as_str()).collect();
+                let author = post.author.get()?.as_ref().map_or("-", |u| u.name.as_str());
+                let tags: Vec<&str> = post.tags.get()?.iter().map(|t| t.label.as_str()).collect();
                 println!("{} by {author}, tagged {tags:?}", post.title);
-                for comment in post.comments.get().map_err(not_loaded)? {
-                    let by = comment.author.get().map_err(not_loaded)?.as_ref().map_or("-", |u| u.name.as_str());
+                for comment in post.comments.get()? {
+                    let by = comment.author.get()?.as_ref().map_or("-", |u| u.name.as_str());
                     println!("    {} (score {}) by {by}", comment.body, comment.score);
                 }
             }
@@ -151,7 +151,7 @@ macro_rules! blog {
             let posts = blog.load(&posts, Post::TOP_COMMENTS).await?;
             show("one load of the relationship", before);
             for post in &posts {
-                let scores: Vec<i64> = post.top_comments.get().map_err(not_loaded)?.iter().map(|c| c.score).collect();
+                let scores: Vec<i64> = post.top_comments.get()?.iter().map(|c| c.score).collect();
                 println!("{}: top scores {scores:?}", post.title);
             }
 
@@ -162,8 +162,8 @@ macro_rules! blog {
             println!(
                 "{}: {} comment(s), author {:?}, tags loaded: {}",
                 post.title,
-                post.comments.get().map_err(not_loaded)?.len(),
-                post.author.get().map_err(not_loaded)?.as_ref().map(|u| &u.name),
+                post.comments.get()?.len(),
+                post.author.get()?.as_ref().map(|u| &u.name),
                 post.tags.is_loaded(),
             );
             // Reading a relationship that was not loaded is an error, never an empty list.
@@ -192,16 +192,13 @@ macro_rules! blog {
             let users = blog.load(&users, User::POSTS.load(Post::COMMENTS)).await?;
             show("posts, then their comments", before);
             for user in &users {
-                let posts = user.posts.get().map_err(not_loaded)?;
+                let posts = user.posts.get()?;
                 let comments: usize = posts.iter().map(|p| p.comments.get().map_or(0, |c| c.len())).sum();
                 println!("{}: {} posts, {} comments on them", user.name, posts.len(), comments);
             }
             Ok(())
         }
 
-        fn not_loaded(e: ash_rs::relationship::NotLoaded) -> Error {
-            Error::from(ErrorKind::unknown(e.to_string()))
-        }
     };
 }
 

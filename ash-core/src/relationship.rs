@@ -204,6 +204,17 @@ impl fmt::Display for NotLoaded {
 
 impl std::error::Error for NotLoaded {}
 
+/// Reading an unloaded relationship with `?` in code returning [`Error`](crate::error::Error):
+/// a framework error (the code forgot a load), never an empty result.
+impl From<NotLoaded> for crate::error::Error {
+    fn from(not_loaded: NotLoaded) -> Self {
+        ErrorKind::Framework(FrameworkError {
+            message: format!("{not_loaded}: load it first (`Query::load`, `domain.load`)"),
+        })
+        .into()
+    }
+}
+
 /// The data layers of a domain value, looked up by resource type: what a load (which
 /// crosses from one resource's data layer to another's) runs against. Implemented by
 /// `#[domain]`.
@@ -232,7 +243,9 @@ pub fn layer<R: Resource>(tables: &dyn Tables) -> Result<&R::DataLayer, ErrorKin
 
 /// A load, described for the data layer of the related resource `R`: the records whose
 /// attribute `field` holds one of `keys`, matching `query`'s filter, in `query`'s sort
-/// order. `query`'s limit and offset apply **per key** (per parent).
+/// order (with an empty sort and no paging, in any order: the caller orders each
+/// parent's records by primary key). `query`'s limit and offset apply **per key** (per
+/// parent), after ordering by the sort, then the primary key.
 #[derive(Debug)]
 pub struct LoadOp<'a, R: Resource> {
     /// The attribute matched with the parents' keys (a has_many's `post_id`).
@@ -696,7 +709,16 @@ where
                 layer::<D>(tables)?.load(ctx, &op).await?
             };
             run_loads(tables, &mut related, query).await?;
-            let groups = group(related, self.dest_key);
+            let mut groups = group(related, self.dest_key);
+            if query.sort.is_empty() && self.sort.is_none() {
+                // Unsorted: each parent's records by primary key, whatever order the data
+                // layer returned them in (PostgreSQL does not sort an unsorted load).
+                for records in groups.values_mut() {
+                    if records.len() > 1 {
+                        records.sort_unstable_by(|a, b| a.primary_key().cmp(b.primary_key()));
+                    }
+                }
+            }
             distribute(parents, groups, self.source_key, self.slot);
             Ok(())
         })

@@ -523,14 +523,19 @@ impl<R: Resource> EtsTable<R> {
             return out;
         }
         if let Some(index) = self.fks.iter().find(|i| i.field == op.field) {
+            // The holders are copied out of the index before the records are read (the
+            // index guard is never held while taking a record's: writers lock record,
+            // then index), into one buffer reused across keys.
+            let mut holders: Vec<R::PrimaryKey> = Vec::new();
             for key_value in op.keys {
                 let Some(key) = FkKey::of(R::value_to_dynamic(key_value)) else {
                     continue;
                 };
-                let holders = match index.map.get(&key) {
-                    Some(h) => h.value().clone(),
+                holders.clear();
+                match index.map.get(&key) {
+                    Some(h) => holders.extend_from_slice(h.value()),
                     None => continue,
-                };
+                }
                 let mut group = Vec::with_capacity(holders.len());
                 for pk in &holders {
                     if let Some(row) = self.rows.get(pk) {
