@@ -184,8 +184,8 @@ fn ets_seed(posts: usize, filler: usize) -> (ets::Blog, Vec<ets::Post>, HandEts,
         let post = block_on(blog.create_post(format!("post {i}"))).expect("a post");
         for n in 0..PER_POST {
             let body = format!("comment {n}");
-            let comment = block_on(blog.create_comment(post.id, body.clone(), n as i64))
-                .expect("a comment");
+            let comment =
+                block_on(blog.create_comment(post.id, body.clone(), n as i64)).expect("a comment");
             hand.insert(HandComment {
                 id: comment.id,
                 post_id: post.id,
@@ -205,8 +205,8 @@ fn ets_seed(posts: usize, filler: usize) -> (ets::Blog, Vec<ets::Post>, HandEts,
         let other = block_on(blog.create_post("filler")).expect("a post");
         let other_id = other.id;
         for n in 0..PER_POST.min(filler - made) {
-            let comment = block_on(blog.create_comment(other_id, "filler", n as i64))
-                .expect("a comment");
+            let comment =
+                block_on(blog.create_comment(other_id, "filler", n as i64)).expect("a comment");
             hand.insert(HandComment {
                 id: comment.id,
                 post_id: other_id,
@@ -225,7 +225,10 @@ fn ets_group(c: &mut Criterion, rows: &mut Vec<Row>) {
     assert!(check
         .iter()
         .all(|p| p.comments.get().map(Vec::len) == Ok(PER_POST)));
-    assert!(hand.load(&hand_posts).iter().all(|(_, c)| c.len() == PER_POST));
+    assert!(hand
+        .load(&hand_posts)
+        .iter()
+        .all(|(_, c)| c.len() == PER_POST));
     let mut group = c.benchmark_group("ets_load");
     group.sample_size(20);
     group.bench_function("ash", |b| {
@@ -372,7 +375,9 @@ fn pg_group(c: &mut Criterion, rows: &mut Vec<Row>) {
             (posts, groups)
         }
     };
-    let check = rt.block_on(blog.load(&posts, pg::Post::COMMENTS)).expect("a load");
+    let check = rt
+        .block_on(blog.load(&posts, pg::Post::COMMENTS))
+        .expect("a load");
     assert!(check
         .iter()
         .all(|p| p.comments.get().map(Vec::len) == Ok(PER_POST)));
@@ -384,7 +389,12 @@ fn pg_group(c: &mut Criterion, rows: &mut Vec<Row>) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
     group.bench_function("ash", |b| {
-        b.iter(|| black_box(rt.block_on(blog.load(black_box(&posts), pg::Post::COMMENTS)).unwrap()))
+        b.iter(|| {
+            black_box(
+                rt.block_on(blog.load(black_box(&posts), pg::Post::COMMENTS))
+                    .unwrap(),
+            )
+        })
     });
     group.bench_function("hand_written", |b| {
         b.iter(|| black_box(rt.block_on(hand_load(black_box(&hand_posts)))))
@@ -394,7 +404,10 @@ fn pg_group(c: &mut Criterion, rows: &mut Vec<Row>) {
         11,
         2,
         || {
-            black_box(rt.block_on(blog.load(black_box(&posts), pg::Post::COMMENTS)).unwrap());
+            black_box(
+                rt.block_on(blog.load(black_box(&posts), pg::Post::COMMENTS))
+                    .unwrap(),
+            );
         },
         || {
             black_box(rt.block_on(hand_load(black_box(&hand_posts))));

@@ -568,12 +568,17 @@ mod ets {
         use ash_rs::domain::HasResource;
         let blog = Blog::new();
         // `Note` declares no belongs_to: the index comes from `Post::NOTES`.
-        assert_eq!(HasResource::<Note>::data_layer(&blog).indexed_attributes(), ["post_id"]);
+        assert_eq!(
+            HasResource::<Note>::data_layer(&blog).indexed_attributes(),
+            ["post_id"]
+        );
         let mut comment = HasResource::<Comment>::data_layer(&blog).indexed_attributes();
         comment.sort();
         assert_eq!(comment, ["author_id", "post_id"]);
         // Loads by primary key (belongs_to) need none.
-        assert!(HasResource::<User>::data_layer(&blog).indexed_attributes().is_empty());
+        assert!(HasResource::<User>::data_layer(&blog)
+            .indexed_attributes()
+            .is_empty());
     }
 
     #[tokio::test]

@@ -128,7 +128,10 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// resource the domain lists. The default does nothing; ETS adds an index by each
     /// attribute of `R` a load matches on (a has_many's `post_id` even when `R` declares
     /// no belongs_to), so no load scans the table.
-    fn prepare_loads(&mut self, relationships: &[&'static [crate::relationship::RelationshipInfo]]) {
+    fn prepare_loads(
+        &mut self,
+        relationships: &[&'static [crate::relationship::RelationshipInfo]],
+    ) {
         let _ = relationships;
     }
 

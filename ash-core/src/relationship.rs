@@ -849,7 +849,10 @@ where
             let joins = if keys.is_empty() {
                 Vec::new()
             } else {
-                let values: Vec<J::Value> = keys.into_iter().filter_map(self.join_source_value).collect();
+                let values: Vec<J::Value> = keys
+                    .into_iter()
+                    .filter_map(self.join_source_value)
+                    .collect();
                 let unpaged = Query::new();
                 let op = LoadOp {
                     field: self.join_source_field,
@@ -862,7 +865,8 @@ where
             let mut related = if dest_keys.is_empty() {
                 Vec::new()
             } else {
-                let values: Vec<D::Value> = dest_keys.into_iter().filter_map(self.dest_value).collect();
+                let values: Vec<D::Value> =
+                    dest_keys.into_iter().filter_map(self.dest_value).collect();
                 let mut own = related_query(tables, self, query).await?;
                 own.limit = None;
                 own.offset = 0;
@@ -926,7 +930,10 @@ where
             let joins = if dest_keys.is_empty() {
                 Vec::new()
             } else {
-                let values = dest_keys.into_iter().filter_map(self.join_dest_value).collect();
+                let values = dest_keys
+                    .into_iter()
+                    .filter_map(self.join_dest_value)
+                    .collect();
                 layer::<J>(tables)?
                     .read(
                         ctx,

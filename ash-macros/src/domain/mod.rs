@@ -270,9 +270,9 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             #path! { { #ident } { #path } { #slot } { #defines } }
         }
     });
-    let relationship_lists = paths.iter().map(|path| {
-        quote_spanned!(path.span()=> #path!(@relationships #path))
-    });
+    let relationship_lists = paths
+        .iter()
+        .map(|path| quote_spanned!(path.span()=> #path!(@relationships #path)));
     let prepares = paths.iter().zip(&slots).map(|(path, slot)| {
         quote_spanned! {path.span()=>
             #path!(@prepare #path, &mut tables.#slot, all);

@@ -41,7 +41,11 @@ fn check_loads(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
         );
         return;
     }
-    let known: Vec<&str> = res.relationships.iter().map(|r| r.name_str.as_str()).collect();
+    let known: Vec<&str> = res
+        .relationships
+        .iter()
+        .map(|r| r.name_str.as_str())
+        .collect();
     let mut seen = HashSet::new();
     for name in names {
         let n = unraw(name);
@@ -49,7 +53,10 @@ fn check_loads(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
             let list = if known.is_empty() {
                 format!("`{}` declares no relationships", res.ident())
             } else {
-                format!("its relationships: {}", suggest::list(known.iter().copied()))
+                format!(
+                    "its relationships: {}",
+                    suggest::list(known.iter().copied())
+                )
             };
             cx.error_spanned_by(
                 name,
