@@ -8,12 +8,12 @@ use syn::Ident;
 
 const DEFINE_OPTIONS: [&str; 7] = [
     "action",
-    "load",
     "args",
     "get_by",
     "get_by_identity",
     "get",
     "not_found_error",
+    "load",
 ];
 
 pub struct Define {
