@@ -570,8 +570,12 @@ fn distinct_keys<S, K: Clone + Eq + Hash>(parents: &[S], key: impl Fn(&S) -> Opt
 }
 
 /// Groups `records` (in order) by key.
-fn group<D, K: Eq + Hash>(records: Vec<D>, key: impl Fn(&D) -> Option<K>) -> HashMap<K, Vec<D>> {
-    let mut groups: HashMap<K, Vec<D>> = HashMap::new();
+fn group<D, K: Eq + Hash>(
+    records: Vec<D>,
+    keys: usize,
+    key: impl Fn(&D) -> Option<K>,
+) -> HashMap<K, Vec<D>> {
+    let mut groups: HashMap<K, Vec<D>> = HashMap::with_capacity(keys);
     for record in records {
         if let Some(k) = key(&record) {
             groups.entry(k).or_default().push(record);
@@ -587,7 +591,18 @@ fn distribute<S, D: Clone, K: Eq + Hash + Clone, T: FromRelated<D>>(
     mut groups: HashMap<K, Vec<D>>,
     key: impl Fn(&S) -> Option<K>,
     slot: fn(&mut S) -> &mut Loaded<T>,
+    distinct: bool,
 ) {
+    if distinct {
+        // Each key is one parent's (a has_many's parents): each takes its group.
+        for parent in parents.iter_mut() {
+            let related = key(parent)
+                .and_then(|k| groups.remove(&k))
+                .unwrap_or_default();
+            *slot(parent) = Loaded::new(T::from_related(related));
+        }
+        return;
+    }
     let mut remaining: HashMap<K, usize> = HashMap::new();
     for parent in parents.iter() {
         if let Some(k) = key(parent) {
@@ -695,6 +710,7 @@ where
     ) -> BoxFuture<'a, Result<(), ErrorKind>> {
         Box::pin(async move {
             let keys = distinct_keys(parents, self.source_key);
+            let key_count = keys.len();
             let mut related = if keys.is_empty() {
                 Vec::new()
             } else {
@@ -709,7 +725,7 @@ where
                 layer::<D>(tables)?.load(ctx, &op).await?
             };
             run_loads(tables, &mut related, query).await?;
-            let mut groups = group(related, self.dest_key);
+            let mut groups = group(related, key_count, self.dest_key);
             if query.sort.is_empty() && self.sort.is_none() {
                 // Unsorted: each parent's records by primary key, whatever order the data
                 // layer returned them in (PostgreSQL does not sort an unsorted load).
@@ -719,7 +735,9 @@ where
                     }
                 }
             }
-            distribute(parents, groups, self.source_key, self.slot);
+            // Every parent has its own key unless some share one (or have none).
+            let distinct = key_count == parents.len();
+            distribute(parents, groups, self.source_key, self.slot, distinct);
             Ok(())
         })
     }

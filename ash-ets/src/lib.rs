@@ -501,8 +501,10 @@ impl<R: Resource> EtsTable<R> {
     fn load_now(&self, op: &LoadOp<'_, R>) -> Vec<R> {
         let query = op.query;
         let mut out = Vec::new();
+        // Unsorted and unpaged: in any order (the caller orders each parent's records).
+        let ordered = !query.sort.is_empty() || query.offset > 0 || query.limit.is_some();
         let finish = |group: Vec<R>, out: &mut Vec<R>| {
-            if group.len() > 1 || query.offset > 0 || query.limit.is_some() {
+            if ordered && (group.len() > 1 || query.offset > 0 || query.limit.is_some()) {
                 out.extend(query.finish_in_memory(group));
             } else {
                 out.extend(group);
