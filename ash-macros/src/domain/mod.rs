@@ -270,6 +270,14 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             #path! { { #ident } { #path } { #slot } { #defines } }
         }
     });
+    let relationship_lists = paths
+        .iter()
+        .map(|path| quote_spanned!(path.span()=> #path!(@relationships #path)));
+    let prepares = paths.iter().zip(&slots).map(|(path, slot)| {
+        quote_spanned! {path.span()=>
+            #path!(@prepare #path, &mut tables.#slot, all);
+        }
+    });
     let begins = paths.iter().zip(&slots).map(|(path, slot)| {
         quote_spanned! {path.span()=>
             let tx = #path!(@begin #path, &self.tables.#slot, &self.ctx).await?;
@@ -320,11 +328,21 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             where
                 #( for<'ash> #layers: ::std::default::Default, )*
             {
-                let tables = ::std::sync::Arc::new(::std::default::Default::default());
+                let mut tables: #tables = ::std::default::Default::default();
+                Self::__ash_prepare_loads(&mut tables);
+                let tables = ::std::sync::Arc::new(tables);
                 #ident {
                     ctx: Self::__ash_domain_context(&tables),
                     tables,
                 }
+            }
+
+            /// Prepares each data layer for the loads of the domain's relationships
+            /// (ETS: an index by each attribute a load matches on).
+            #[doc(hidden)]
+            fn __ash_prepare_loads(tables: &mut #tables) {
+                let all: &[&'static [#krate::relationship::RelationshipInfo]] = &[ #( #relationship_lists ),* ];
+                #( #prepares )*
             }
 
             /// A domain value whose data layers are built from `config` (for example a
@@ -333,7 +351,9 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             where
                 #( #layers: #krate::data_layer::Connect<C>, )*
             {
-                let tables = ::std::sync::Arc::new(#connected);
+                let mut tables: #tables = #connected;
+                Self::__ash_prepare_loads(&mut tables);
+                let tables = ::std::sync::Arc::new(tables);
                 ::std::result::Result::Ok(#ident {
                     ctx: Self::__ash_domain_context(&tables),
                     tables,
