@@ -39,8 +39,17 @@ macro_rules! manage_relationship {
                 change = manage_relationship(line_ids, lines, type = append)),
             update(remove_lines, argument(line_ids: Vec<Uuid>),
                 change = manage_relationship(line_ids, lines, type = remove)),
+            update(set_receipt, accept = [customer],
+                argument(receipt: Option<ReceiptInput>, allow_nil = true),
+                change = manage_relationship(receipt, type = direct_control)),
+            update(relate_receipt,
+                argument(receipt_id: Option<Managed<Receipt, NoAction<Receipt>, ReceiptUpdateInput>>, allow_nil = true),
+                change = manage_relationship(receipt_id, receipt, type = append_and_remove)),
         )]
-        #[relationships(has_many(lines, OrderLine, destination_attribute = order_id))]
+        #[relationships(
+            has_many(lines, OrderLine, destination_attribute = order_id),
+            has_one(receipt, Receipt, destination_attribute = order_id),
+        )]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Order {
             #[uuid_primary_key]
@@ -72,10 +81,27 @@ macro_rules! manage_relationship {
             pub version: i64,
         }
 
+        type ReceiptInput = Managed<Receipt, ReceiptCreateInput, ReceiptUpdateInput>;
+
+        #[resource(domain = Shop, data_layer = $($data_layer)*)]
+        #[actions(
+            defaults(read, destroy),
+            create(create, accept = [total, order_id], validate = compare(total, greater_than = 0)),
+            update(update, accept = [total], validate = compare(total, greater_than = 0)),
+        )]
+        #[relationships(belongs_to(order, Order))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Receipt {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub total: i64,
+        }
+
         #[domain]
         #[resources(
             Order(define(orders, action = read), define(update_order, action = update)),
             OrderLine(define(order_lines, action = read), define(update_line, action = update)),
+            Receipt(define(receipts, action = read)),
         )]
         pub struct Shop;
 
@@ -383,6 +409,97 @@ macro_rules! manage_relationship {
             assert_eq!((stored[0].order_id, stored[0].version), (None, 1));
         }
 
+        fn receipt(total: i64) -> Option<ReceiptInput> {
+            Some(Managed::Create(ReceiptCreateInput::new().total(total)))
+        }
+
+        /// Every stored receipt as (total, order), sorted by total.
+        async fn stored_receipts(shop: &Shop) -> Vec<(i64, Option<Uuid>)> {
+            let mut all: Vec<_> = shop.receipts().await.unwrap().into_iter().map(|r| (r.total, r.order_id)).collect();
+            all.sort();
+            all
+        }
+
+        async fn set_receipt(shop: &Shop, order: &Order, item: Option<ReceiptInput>) -> Result<Order, Error> {
+            ash_rs::api::update(shop, order, OrderSetReceiptInput::new().receipt(item)).await
+        }
+
+        #[tokio::test]
+        async fn has_one_direct_control_creates_replaces_updates_and_destroys() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_receipt(&shop, &order, receipt(10)).await.unwrap();
+            let first = order.receipt.get().unwrap().clone().unwrap();
+            assert_eq!((first.total, first.order_id), (10, Some(order.id)));
+            assert_eq!(stored_receipts(&shop).await, [(10, Some(order.id))]);
+            // A new record: on_missing destroys the one related, then the input is created.
+            let order = set_receipt(&shop, &order, receipt(20)).await.unwrap();
+            let second = order.receipt.get().unwrap().clone().unwrap();
+            assert_ne!(second.id, first.id);
+            assert_eq!(stored_receipts(&shop).await, [(20, Some(order.id))]);
+            // The related record with changes: on_match updates it.
+            let change = Some(Managed::Update(second.clone(), ReceiptUpdateInput::new().total(25)));
+            let order = set_receipt(&shop, &order, change).await.unwrap();
+            assert_eq!(order.receipt.get().unwrap().as_ref().map(|r| (r.id, r.total)), Some((second.id, 25)));
+            assert_eq!(stored_receipts(&shop).await, [(25, Some(order.id))]);
+            // Not supplied: nothing happens.
+            let same = ash_rs::api::update(&shop, &order, OrderSetReceiptInput::new().customer("bob")).await.unwrap();
+            assert!(!same.receipt.is_loaded());
+            assert_eq!(stored_receipts(&shop).await, [(25, Some(order.id))]);
+            // An explicit nil: on_missing destroys it.
+            let cleared = set_receipt(&shop, &same, None).await.unwrap();
+            assert_eq!(cleared.receipt.get().unwrap(), &None);
+            assert!(stored_receipts(&shop).await.is_empty());
+        }
+
+        #[tokio::test]
+        async fn has_one_append_and_remove_relates_and_an_explicit_nil_unrelates() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let loose = ash_rs::api::create(&shop, ReceiptCreateInput::new().total(5)).await.unwrap();
+            let related = ash_rs::api::update(&shop, &order,
+                OrderRelateReceiptInput::new().receipt_id(Some(Managed::Key(loose.id)))).await.unwrap();
+            assert_eq!(related.receipt.get().unwrap().as_ref().map(|r| r.id), Some(loose.id));
+            assert_eq!(stored_receipts(&shop).await, [(5, Some(order.id))]);
+            let none: Option<Managed<Receipt, NoAction<Receipt>, ReceiptUpdateInput>> = None;
+            let freed = ash_rs::api::update(&shop, &related, OrderRelateReceiptInput::new().receipt_id(none))
+                .await
+                .unwrap();
+            assert_eq!(freed.receipt.get().unwrap(), &None);
+            // Unrelated, not destroyed.
+            assert_eq!(stored_receipts(&shop).await, [(5, None)]);
+        }
+
+        #[tokio::test]
+        async fn has_one_errors_are_at_the_argument_without_an_index() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let err = ash_rs::api::update(&shop, &order,
+                OrderRelateReceiptInput::new().receipt_id(Some(Managed::Key(Uuid::new_v4())))).await.unwrap_err();
+            assert!(err.is_not_found(), "{err:?}");
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("receipt_id")]);
+        }
+
+        #[tokio::test]
+        async fn a_failed_has_one_create_leaves_what_the_layer_allows() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_receipt(&shop, &order, receipt(10)).await.unwrap();
+            let err = ash_rs::api::update(&shop, &order,
+                OrderSetReceiptInput::new().customer("bob").receipt(receipt(0))).await.unwrap_err();
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("receipt")]);
+            assert!(matches!(err.errors()[0].innermost(), ErrorKind::InvalidAttribute(e) if e.field == "total"), "{err:?}");
+            let customer = shop.orders().await.unwrap().pop().unwrap().customer;
+            if TRANSACTIONS {
+                assert_eq!(customer, "ann");
+                assert_eq!(stored_receipts(&shop).await, [(10, Some(order.id))]);
+            } else {
+                // ETS: the order's write and the on_missing destroy of the old receipt stay.
+                assert_eq!(customer, "bob");
+                assert!(stored_receipts(&shop).await.is_empty());
+            }
+        }
+
         #[tokio::test]
         async fn a_json_body_creates_lines() {
             let Some(shop) = connect().await else { return };
@@ -432,6 +549,7 @@ mod postgres {
         use ash_rs::domain::HasResource;
         HasResource::<Order>::data_layer(shop).statement_count()
             + HasResource::<OrderLine>::data_layer(shop).statement_count()
+            + HasResource::<Receipt>::data_layer(shop).statement_count()
     }
 
     #[tokio::test]
@@ -473,6 +591,17 @@ mod postgres {
         ash_rs::api::create(&shop, input).await.unwrap();
         // The order's INSERT, then the line's.
         assert_eq!(statements(&shop) - before, 2);
+    }
+
+    #[tokio::test]
+    async fn a_has_one_replace_is_4_statements() {
+        let Some(shop) = connect().await else { return };
+        let order = create_order(&shop, vec![]).await.unwrap();
+        let order = set_receipt(&shop, &order, receipt(10)).await.unwrap();
+        let before = statements(&shop);
+        set_receipt(&shop, &order, receipt(20)).await.unwrap();
+        // UPDATE the order, SELECT its receipt, DELETE the old one, INSERT the new one.
+        assert_eq!(statements(&shop) - before, 4);
     }
 
     #[tokio::test]

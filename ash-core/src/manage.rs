@@ -336,20 +336,69 @@ pub fn has_many<'a, Dm, S, T, K, Lo, C, U, X>(
     U: UpdateAction<Resource = T>,
     X: DestroyAction<Resource = T>,
 {
+    to_many::<Dm, S, T, K, Lo, C, U, X>(changeset, items, plan, false);
+}
+
+/// Manages a has_one from the argument `item` (`None`: not supplied, nothing happens;
+/// `Some(None)`: an explicit nil, which runs `on_missing` on the related record;
+/// `Some(Some(input))`: the input, matched by primary key against the related record,
+/// else `on_lookup`, else `on_no_match`). As a has_many with at most one input, after the
+/// action's write, in its transaction; errors are at the argument's path, without an
+/// index.
+pub fn has_one<'a, Dm, S, T, K, C, U, X>(
+    changeset: &mut Changeset<'a, S>,
+    item: Option<Option<Managed<T, C, U>>>,
+    plan: HasManyPlan<S, T, K, Option<T>, U, X>,
+) where
+    Dm: HasResource<T>,
+    S: Resource,
+    T: Resource,
+    K: Clone + Eq + Hash + Send + Sync + 'static,
+    C: CreateAction<Resource = T>,
+    U: UpdateAction<Resource = T>,
+    X: DestroyAction<Resource = T>,
+{
+    let items = item.map(|item| item.into_iter().collect());
+    to_many::<Dm, S, T, K, Option<T>, C, U, X>(changeset, items, plan, true);
+}
+
+/// [`has_many`] and [`has_one`]: `single` drops the index from error paths.
+fn to_many<'a, Dm, S, T, K, Lo, C, U, X>(
+    changeset: &mut Changeset<'a, S>,
+    items: Option<Vec<Managed<T, C, U>>>,
+    plan: HasManyPlan<S, T, K, Lo, U, X>,
+    single: bool,
+) where
+    Dm: HasResource<T>,
+    S: Resource,
+    T: Resource,
+    K: Clone + Eq + Hash + Send + Sync + 'static,
+    Lo: FromRelated<T> + 'static,
+    C: CreateAction<Resource = T>,
+    U: UpdateAction<Resource = T>,
+    X: DestroyAction<Resource = T>,
+{
     let Some(items) = items else { return };
     let Some(domain) = changeset.domain::<Dm>() else {
-        changeset.add_error(ErrorKind::Framework(FrameworkError {
-            message: format!(
-                "manage_relationship({}) runs related actions through the domain: call the action through its domain (a code interface or ash_rs::api)",
-                plan.argument
-            ),
-        }));
+        changeset.add_error(no_domain(plan.argument));
         return;
     };
     let is_update = changeset.data().is_some();
     changeset.after_action_errors(move |record, ctx| async move {
-        manage_after::<Dm, S, T, K, Lo, C, U, X>(domain, record, ctx, items, plan, is_update).await
+        manage_after::<Dm, S, T, K, Lo, C, U, X>(
+            domain, record, ctx, items, plan, is_update, single,
+        )
+        .await
     });
+}
+
+/// The error of a managed relationship called without its domain.
+fn no_domain(argument: &str) -> ErrorKind {
+    ErrorKind::Framework(FrameworkError {
+        message: format!(
+            "manage_relationship({argument}) runs related actions through the domain: call the action through its domain (a code interface or ash_rs::api)"
+        ),
+    })
 }
 
 async fn manage_after<Dm, S, T, K, Lo, C, U, X>(
@@ -359,6 +408,7 @@ async fn manage_after<Dm, S, T, K, Lo, C, U, X>(
     items: Vec<Managed<T, C, U>>,
     plan: HasManyPlan<S, T, K, Lo, U, X>,
     is_update: bool,
+    single: bool,
 ) -> Result<S, Error>
 where
     Dm: HasResource<T>,
@@ -390,7 +440,7 @@ where
     };
     let path = |index: Option<usize>| {
         let mut path = vec![PathSegment::Name(argument)];
-        if let Some(i) = index {
+        if let Some(i) = index.filter(|_| !single) {
             path.push(PathSegment::Index(i));
         }
         path

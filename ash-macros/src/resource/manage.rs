@@ -196,6 +196,14 @@ pub fn resolve(def: &ManageDef) -> Resolved {
     }
 }
 
+/// Whether `ty` is written `Vec<..>`: a list, which a to-one relationship cannot take.
+fn is_vec(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Vec"),
+        _ => false,
+    }
+}
+
 /// An option, its name, its valid values, and the values that run an action.
 type OptionRule<'a> = (
     &'a Option<OptionValue>,
@@ -256,10 +264,10 @@ pub fn check(cx: &Ctxt, res: &Resource, action: Option<&Action>, def: &ManageDef
                 ),
             );
         }
-        Some(rel) if matches!(rel.kind, RelKind::HasOne | RelKind::ManyToMany) => cx.error_spanned_by(
+        Some(rel) if matches!(rel.kind, RelKind::ManyToMany) => cx.error_spanned_by(
             &def.relationship,
             format!(
-                "`manage_relationship` manages has_many and belongs_to relationships in this version; `{}` is a {}",
+                "`manage_relationship` manages has_many, has_one and belongs_to relationships in this version; `{}` is a {}",
                 rel.name_str,
                 match rel.kind {
                     RelKind::BelongsTo => "belongs_to",
@@ -269,6 +277,24 @@ pub fn check(cx: &Ctxt, res: &Resource, action: Option<&Action>, def: &ManageDef
                 }
             ),
         ),
+        Some(rel) if matches!(rel.kind, RelKind::HasOne | RelKind::BelongsTo) => {
+            if let Some(arg) = action.argument(&def.argument) {
+                if is_vec(&arg.ty) {
+                    let kind = if rel.kind == RelKind::HasOne {
+                        "has_one"
+                    } else {
+                        "belongs_to"
+                    };
+                    cx.error_spanned_by(
+                        &arg.ty,
+                        format!(
+                            "`{}` is a {kind}: its argument takes one input, `Option<Managed<..>>` (`None` runs on_missing), not a list",
+                            rel.name_str
+                        ),
+                    );
+                }
+            }
+        }
         Some(_) => {}
     }
     if res.domain.is_none() {

@@ -146,12 +146,35 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
                     .collect::<::std::vec::Vec<_>>()
             })
     };
+    // A has_one reads one input as a belongs_to does: `Managed<..>` or
+    // `Option<Managed<..>>` (an explicit nil runs on_missing).
+    let (items, call) = if rel.kind == RelKind::HasOne {
+        let item = quote_spanned! {def.argument.span()=>
+            changeset
+                .arguments::<#input>()
+                .and_then(|input| input.#arg.as_ref())
+                .map(|item| {
+                    ::std::convert::Into::<::std::option::Option<#krate::manage::Managed<#dest, #create, #update>>>::into(
+                        ::std::clone::Clone::clone(item),
+                    )
+                })
+        };
+        (
+            item,
+            quote!(#krate::manage::has_one::<#domain, #ident, #dest, _, #create, #update, #destroy>),
+        )
+    } else {
+        (
+            items,
+            quote!(#krate::manage::has_many::<#domain, #ident, #dest, _, _, #create, #update, #destroy>),
+        )
+    };
     quote! {
         {
             // A `Managed` argument converts into itself.
             #[allow(clippy::useless_conversion)]
             let items = #items;
-            #krate::manage::has_many::<#domain, #ident, #dest, _, _, #create, #update, #destroy>(
+            #call(
                 changeset,
                 items,
                 #krate::manage::HasManyPlan {
