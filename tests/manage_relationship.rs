@@ -45,10 +45,23 @@ macro_rules! manage_relationship {
             update(relate_receipt,
                 argument(receipt_id: Option<Managed<Receipt, NoAction<Receipt>, ReceiptUpdateInput>>, allow_nil = true),
                 change = manage_relationship(receipt_id, receipt, type = append_and_remove)),
+            update(set_tags, accept = [customer],
+                argument(tags: Vec<TagInput>, allow_nil = true),
+                change = manage_relationship(tags, type = direct_control)),
+            create(create_with_tags, accept = [customer],
+                argument(tags: Vec<TagCreateInput>),
+                change = manage_relationship(tags, type = create)),
+            update(tag, argument(tag_ids: Vec<Uuid>),
+                change = manage_relationship(tag_ids, tags, type = append_and_remove)),
+            update(append_tags, argument(tag_ids: Vec<Uuid>),
+                change = manage_relationship(tag_ids, tags, type = append)),
+            update(remove_tags, argument(tag_ids: Vec<Uuid>),
+                change = manage_relationship(tag_ids, tags, type = remove)),
         )]
         #[relationships(
             has_many(lines, OrderLine, destination_attribute = order_id),
             has_one(receipt, Receipt, destination_attribute = order_id),
+            many_to_many(tags, Tag, through = OrderTag),
         )]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Order {
@@ -97,11 +110,38 @@ macro_rules! manage_relationship {
             pub total: i64,
         }
 
+        type TagInput = Managed<Tag, TagCreateInput, TagUpdateInput>;
+
+        #[resource(domain = Shop, data_layer = $($data_layer)*)]
+        #[actions(
+            defaults(read, destroy),
+            create(create, accept = [label, rank], validate = compare(rank, greater_than = 0)),
+            update(update, accept = [label, rank], validate = compare(rank, greater_than = 0)),
+        )]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Tag {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub label: String,
+            pub rank: i64,
+        }
+
+        #[resource(domain = Shop, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, destroy, create = [order_id, tag_id]))]
+        #[relationships(belongs_to(order, Order, allow_nil = false), belongs_to(tag, Tag, allow_nil = false))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct OrderTag {
+            #[uuid_primary_key]
+            pub id: Uuid,
+        }
+
         #[domain]
         #[resources(
             Order(define(orders, action = read), define(update_order, action = update)),
             OrderLine(define(order_lines, action = read), define(update_line, action = update)),
             Receipt(define(receipts, action = read)),
+            Tag(define(all_tags, action = read)),
+            OrderTag(define(order_tags, action = read)),
         )]
         pub struct Shop;
 
@@ -500,6 +540,160 @@ macro_rules! manage_relationship {
             }
         }
 
+        fn new_tag(label: &str, rank: i64) -> TagInput {
+            Managed::Create(TagCreateInput::new().label(label).rank(rank))
+        }
+
+        async fn loose_tag(shop: &Shop, label: &str) -> Tag {
+            ash_rs::api::create(shop, TagCreateInput::new().label(label).rank(1i64)).await.unwrap()
+        }
+
+        async fn set_tags(shop: &Shop, order: &Order, tags: Vec<TagInput>) -> Result<Order, Error> {
+            ash_rs::api::update(shop, order, OrderSetTagsInput::new().tags(tags)).await
+        }
+
+        /// Every stored tag as (label, rank), sorted.
+        async fn stored_tags(shop: &Shop) -> Vec<(String, i64)> {
+            let mut all: Vec<_> = shop.all_tags().await.unwrap().into_iter().map(|t| (t.label, t.rank)).collect();
+            all.sort();
+            all
+        }
+
+        /// The labels of the tags the join records relate to `order`, sorted; a join
+        /// record of another order or of a missing tag fails the test.
+        async fn joined_labels(shop: &Shop, order: &Order) -> Vec<String> {
+            let tags = shop.all_tags().await.unwrap();
+            let mut labels: Vec<String> = shop.order_tags().await.unwrap().into_iter().map(|j| {
+                assert_eq!(j.order_id, order.id);
+                tags.iter().find(|t| t.id == j.tag_id).unwrap().label.clone()
+            }).collect();
+            labels.sort();
+            labels
+        }
+
+        fn tag_labels(order: &Order) -> Vec<&str> {
+            order.tags.get().unwrap().iter().map(|t| t.label.as_str()).collect()
+        }
+
+        #[tokio::test]
+        async fn many_to_many_direct_control_creates_updates_and_destroys() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_tags(&shop, &order, vec![new_tag("a", 1), new_tag("b", 2)]).await.unwrap();
+            assert_eq!(tag_labels(&order), ["a", "b"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["a", "b"]);
+            let a = order.tags.get().unwrap()[0].clone();
+            let change = Managed::Update(a.clone(), TagUpdateInput::new().rank(5));
+            let order = set_tags(&shop, &order, vec![new_tag("c", 3), change]).await.unwrap();
+            // Input order: c created, a updated; b's join record and b destroyed.
+            assert_eq!(tag_labels(&order), ["c", "a"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["a", "c"]);
+            assert_eq!(stored_tags(&shop).await, [("a".to_owned(), 5), ("c".to_owned(), 3)]);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_an_absent_argument_does_nothing_and_an_empty_list_destroys_all() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_tags(&shop, &order, vec![new_tag("a", 1), new_tag("b", 1)]).await.unwrap();
+            let same = ash_rs::api::update(&shop, &order, OrderSetTagsInput::new().customer("bob")).await.unwrap();
+            assert!(!same.tags.is_loaded());
+            assert_eq!(joined_labels(&shop, &order).await, ["a", "b"]);
+            let cleared = set_tags(&shop, &same, vec![]).await.unwrap();
+            assert!(cleared.tags.get().unwrap().is_empty());
+            assert!(shop.order_tags().await.unwrap().is_empty());
+            assert!(stored_tags(&shop).await.is_empty());
+        }
+
+        #[tokio::test]
+        async fn many_to_many_create_type_creates_tags_and_join_records() {
+            let Some(shop) = connect().await else { return };
+            let input = OrderCreateWithTagsInput::new().customer("ann").tags(vec![
+                TagCreateInput::new().label("x").rank(1i64),
+                TagCreateInput::new().label("y").rank(2i64),
+            ]);
+            let order = ash_rs::api::create(&shop, input).await.unwrap();
+            assert_eq!(tag_labels(&order), ["x", "y"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["x", "y"]);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_append_and_remove_writes_join_records_only() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let [x, y, z] = [loose_tag(&shop, "x").await, loose_tag(&shop, "y").await, loose_tag(&shop, "z").await];
+            let order = ash_rs::api::update(&shop, &order, OrderTagInput::new().tag_ids(vec![x.id, y.id])).await.unwrap();
+            assert_eq!(tag_labels(&order), ["x", "y"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["x", "y"]);
+            let order = ash_rs::api::update(&shop, &order, OrderTagInput::new().tag_ids(vec![z.id, y.id])).await.unwrap();
+            // z related, y kept (ignore on match), x unrelated: its join record goes, x stays.
+            assert_eq!(tag_labels(&order), ["z", "y"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["y", "z"]);
+            assert_eq!(stored_tags(&shop).await.len(), 3);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_append_and_remove_types() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let [x, y] = [loose_tag(&shop, "x").await, loose_tag(&shop, "y").await];
+            ash_rs::api::update(&shop, &order, OrderAppendTagsInput::new().tag_ids(vec![x.id])).await.unwrap();
+            let order = ash_rs::api::update(&shop, &order, OrderAppendTagsInput::new().tag_ids(vec![y.id])).await.unwrap();
+            // append: on_missing is ignore, x stays related.
+            assert_eq!(tag_labels(&order), ["y", "x"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["x", "y"]);
+            let order = ash_rs::api::update(&shop, &order, OrderRemoveTagsInput::new().tag_ids(vec![x.id])).await.unwrap();
+            assert_eq!(tag_labels(&order), ["y"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["y"]);
+            assert_eq!(stored_tags(&shop).await.len(), 2);
+            // Removing a tag that is not related: NotFound at its path, nothing written.
+            let err = ash_rs::api::update(&shop, &order, OrderRemoveTagsInput::new().tag_ids(vec![x.id])).await.unwrap_err();
+            assert!(err.is_not_found(), "{err:?}");
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("tag_ids"), PathSegment::Index(0)]);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_relating_a_missing_tag_leaves_what_the_layer_allows() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let x = loose_tag(&shop, "x").await;
+            let order = ash_rs::api::update(&shop, &order, OrderTagInput::new().tag_ids(vec![x.id])).await.unwrap();
+            let err = ash_rs::api::update(&shop, &order,
+                OrderTagInput::new().tag_ids(vec![Uuid::new_v4()])).await.unwrap_err();
+            assert!(err.is_not_found(), "{err:?}");
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("tag_ids"), PathSegment::Index(0)]);
+            if TRANSACTIONS {
+                assert_eq!(joined_labels(&shop, &order).await, ["x"]);
+            } else {
+                // ETS: on_missing ran first and destroyed x's join record.
+                assert!(joined_labels(&shop, &order).await.is_empty());
+            }
+            assert_eq!(stored_tags(&shop).await.len(), 1);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_an_invalid_tag_fails_at_its_path() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_tags(&shop, &order, vec![new_tag("a", 1)]).await.unwrap();
+            let err = ash_rs::api::update(&shop, &order, OrderSetTagsInput::new().customer("bob")
+                .tags(vec![new_tag("b", 1), new_tag("c", 0)])).await.unwrap_err();
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("tags"), PathSegment::Index(1)]);
+            assert!(matches!(err.errors()[0].innermost(), ErrorKind::InvalidAttribute(e) if e.field == "rank"), "{err:?}");
+            let customer = shop.orders().await.unwrap().pop().unwrap().customer;
+            if TRANSACTIONS {
+                assert_eq!(customer, "ann");
+                assert_eq!(joined_labels(&shop, &order).await, ["a"]);
+                assert_eq!(stored_tags(&shop).await, [("a".to_owned(), 1)]);
+            } else {
+                // ETS: the order's write and on_missing (a's join record, then a) stay;
+                // b and c were validated together and neither was written.
+                assert_eq!(customer, "bob");
+                assert!(shop.order_tags().await.unwrap().is_empty());
+                assert!(stored_tags(&shop).await.is_empty());
+            }
+        }
+
         #[tokio::test]
         async fn a_json_body_creates_lines() {
             let Some(shop) = connect().await else { return };
@@ -550,6 +744,8 @@ mod postgres {
         HasResource::<Order>::data_layer(shop).statement_count()
             + HasResource::<OrderLine>::data_layer(shop).statement_count()
             + HasResource::<Receipt>::data_layer(shop).statement_count()
+            + HasResource::<Tag>::data_layer(shop).statement_count()
+            + HasResource::<OrderTag>::data_layer(shop).statement_count()
     }
 
     #[tokio::test]
@@ -602,6 +798,46 @@ mod postgres {
         set_receipt(&shop, &order, receipt(20)).await.unwrap();
         // UPDATE the order, SELECT its receipt, DELETE the old one, INSERT the new one.
         assert_eq!(statements(&shop) - before, 4);
+    }
+
+    #[tokio::test]
+    async fn an_order_with_100_tags_is_3_statements() {
+        let Some(shop) = connect().await else { return };
+        let tags: Vec<TagCreateInput> = (0..100)
+            .map(|i| TagCreateInput::new().label(format!("t{i:03}")).rank(1i64))
+            .collect();
+        let before = statements(&shop);
+        let input = OrderCreateWithTagsInput::new().customer("ann").tags(tags);
+        let order = ash_rs::api::create(&shop, input).await.unwrap();
+        // INSERT the order, one INSERT of the 100 tags, one INSERT of the 100 join records.
+        assert_eq!(statements(&shop) - before, 3);
+        assert_eq!(tag_labels(&order).len(), 100);
+        assert_eq!(joined_labels(&shop, &order).await.len(), 100);
+    }
+
+    #[tokio::test]
+    async fn a_many_to_many_append_and_remove_counts_its_reads_and_writes() {
+        let Some(shop) = connect().await else { return };
+        let order = create_order(&shop, vec![]).await.unwrap();
+        let [x, y, z] = [
+            loose_tag(&shop, "x").await,
+            loose_tag(&shop, "y").await,
+            loose_tag(&shop, "z").await,
+        ];
+        let order = ash_rs::api::update(&shop, &order, OrderTagInput::new().tag_ids(vec![x.id]))
+            .await
+            .unwrap();
+        let before = statements(&shop);
+        ash_rs::api::update(
+            &shop,
+            &order,
+            OrderTagInput::new().tag_ids(vec![y.id, z.id]),
+        )
+        .await
+        .unwrap();
+        // UPDATE the order, SELECT its join records, SELECT their tags, DELETE x's join
+        // record, SELECT y, SELECT z, one INSERT of both join records.
+        assert_eq!(statements(&shop) - before, 7);
     }
 
     #[tokio::test]

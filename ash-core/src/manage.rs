@@ -55,6 +55,10 @@
 //! validation leaves none of them (a create the table refuses, such as a duplicate key,
 //! leaves the ones before it).
 
+mod many_to_many;
+
+pub use many_to_many::{many_to_many, ManyToManyPlan};
+
 use crate::action::related::{self, Force};
 use crate::action::{
     self, Action, ActionInfo, ActionType, CreateAction, DestroyAction, DomainRef, UpdateAction,
