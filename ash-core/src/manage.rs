@@ -688,7 +688,8 @@ pub trait NamedAction<const K: u128>: Resource {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no primary action of the type this `manage_relationship` runs",
     label = "`{Self}` needs one",
-    note = "declare the action on `{Self}` (`defaults(create, update, destroy)`), or name one: `on_no_match = create(my_create)`"
+    note = "declare the action on `{Self}` (`defaults(create, update, destroy)`), or name one: `on_no_match = create(my_create)`",
+    note = "a many_to_many's join records are written through the join resource's primary create action and removed through its primary destroy action"
 )]
 pub trait PrimaryAction<const K: u8>: Resource {
     /// The action's input type.
