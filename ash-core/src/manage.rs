@@ -1,7 +1,8 @@
 //! `manage_relationship`: an action argument that creates, updates, relates, unrelates or
-//! destroys the records of a has_many relationship after the action's own write, or of a
-//! belongs_to before it ([`belongs_to`]), inside the action's transaction (Ash's `change
-//! manage_relationship(:lines, type: :direct_control)`).
+//! destroys the records of a has_many ([`has_many`]), has_one ([`has_one`]: at most one
+//! input) or many_to_many ([`many_to_many`]: through join records) relationship after the
+//! action's own write, or of a belongs_to before it ([`belongs_to`]), inside the action's
+//! transaction (Ash's `change manage_relationship(:lines, type: :direct_control)`).
 //!
 //! ```ignore
 //! #[actions(
@@ -98,7 +99,7 @@ pub enum OnLookup {
     /// Nothing: `on_no_match` decides.
     Ignore,
     /// Read the record by primary key and relate it (sets its foreign key through the
-    /// update action).
+    /// update action; for a many_to_many, creates a join record).
     Relate,
 }
 
@@ -120,7 +121,8 @@ pub enum OnMatch {
     Ignore,
     /// Update it through the update action.
     Update,
-    /// Set its foreign key to nil through the update action.
+    /// Set its foreign key to nil through the update action (a many_to_many: destroy
+    /// the join record).
     Unrelate,
     /// Fail.
     Error,
