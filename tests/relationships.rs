@@ -40,6 +40,9 @@ macro_rules! relationships {
             belongs_to(author, User),
             has_many(comments, Comment),
             many_to_many(tags, Tag, through = PostTag),
+            has_many(top_comments, Comment, filter = Comment::SCORE.gt(2), sort = [Comment::SCORE.desc()]),
+            many_to_many(rust_tags, Tag, through = PostTag, filter = Tag::LABEL.eq("rust")),
+            has_many(notes, Note),
         )]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Post {
@@ -128,16 +131,38 @@ macro_rules! relationships {
             pub id: Uuid,
         }
 
-        /// A tree: a note's replies go with it, at every depth (one relationship, one
+        /// A tree: a node's children go with it, at every depth (one relationship, one
         /// table, one foreign key referring to its own table).
         #[resource(domain = Blog, data_layer = $($data_layer)*)]
         #[actions(defaults(read, destroy, create = [text, parent_id]))]
-        #[relationships(belongs_to(parent, Note, on_delete = cascade))]
+        #[relationships(belongs_to(parent, Node, on_delete = cascade))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Node {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub text: String,
+        }
+
+        /// A child with no belongs_to back to `Post`: `Post::NOTES` loads it by `post_id`.
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, create = [text, post_id], update = [post_id]))]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Note {
             #[uuid_primary_key]
             pub id: Uuid,
             pub text: String,
+            pub post_id: Option<Uuid>,
+        }
+
+        /// A review's post is set once, by a change, never by an action's input.
+        #[resource(domain = Blog, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, create = [stars]))]
+        #[relationships(belongs_to(post, Post, writable = false))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Review {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub stars: i64,
         }
 
         #[domain]
@@ -148,7 +173,15 @@ macro_rules! relationships {
                 define(create_post, action = create, args = [title, author_id]),
                 define(posts, action = read),
                 define(update_post, action = update),
+                define(get_post, action = read, get_by = [id], load = [comments, author]),
+                define(posts_with_comments, action = read, load = [comments]),
+                define(find_post, action = read, get_by = [title], not_found_error = false, load = [author]),
             ),
+            Note(
+                define(create_note, action = create, args = [text, post_id]),
+                define(update_note, action = update),
+            ),
+            Review(),
             Comment(define(create_comment, action = create, args = [body, score, post_id, author_id])),
             Tag(define(create_tag, action = create, args = [label])),
             PostTag(define(tag_post, action = create, args = [post_id, tag_id])),
@@ -157,7 +190,7 @@ macro_rules! relationships {
             Reply(define(create_reply, action = create, args = [body, thread_id])),
             Bookmark(define(create_bookmark, action = create, args = [note, thread_id])),
             Pin(define(create_pin, action = create, args = [reply_id])),
-            Note(define(create_note, action = create, args = [text, parent_id])),
+            Node(define(create_node, action = create, args = [text, parent_id])),
         )]
         pub struct Blog;
 
@@ -445,7 +478,7 @@ macro_rules! relationships {
             assert_eq!((info.kind, info.source_attribute, info.destination_attribute), (RelationshipKind::BelongsTo, "author_id", "id"));
             let tags = Post::TAGS.info().through.unwrap();
             assert_eq!((tags.source_attribute_on_join_resource, tags.destination_attribute_on_join_resource), ("post_id", "tag_id"));
-            assert_eq!(<Post as Resource>::RELATIONSHIPS.len(), 3);
+            assert_eq!(<Post as Resource>::RELATIONSHIPS.len(), 6);
             let _ = second_of(&Seed::default_names());
         }
 
@@ -639,20 +672,20 @@ macro_rules! relationships {
         #[tokio::test]
         async fn a_self_referential_cascade_takes_the_whole_subtree() {
             let Some(blog) = connect().await else { return };
-            let root = blog.create_note("root", None).await.unwrap();
+            let root = blog.create_node("root", None).await.unwrap();
             let mut parent = root.id;
             for text in ["a", "b", "c"] {
-                parent = blog.create_note(text, Some(parent)).await.unwrap().id;
+                parent = blog.create_node(text, Some(parent)).await.unwrap().id;
             }
-            blog.create_note("a2", Some(root.id)).await.unwrap();
-            let other = blog.create_note("other", None).await.unwrap();
-            let kept = blog.create_note("d", Some(other.id)).await.unwrap();
-            ash_rs::api::destroy(&blog, &root, NoteDestroyInput::new()).await.unwrap();
-            let mut left: Vec<Note> = all(&blog, NoteReadInput::new()).await;
+            blog.create_node("a2", Some(root.id)).await.unwrap();
+            let other = blog.create_node("other", None).await.unwrap();
+            let kept = blog.create_node("d", Some(other.id)).await.unwrap();
+            ash_rs::api::destroy(&blog, &root, NodeDestroyInput::new()).await.unwrap();
+            let mut left: Vec<Node> = all(&blog, NodeReadInput::new()).await;
             left.sort_by(|a, b| a.text.cmp(&b.text));
             assert_eq!(left, vec![kept, other]);
-            let err = blog.create_note("late", Some(parent)).await.unwrap_err();
-            assert!(matches!(only(&err), ErrorKind::ReferenceNotFound(r) if r.resource == "Note" && r.field == "parent_id"));
+            let err = blog.create_node("late", Some(parent)).await.unwrap_err();
+            assert!(matches!(only(&err), ErrorKind::ReferenceNotFound(r) if r.resource == "Node" && r.field == "parent_id"));
         }
 
         #[tokio::test]
@@ -736,6 +769,128 @@ macro_rules! relationships {
             assert!(matches!(only(&err), ErrorKind::ReferenceNotFound(_)));
         }
 
+        fn scores(post: &Post) -> Vec<i64> {
+            post.top_comments.get().unwrap().iter().map(|c| c.score).collect()
+        }
+
+        #[tokio::test]
+        async fn relationship_filter_and_sort_shape_every_load() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().load(Post::TOP_COMMENTS)).await;
+            // Scores 1, 5, 3: the filter keeps > 2, the sort puts them high first.
+            assert_eq!(scores(&by_title(&posts, "first")), [5, 3]);
+            assert_eq!(scores(&by_title(&posts, "second")), [4]);
+            assert!(scores(&by_title(&posts, "orphan")).is_empty());
+            // Loading onto records already read sees the same.
+            let plain = blog.posts().await.unwrap();
+            let loaded = blog.load(&plain, Post::TOP_COMMENTS).await.unwrap();
+            assert_eq!(scores(&by_title(&loaded, "first")), [5, 3]);
+        }
+
+        #[tokio::test]
+        async fn per_load_query_ands_its_filter_and_replaces_the_sort() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let asc = Query::new().sort_by(Comment::SCORE.asc());
+            let posts = read_posts(&blog, Query::new().load(Post::TOP_COMMENTS.query(asc))).await;
+            assert_eq!(scores(&by_title(&posts, "first")), [3, 5]);
+            // The per-load filter narrows the relationship's; it cannot widen it.
+            let low = Query::new().filter(Comment::SCORE.lt(5));
+            let posts = read_posts(&blog, Query::new().load(Post::TOP_COMMENTS.query(low))).await;
+            assert_eq!(scores(&by_title(&posts, "first")), [3]);
+            // A per-parent limit takes the first of the relationship's order.
+            let one = Query::new().limit(1);
+            let posts = read_posts(&blog, Query::new().load(Post::TOP_COMMENTS.query(one))).await;
+            assert_eq!(scores(&by_title(&posts, "first")), [5]);
+        }
+
+        #[tokio::test]
+        async fn relationship_filter_applies_to_exists_and_paths() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            // Score 1 is a comment of "first", but not a top comment.
+            let all = read_posts(&blog, Query::new().filter(exists(Post::COMMENTS, Comment::SCORE.lt(2)))).await;
+            assert_eq!(all.len(), 1);
+            let top = read_posts(&blog, Query::new().filter(exists(Post::TOP_COMMENTS, Comment::SCORE.lt(2)))).await;
+            assert!(top.is_empty());
+            let path = read_posts(&blog, Query::new().filter(Post::TOP_COMMENTS.then(Comment::BODY).eq("c0"))).await;
+            assert!(path.is_empty());
+            let path = read_posts(&blog, Query::new().filter(Post::TOP_COMMENTS.then(Comment::BODY).eq("c1"))).await;
+            assert_eq!(path.len(), 1);
+            // Negated: posts with no top comment at all.
+            let none = read_posts(&blog, Query::new().filter(!exists(Post::TOP_COMMENTS, Comment::SCORE.gt(0)))).await;
+            let titles: Vec<_> = none.iter().map(|p| p.title.as_str()).collect();
+            assert_eq!(titles, ["orphan"]);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_filter_limits_loads_and_exists() {
+            let Some(blog) = connect().await else { return };
+            seed(&blog).await;
+            let posts = read_posts(&blog, Query::new().load(Post::RUST_TAGS)).await;
+            let labels = |p: &Post| p.rust_tags.get().unwrap().iter().map(|t| t.label.clone()).collect::<Vec<_>>();
+            assert_eq!(labels(&by_title(&posts, "first")), ["rust"]);
+            assert_eq!(labels(&by_title(&posts, "second")), ["rust"]);
+            let elixir = read_posts(&blog, Query::new().filter(exists(Post::RUST_TAGS, Tag::LABEL.eq("elixir")))).await;
+            assert!(elixir.is_empty());
+        }
+
+        #[tokio::test]
+        async fn define_loads_what_it_names() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            let post = blog.get_post(s.first.id).await.unwrap();
+            assert_eq!(post.comments.get().unwrap().len(), 3);
+            assert_eq!(post.author.get().unwrap().as_ref().map(|u| u.id), Some(s.ann.id));
+            assert!(!post.tags.is_loaded());
+            let posts = blog.posts_with_comments().await.unwrap();
+            assert_eq!(posts.len(), 3);
+            assert!(posts.iter().all(|p| p.comments.is_loaded() && !p.author.is_loaded()));
+            assert_eq!(by_title(&posts, "second").comments.get().unwrap().len(), 1);
+            let found = blog.find_post("second").await.unwrap().unwrap();
+            assert_eq!(found.author.get().unwrap().as_ref().map(|u| u.id), Some(s.bob.id));
+            assert!(blog.find_post("nope").await.unwrap().is_none());
+            // A get that finds nothing is still NotFound.
+            assert!(blog.get_post(Uuid::new_v4()).await.is_err());
+        }
+
+        #[tokio::test]
+        async fn has_many_without_belongs_to_follows_writes() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            let a = blog.create_note("a", Some(s.first.id)).await.unwrap();
+            let b = blog.create_note("b", Some(s.first.id)).await.unwrap();
+            blog.create_note("loose", None).await.unwrap();
+            let texts = |p: &Post| {
+                let mut t: Vec<_> = p.notes.get().unwrap().iter().map(|n| n.text.clone()).collect();
+                t.sort();
+                t
+            };
+            let posts = read_posts(&blog, Query::new().load(Post::NOTES)).await;
+            assert_eq!(texts(&by_title(&posts, "first")), ["a", "b"]);
+            assert!(texts(&by_title(&posts, "second")).is_empty());
+            // Move one note to another post, detach the other.
+            blog.update_note(&a, NoteUpdateInput::new().post_id(Some(s.second.id))).await.unwrap();
+            blog.update_note(&b, NoteUpdateInput::new().post_id(None)).await.unwrap();
+            let posts = read_posts(&blog, Query::new().load(Post::NOTES)).await;
+            assert!(texts(&by_title(&posts, "first")).is_empty());
+            assert_eq!(texts(&by_title(&posts, "second")), ["a"]);
+            // And back.
+            blog.update_note(&b, NoteUpdateInput::new().post_id(Some(s.first.id))).await.unwrap();
+            let posts = read_posts(&blog, Query::new().load(Post::NOTES)).await;
+            assert_eq!(texts(&by_title(&posts, "first")), ["b"]);
+            assert_eq!(texts(&by_title(&posts, "second")), ["a"]);
+        }
+
+        #[tokio::test]
+        async fn writable_false_makes_the_foreign_key_unwritable() {
+            let info = <Review as Resource>::ATTRIBUTES.iter().find(|a| a.name == "post_id").unwrap();
+            assert!(!info.writable);
+            let info = <Comment as Resource>::ATTRIBUTES.iter().find(|a| a.name == "post_id").unwrap();
+            assert!(info.writable);
+        }
+
         #[tokio::test]
         async fn hundred_thousand_parent_keys_in_one_load() {
             let Some(blog) = connect().await else { return };
@@ -760,6 +915,24 @@ mod ets {
 
     async fn connect() -> Option<Blog> {
         Some(Blog::new())
+    }
+
+    #[test]
+    fn ets_indexes_every_attribute_a_load_matches_on() {
+        use ash_rs::domain::HasResource;
+        let blog = Blog::new();
+        // `Note` declares no belongs_to: the index comes from `Post::NOTES`.
+        assert_eq!(
+            HasResource::<Note>::data_layer(&blog).indexed_attributes(),
+            ["post_id"]
+        );
+        let mut comment = HasResource::<Comment>::data_layer(&blog).indexed_attributes();
+        comment.sort();
+        assert_eq!(comment, ["author_id", "post_id"]);
+        // Loads by primary key (belongs_to) need none.
+        assert!(HasResource::<User>::data_layer(&blog)
+            .indexed_attributes()
+            .is_empty());
     }
 
     /// An action run on the bare table (not through the domain) carries no links to the
@@ -896,6 +1069,48 @@ mod statement_counts {
             + HasResource::<Comment>::data_layer(blog).statement_count()
             + HasResource::<Tag>::data_layer(blog).statement_count()
             + HasResource::<PostTag>::data_layer(blog).statement_count()
+            + HasResource::<Note>::data_layer(blog).statement_count()
+            + HasResource::<Review>::data_layer(blog).statement_count()
+    }
+
+    #[tokio::test]
+    async fn filtered_sorted_load_is_one_statement() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 30).await;
+        let before = statements(&blog);
+        let query = Query::new().load(Post::TOP_COMMENTS.query(Query::new().limit(2)));
+        ash_rs::api::read(&blog, PostReadInput::new(), query)
+            .await
+            .unwrap();
+        assert_eq!(statements(&blog) - before, 2);
+        let before = statements(&blog);
+        let query = Query::new().filter(exists(Post::TOP_COMMENTS, Comment::BODY.eq("c")));
+        ash_rs::api::read(&blog, PostReadInput::new(), query)
+            .await
+            .unwrap();
+        assert_eq!(statements(&blog) - before, 1);
+    }
+
+    #[tokio::test]
+    async fn define_with_loads_is_one_statement_per_relationship() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 5).await;
+        let post = blog.posts().await.unwrap().remove(0);
+        let before = statements(&blog);
+        let got = blog.get_post(post.id).await.unwrap();
+        assert!(got.comments.is_loaded() && got.author.is_loaded());
+        assert_eq!(statements(&blog) - before, 3);
+    }
+
+    #[tokio::test]
+    async fn has_many_without_belongs_to_is_one_statement() {
+        let Some(blog) = connect().await else { return };
+        posts_with_comments(&blog, 10).await;
+        let before = statements(&blog);
+        ash_rs::api::read(&blog, PostReadInput::new(), Query::new().load(Post::NOTES))
+            .await
+            .unwrap();
+        assert_eq!(statements(&blog) - before, 2);
     }
 
     async fn posts_with_comments(blog: &Blog, n: usize) {

@@ -451,15 +451,19 @@ where
             let mut keys: Vec<D::Value> = Vec::with_capacity(parents.len());
             let mut index: HashMap<K, usize> = HashMap::new();
             for parent in parents {
-                let slot = (self.source_key)(parent).map(|k| {
+                // `dest_value` is `None` only for keys of different types, which
+                // `SameKey` refuses at compile time.
+                let slot = (self.source_key)(parent).and_then(|k| {
                     if unique {
-                        keys.push((self.dest_value)(k));
-                        return keys.len() - 1;
+                        keys.push((self.dest_value)(k)?);
+                        return Some(keys.len() - 1);
                     }
-                    *index.entry(k).or_insert_with_key(|k| {
-                        keys.push((self.dest_value)(k.clone()));
-                        keys.len() - 1
-                    })
+                    if let Some(&i) = index.get(&k) {
+                        return Some(i);
+                    }
+                    keys.push((self.dest_value)(k.clone())?);
+                    index.insert(k, keys.len() - 1);
+                    Some(keys.len() - 1)
                 });
                 slots.push(slot);
             }

@@ -262,6 +262,18 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
         async move { Ok(op.page_per_key(self.read(ctx, &query).await?)) }
     }
 
+    /// Prepares the layer, once, for the loads the domain's relationships make of `R`,
+    /// before the domain shares it: `relationships` holds the relationships of every
+    /// resource the domain lists. The default does nothing; ETS adds an index by each
+    /// attribute of `R` a load matches on (a has_many's `post_id` even when `R` declares
+    /// no belongs_to), so no load scans the table.
+    fn prepare_loads(
+        &mut self,
+        relationships: &[&'static [crate::relationship::RelationshipInfo]],
+    ) {
+        let _ = relationships;
+    }
+
     /// Stores a new record; returns it as stored.
     fn create(&self, ctx: &Context, record: R)
         -> impl Future<Output = Result<R, ErrorKind>> + Send;

@@ -509,14 +509,19 @@ where
     let needs_current = is_update
         && (options.on_missing != OnMissing::Ignore
             || items.iter().any(|i| !matches!(i, Managed::Create(_))));
-    let current: Vec<T> = if needs_current {
-        let query = Query::new().filter(Filter::eq((rel.dest_value)(parent_key.clone())));
-        layer
-            .read(&ctx, &query)
-            .await
-            .map_err(|e| fail(vec![(None, e)]))?
-    } else {
-        Vec::new()
+    // (`dest_value` is `None` only for keys of different types: a compile error.)
+    let current_value = needs_current
+        .then(|| (rel.dest_value)(parent_key.clone()))
+        .flatten();
+    let current: Vec<T> = match current_value {
+        Some(value) => {
+            let query = Query::new().filter(Filter::eq(value));
+            layer
+                .read(&ctx, &query)
+                .await
+                .map_err(|e| fail(vec![(None, e)]))?
+        }
+        None => Vec::new(),
     };
     let named: HashSet<&T::PrimaryKey> = items.iter().filter_map(Managed::key).collect();
 
@@ -846,9 +851,9 @@ where
     let dom: &DomainRef = domain;
     // The record related now (an update whose record has the key set): one read.
     let current_key = changeset.data().and_then(|data| (rel.source_key)(data));
-    let current: Option<T> = match &current_key {
-        Some(key) => {
-            let query = Query::new().filter(Filter::eq((rel.dest_value)(key.clone())));
+    let current: Option<T> = match current_key.clone().and_then(rel.dest_value) {
+        Some(value) => {
+            let query = Query::new().filter(Filter::eq(value));
             layer
                 .read(&ctx, &query)
                 .await

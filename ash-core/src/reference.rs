@@ -85,7 +85,10 @@ where
         key: Value,
     ) -> Result<bool, ErrorKind> {
         let key = K::from_value(key).map_err(framework)?;
-        let value = (self.dest_value)(key);
+        let Some(value) = (self.dest_value)(key) else {
+            // Keys of different types: `SameKey` refuses them at compile time.
+            return Err(framework(format!("a key of {} of another type", D::NAME)));
+        };
         let layer = layer::<D>(tables)?;
         let found = match D::primary_key_of(&value) {
             Some(pk) => layer

@@ -17,6 +17,14 @@
 //! parents of that level, so `Post::COMMENTS.load(Comment::AUTHOR)` on 1,000 posts is
 //! 2 operations after the read of the posts.
 //!
+//! # The relationship's own filter and sort
+//!
+//! `has_many(comments, Comment, filter = Comment::APPROVED.eq(true), sort = [Comment::SCORE.desc()])`:
+//! the `filter` limits the related records that every load, `exists` and path sees (it is
+//! ANDed into the load's query and into the filter on the destination of an `exists`, so
+//! PostgreSQL still renders one statement); `sort` is the order of a load whose per-load
+//! query gives none (a per-load sort replaces it). See [`Relationship::filter`].
+//!
 //! An unloaded relationship is [`Loaded::get`] `Err(NotLoaded)`, never a silent empty
 //! list (Ash's `%Ash.NotLoaded{}`). A relationship that is already loaded on every parent
 //! is not loaded again (Ash's `lazy?: true`), unless the load has nested loads.
@@ -26,7 +34,7 @@ use crate::data_layer::DataLayer;
 use crate::error::{ErrorKind, FrameworkError};
 use crate::filter::{DynFilter, Filter};
 use crate::future::BoxFuture;
-use crate::query::Query;
+use crate::query::{Query, SortOrder};
 use crate::resource::Resource;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -113,6 +121,9 @@ pub struct RelationshipInfo {
     pub on_delete: OnDelete,
 }
 
+/// Sort keys of `R` (a relationship's default sort).
+pub type SortKeys<R> = Vec<(<R as Resource>::Field, SortOrder)>;
+
 /// The records of a relationship, once loaded: `Err(NotLoaded)` before (Ash's
 /// `%Ash.NotLoaded{}`). `Loaded<Vec<Comment>>` for a to-many relationship,
 /// `Loaded<Option<User>>` for a to-one one.
@@ -194,6 +205,17 @@ impl fmt::Display for NotLoaded {
 
 impl std::error::Error for NotLoaded {}
 
+/// Reading an unloaded relationship with `?` in code returning [`Error`](crate::error::Error):
+/// a framework error (the code forgot a load), never an empty result.
+impl From<NotLoaded> for crate::error::Error {
+    fn from(not_loaded: NotLoaded) -> Self {
+        ErrorKind::Framework(FrameworkError {
+            message: format!("{not_loaded}: load it first (`Query::load`, `domain.load`)"),
+        })
+        .into()
+    }
+}
+
 /// The data layers of a domain value, looked up by resource type: what a load (which
 /// crosses from one resource's data layer to another's) runs against. Implemented by
 /// `#[domain]`.
@@ -222,7 +244,9 @@ pub fn layer<R: Resource>(tables: &dyn Tables) -> Result<&R::DataLayer, ErrorKin
 
 /// A load, described for the data layer of the related resource `R`: the records whose
 /// attribute `field` holds one of `keys`, matching `query`'s filter, in `query`'s sort
-/// order. `query`'s limit and offset apply **per key** (per parent).
+/// order (with an empty sort and no paging, in any order: the caller orders each
+/// parent's records by primary key). `query`'s limit and offset apply **per key** (per
+/// parent), after ordering by the sort, then the primary key.
 #[derive(Debug)]
 pub struct LoadOp<'a, R: Resource> {
     /// The attribute matched with the parents' keys (a has_many's `post_id`).
@@ -294,6 +318,16 @@ pub trait Relationship: Copy + Send + Sync + 'static {
     fn info(&self) -> &'static RelationshipInfo;
     /// Whether it is loaded on `record`.
     fn is_loaded(&self, record: &Self::Source) -> bool;
+    /// The relationship's own filter (`filter = ...`): the related records every load,
+    /// `exists` and path through it sees are those matching it. `None` without one.
+    fn filter(&self) -> Option<Filter<Self::Destination>> {
+        None
+    }
+    /// The relationship's default sort (`sort = [...]`): the order of a load whose query
+    /// gives none. Empty without one.
+    fn default_sort(&self) -> Vec<(<Self::Destination as Resource>::Field, SortOrder)> {
+        Vec::new()
+    }
     /// Loads it onto every record of `parents` with `query` on the related records
     /// (running `query`'s own loads on them, one operation per level).
     fn load_onto<'a>(
@@ -436,6 +470,32 @@ pub trait HasField<const K: u128>: Resource {
     fn wrap(value: Self::Type) -> Self::Value;
 }
 
+/// The key of `value` as `K`: `value`'s own key when its key type is `K` (what
+/// [`SameKey`] checks at compile time), else `None`. Generated handles read the other
+/// resource's attribute through it, so attributes of different types give the one
+/// [`SameKey`] error, not a cascade of type errors in generated code. (The type
+/// comparison is resolved when the function is compiled.)
+#[doc(hidden)]
+#[inline(always)]
+pub fn key_as<K: 'static, T: RelationshipKey>(value: &T) -> Option<K> {
+    let mut slot = value.key();
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<K>>()
+        .and_then(Option::take)
+}
+
+/// The attribute value of type `T` holding `key`, when `T`'s key type is `K` (see
+/// [`key_as`]).
+#[doc(hidden)]
+#[inline(always)]
+pub fn from_key_as<T: RelationshipKey, K: 'static>(key: K) -> Option<T> {
+    let mut slot = Some(key);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<T::Key>>()
+        .and_then(Option::take)
+        .map(T::from_key)
+}
+
 /// Checks, at compile time, that a relationship's two attributes have one key type.
 #[diagnostic::on_unimplemented(
     message = "the relationship's attributes have different types: `{Self}` on one side, `{Other}` on the other",
@@ -472,11 +532,15 @@ pub struct Direct<S: Resource, D: Resource, K, T> {
     #[doc(hidden)]
     pub dest_field: D::Field,
     #[doc(hidden)]
-    pub dest_value: fn(K) -> D::Value,
+    pub dest_value: fn(K) -> Option<D::Value>,
     #[doc(hidden)]
     pub slot: fn(&mut S) -> &mut Loaded<T>,
     #[doc(hidden)]
     pub get: fn(&S) -> &Loaded<T>,
+    #[doc(hidden)]
+    pub filter: Option<fn() -> Filter<D>>,
+    #[doc(hidden)]
+    pub sort: Option<fn() -> SortKeys<D>>,
 }
 
 impl<S: Resource, D: Resource, K, T> Clone for Direct<S, D, K, T> {
@@ -507,8 +571,12 @@ fn distinct_keys<S, K: Clone + Eq + Hash>(parents: &[S], key: impl Fn(&S) -> Opt
 }
 
 /// Groups `records` (in order) by key.
-fn group<D, K: Eq + Hash>(records: Vec<D>, key: impl Fn(&D) -> Option<K>) -> HashMap<K, Vec<D>> {
-    let mut groups: HashMap<K, Vec<D>> = HashMap::new();
+fn group<D, K: Eq + Hash>(
+    records: Vec<D>,
+    keys: usize,
+    key: impl Fn(&D) -> Option<K>,
+) -> HashMap<K, Vec<D>> {
+    let mut groups: HashMap<K, Vec<D>> = HashMap::with_capacity(keys);
     for record in records {
         if let Some(k) = key(&record) {
             groups.entry(k).or_default().push(record);
@@ -524,7 +592,18 @@ fn distribute<S, D: Clone, K: Eq + Hash + Clone, T: FromRelated<D>>(
     mut groups: HashMap<K, Vec<D>>,
     key: impl Fn(&S) -> Option<K>,
     slot: fn(&mut S) -> &mut Loaded<T>,
+    distinct: bool,
 ) {
+    if distinct {
+        // Each key is one parent's (a has_many's parents): each takes its group.
+        for parent in parents.iter_mut() {
+            let related = key(parent)
+                .and_then(|k| groups.remove(&k))
+                .unwrap_or_default();
+            *slot(parent) = Loaded::new(T::from_related(related));
+        }
+        return;
+    }
     let mut remaining: HashMap<K, usize> = HashMap::new();
     for parent in parents.iter() {
         if let Some(k) = key(parent) {
@@ -566,20 +645,32 @@ pub fn run_loads<'a, R: Resource>(
     })
 }
 
-/// The query a load runs on the related records: the per-load query, without its loads
-/// (run after, one level at a time) and with relationship filters resolved for data
-/// layers that do not render them.
-async fn related_query<D: Resource>(
+/// The query a load runs on the related records: the per-load query with the
+/// relationship's own filter ANDed in and its sort when the query gives none, without its
+/// loads (run after, one level at a time), and with relationship filters resolved for
+/// data layers that do not render them.
+async fn related_query<Rel: Relationship>(
     tables: &dyn Tables,
-    query: &Query<D>,
-) -> Result<Query<D>, ErrorKind> {
-    let filter = match &query.filter {
+    rel: &Rel,
+    query: &Query<Rel::Destination>,
+) -> Result<Query<Rel::Destination>, ErrorKind> {
+    let combined = match (rel.filter(), &query.filter) {
+        (Some(own), Some(given)) => Some(own.and(given.clone())),
+        (Some(own), None) => Some(own),
+        (None, given) => given.clone(),
+    };
+    let filter = match &combined {
         Some(f) => Some(resolve_filter(tables, f).await?),
         None => None,
     };
+    let sort = if query.sort.is_empty() {
+        rel.default_sort()
+    } else {
+        query.sort.clone()
+    };
     Ok(Query {
         filter,
-        sort: query.sort.clone(),
+        sort,
         limit: query.limit,
         offset: query.offset,
         loads: Vec::new(),
@@ -605,6 +696,14 @@ where
         (self.get)(record).is_loaded()
     }
 
+    fn filter(&self) -> Option<Filter<D>> {
+        self.filter.map(|f| f())
+    }
+
+    fn default_sort(&self) -> Vec<(D::Field, SortOrder)> {
+        self.sort.map(|f| f()).unwrap_or_default()
+    }
+
     fn load_onto<'a>(
         &'a self,
         tables: &'a dyn Tables,
@@ -613,11 +712,12 @@ where
     ) -> BoxFuture<'a, Result<(), ErrorKind>> {
         Box::pin(async move {
             let keys = distinct_keys(parents, self.source_key);
+            let key_count = keys.len();
             let mut related = if keys.is_empty() {
                 Vec::new()
             } else {
-                let values: Vec<D::Value> = keys.into_iter().map(self.dest_value).collect();
-                let own = related_query(tables, query).await?;
+                let values: Vec<D::Value> = keys.into_iter().filter_map(self.dest_value).collect();
+                let own = related_query(tables, self, query).await?;
                 let op = LoadOp {
                     field: self.dest_field,
                     keys: &values,
@@ -627,8 +727,19 @@ where
                 layer::<D>(tables)?.load(ctx, &op).await?
             };
             run_loads(tables, &mut related, query).await?;
-            let groups = group(related, self.dest_key);
-            distribute(parents, groups, self.source_key, self.slot);
+            let mut groups = group(related, key_count, self.dest_key);
+            if query.sort.is_empty() && self.sort.is_none() {
+                // Unsorted: each parent's records by primary key, whatever order the data
+                // layer returned them in (PostgreSQL does not sort an unsorted load).
+                for records in groups.values_mut() {
+                    if records.len() > 1 {
+                        records.sort_unstable_by(|a, b| a.primary_key().cmp(b.primary_key()));
+                    }
+                }
+            }
+            // Every parent has its own key unless some share one (or have none).
+            let distinct = key_count == parents.len();
+            distribute(parents, groups, self.source_key, self.slot, distinct);
             Ok(())
         })
     }
@@ -652,7 +763,7 @@ where
     }
 
     fn related_to(&self, record: &D) -> Filter<S> {
-        if self.info.kind != RelationshipKind::BelongsTo {
+        if self.info.kind != RelationshipKind::BelongsTo || self.filter.is_some() {
             return Filter::Related(RelatedFilter::new(
                 *self,
                 Filter::primary_key(record.primary_key()),
@@ -681,23 +792,27 @@ pub struct ManyToMany<S: Resource, J: Resource, D: Resource, K, K2> {
     #[doc(hidden)]
     pub join_source_field: J::Field,
     #[doc(hidden)]
-    pub join_source_value: fn(K) -> J::Value,
+    pub join_source_value: fn(K) -> Option<J::Value>,
     #[doc(hidden)]
     pub join_dest_key: fn(&J) -> Option<K2>,
     #[doc(hidden)]
     pub join_dest_field: J::Field,
     #[doc(hidden)]
-    pub join_dest_value: fn(K2) -> J::Value,
+    pub join_dest_value: fn(K2) -> Option<J::Value>,
     #[doc(hidden)]
     pub dest_key: fn(&D) -> Option<K2>,
     #[doc(hidden)]
     pub dest_field: D::Field,
     #[doc(hidden)]
-    pub dest_value: fn(K2) -> D::Value,
+    pub dest_value: fn(K2) -> Option<D::Value>,
     #[doc(hidden)]
     pub slot: fn(&mut S) -> &mut Loaded<Vec<D>>,
     #[doc(hidden)]
     pub get: fn(&S) -> &Loaded<Vec<D>>,
+    #[doc(hidden)]
+    pub filter: Option<fn() -> Filter<D>>,
+    #[doc(hidden)]
+    pub sort: Option<fn() -> SortKeys<D>>,
 }
 
 impl<S: Resource, J: Resource, D: Resource, K, K2> Clone for ManyToMany<S, J, D, K, K2> {
@@ -732,6 +847,14 @@ where
         (self.get)(record).is_loaded()
     }
 
+    fn filter(&self) -> Option<Filter<D>> {
+        self.filter.map(|f| f())
+    }
+
+    fn default_sort(&self) -> Vec<(D::Field, SortOrder)> {
+        self.sort.map(|f| f()).unwrap_or_default()
+    }
+
     /// Two operations: the join records of the parents' keys, then the destination records
     /// of their keys; the per-parent limit and offset are applied in memory.
     fn load_onto<'a>(
@@ -746,7 +869,10 @@ where
             let joins = if keys.is_empty() {
                 Vec::new()
             } else {
-                let values: Vec<J::Value> = keys.into_iter().map(self.join_source_value).collect();
+                let values: Vec<J::Value> = keys
+                    .into_iter()
+                    .filter_map(self.join_source_value)
+                    .collect();
                 let unpaged = Query::new();
                 let op = LoadOp {
                     field: self.join_source_field,
@@ -759,8 +885,9 @@ where
             let mut related = if dest_keys.is_empty() {
                 Vec::new()
             } else {
-                let values: Vec<D::Value> = dest_keys.into_iter().map(self.dest_value).collect();
-                let mut own = related_query(tables, query).await?;
+                let values: Vec<D::Value> =
+                    dest_keys.into_iter().filter_map(self.dest_value).collect();
+                let mut own = related_query(tables, self, query).await?;
                 own.limit = None;
                 own.offset = 0;
                 let op = LoadOp {
@@ -823,7 +950,10 @@ where
             let joins = if dest_keys.is_empty() {
                 Vec::new()
             } else {
-                let values = dest_keys.into_iter().map(self.join_dest_value).collect();
+                let values = dest_keys
+                    .into_iter()
+                    .filter_map(self.join_dest_value)
+                    .collect();
                 layer::<J>(tables)?
                     .read(
                         ctx,
@@ -1078,6 +1208,11 @@ pub struct RelatedFilter<S: Resource> {
 
 impl<S: Resource> RelatedFilter<S> {
     fn new<Rel: Relationship<Source = S>>(rel: Rel, inner: Filter<Rel::Destination>) -> Self {
+        // The relationship's own filter limits what `exists` sees.
+        let inner = match rel.filter() {
+            Some(own) => own.and(inner),
+            None => inner,
+        };
         RelatedFilter {
             info: rel.info(),
             inner: Box::new(inner.to_dyn()),
@@ -1174,7 +1309,18 @@ pub fn resolve_filter<'a, R: Resource>(
 /// Reads `query` on `R` through `tables`: relationship filters resolved (for data layers
 /// that need it), then the read, then the loads.
 pub async fn read<R: Resource>(tables: &dyn Tables, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
-    let own = related_query(tables, query).await?;
+    let filter = match &query.filter {
+        Some(f) => Some(resolve_filter(tables, f).await?),
+        None => None,
+    };
+    let own = Query {
+        filter,
+        sort: query.sort.clone(),
+        limit: query.limit,
+        offset: query.offset,
+        loads: Vec::new(),
+        aggregate_sort: Vec::new(),
+    };
     let ctx = tables.tables_context();
     let mut records = layer::<R>(tables)?.read(ctx, &own).await?;
     run_loads(tables, &mut records, query).await?;
@@ -1194,6 +1340,55 @@ pub async fn load_into<R: Resource>(
     };
     run_loads(tables, records, &query).await?;
     Ok(())
+}
+
+/// What a read returns, as records to load onto: one record, an optional one, a list or
+/// a page.
+pub trait Records<R: Resource>: Send {
+    /// The records, in place.
+    fn records_mut(&mut self) -> &mut [R];
+}
+
+impl<R: Resource> Records<R> for R {
+    fn records_mut(&mut self) -> &mut [R] {
+        std::slice::from_mut(self)
+    }
+}
+
+impl<R: Resource> Records<R> for Option<R> {
+    fn records_mut(&mut self) -> &mut [R] {
+        self.as_mut_slice()
+    }
+}
+
+impl<R: Resource> Records<R> for Vec<R> {
+    fn records_mut(&mut self) -> &mut [R] {
+        self.as_mut_slice()
+    }
+}
+
+impl<R: Resource> Records<R> for crate::query::Page<R> {
+    fn records_mut(&mut self) -> &mut [R] {
+        self.results.as_mut_slice()
+    }
+}
+
+/// `read`, then the loads of `loads` on what it returns (one operation per relationship
+/// and level): what a `define(.., load = [comments, author])` runs.
+pub fn with_loads<'a, R, T>(
+    tables: &'a dyn Tables,
+    read: crate::action::ActionFuture<'a, Result<T, crate::error::Error>>,
+    loads: Query<R>,
+) -> crate::action::ActionFuture<'a, Result<T, crate::error::Error>>
+where
+    R: Resource,
+    T: Records<R> + 'a,
+{
+    crate::action::ActionFuture::running(async move {
+        let mut found = read.await?;
+        run_loads(tables, found.records_mut(), &loads).await?;
+        Ok(found)
+    })
 }
 
 /// `exists(relationship, filter)`: `exists(Post::COMMENTS, Comment::SCORE.gt(3))`; see

@@ -42,9 +42,14 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     /// The resource's belongs_to relationships, for the data layers that check foreign keys
     /// themselves; see [`crate::reference`].
     const REFERENCES: &'static [&'static dyn crate::reference::Reference<Self>] = &[];
-    /// The attributes the ETS layer indexes for loads: the resource's belongs_to foreign
-    /// keys and the attributes other resources' has_one/has_many name in this domain.
+    /// The attributes the ETS layer indexes for loads from the resource's own
+    /// declaration: its belongs_to foreign keys. (The attributes other resources'
+    /// has_one/has_many name are indexed when a domain lists both; see
+    /// [`DataLayer::prepare_loads`](crate::data_layer::DataLayer::prepare_loads).)
     const INDEXED_FIELDS: &'static [Self::Field] = &[];
+    /// Every attribute, in [`Resource::ATTRIBUTES`] order (empty for a resource written by
+    /// hand that does not list them).
+    const FIELDS: &'static [Self::Field] = &[];
     /// The resource's policies (`#[policies(...)]`), in declaration order; see
     /// [`crate::policy`]. Without any, every action is authorized on the code path of a
     /// resource without policies (the pipeline tests this constant).

@@ -57,7 +57,7 @@ use ash_core::error::{AlreadyExists, Error, ErrorKind, StaleRecord};
 use ash_core::filter::Filter;
 use ash_core::identity::taken;
 use ash_core::query::Query;
-use ash_core::relationship::LoadOp;
+use ash_core::relationship::{LoadOp, RelationshipInfo};
 use ash_core::resource::Resource;
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
@@ -136,6 +136,12 @@ impl<R: Resource> EtsTable<R> {
         for index in self.fks.iter() {
             index.map.clear();
         }
+    }
+
+    /// The attributes this table keeps an index by for loads (see the `fk` module): its
+    /// belongs_to foreign keys and the attributes the domain's relationships load by.
+    pub fn indexed_attributes(&self) -> Vec<&'static str> {
+        self.fks.iter().map(|i| R::field_name(i.field)).collect()
     }
 
     /// How many values identity `identity` holds (its index's size): for tests that check
@@ -679,27 +685,49 @@ impl<R: Resource> EtsTable<R> {
         count
     }
 
-    /// A load: through the attribute's index when it has one (no scan), else one scan of
-    /// the table; each key's records sorted and paged on their own.
+    /// A load: by primary key, or through the attribute's index (no scan); else (an
+    /// attribute no relationship of the domain names, loaded by hand) one scan of the
+    /// table. Each key's records sorted and paged on their own.
     fn load_now(&self, op: &LoadOp<'_, R>) -> Vec<R> {
         let query = op.query;
         let mut out = Vec::new();
+        // Unsorted and unpaged: in any order (the caller orders each parent's records).
+        let ordered = !query.sort.is_empty() || query.offset > 0 || query.limit.is_some();
         let finish = |group: Vec<R>, out: &mut Vec<R>| {
-            if group.len() > 1 || query.offset > 0 || query.limit.is_some() {
+            if ordered && (group.len() > 1 || query.offset > 0 || query.limit.is_some()) {
                 out.extend(query.finish_in_memory(group));
             } else {
                 out.extend(group);
             }
         };
+        if op.field == R::PRIMARY_KEY {
+            // A belongs_to or a many_to_many's destination: one lookup per key.
+            for key_value in op.keys {
+                let Some(pk) = R::primary_key_of(key_value) else {
+                    continue;
+                };
+                if let Some(row) = self.rows.get(pk) {
+                    if query.matches(row.value()) {
+                        finish(vec![row.value().clone()], &mut out);
+                    }
+                }
+            }
+            return out;
+        }
         if let Some(index) = self.fks.iter().find(|i| i.field == op.field) {
+            // The holders are copied out of the index before the records are read (the
+            // index guard is never held while taking a record's: writers lock record,
+            // then index), into one buffer reused across keys.
+            let mut holders: Vec<R::PrimaryKey> = Vec::new();
             for key_value in op.keys {
                 let Some(key) = FkKey::of(R::value_to_dynamic(key_value)) else {
                     continue;
                 };
-                let holders = match index.map.get(&key) {
-                    Some(h) => h.value().clone(),
+                holders.clear();
+                match index.map.get(&key) {
+                    Some(h) => holders.extend_from_slice(h.value()),
                     None => continue,
-                };
+                }
                 let mut group = Vec::with_capacity(holders.len());
                 for pk in &holders {
                     if let Some(row) = self.rows.get(pk) {
@@ -805,6 +833,37 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         op: &ash_core::aggregate::AggregateOp<'_, R>,
     ) -> Ready<Result<Vec<ash_core::value::Value>, ErrorKind>> {
         ready(Ok(self.aggregate_now(op)))
+    }
+
+    /// Adds an index by each attribute of `R` that a relationship of the domain loads by
+    /// (a has_one/has_many's destination attribute, a belongs_to's destination attribute
+    /// other than the primary key, a many_to_many's attribute on its join resource), so
+    /// that no load scans the table. Runs before the domain shares the table.
+    fn prepare_loads(&mut self, relationships: &[&'static [RelationshipInfo]]) {
+        let mut fields: Vec<R::Field> = self.fks.iter().map(|i| i.field).collect();
+        for info in relationships.iter().flat_map(|list| list.iter()) {
+            for name in fk::loaded_attributes::<R>(info) {
+                let found = R::FIELDS
+                    .iter()
+                    .copied()
+                    .find(|f| R::field_name(*f) == name);
+                if let Some(field) = found {
+                    if field != R::PRIMARY_KEY && !fields.contains(&field) {
+                        fields.push(field);
+                    }
+                }
+            }
+        }
+        if fields.len() == self.fks.len() {
+            return;
+        }
+        let fks: Box<[FkIndex<R>]> = fields.into_iter().map(FkIndex::new).collect();
+        for entry in self.rows.iter() {
+            for index in fks.iter() {
+                index.add(entry.value());
+            }
+        }
+        self.fks = fks;
     }
 
     /// Through the attribute's index by foreign key (see the `fk` module's cost model).

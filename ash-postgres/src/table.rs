@@ -1203,7 +1203,14 @@ impl<R: Resource> PgTable<R> {
         }
         let mut order = String::new();
         render_order(&sort, self.primary_key, &mut order);
-        let sql = if query.limit.is_none() && query.offset == 0 {
+        let paged = query.limit.is_some() || query.offset > 0;
+        if sort.is_empty() && !paged {
+            // No order asked for: the server does not sort (sorting every child of every
+            // parent costs more than the load); the caller orders each parent's few
+            // children by primary key after grouping them.
+            order.clear();
+        }
+        let sql = if !paged {
             format!(
                 "SELECT {} FROM {} WHERE {filter}{order}",
                 self.columns, self.table

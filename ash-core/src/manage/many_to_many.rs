@@ -179,8 +179,13 @@ where
     let needs_current = is_update
         && (options.on_missing != OnMissing::Ignore
             || items.iter().any(|i| !matches!(i, Managed::Create(_))));
-    let (joins, current): (Vec<J>, Vec<T>) = if needs_current {
-        let query = Query::new().filter(Filter::eq((rel.join_source_value)(parent_key.clone())));
+    // (The `*_value` functions give `None` only for keys of different types: a compile
+    // error.)
+    let join_value = needs_current
+        .then(|| (rel.join_source_value)(parent_key.clone()))
+        .flatten();
+    let (joins, current): (Vec<J>, Vec<T>) = if let Some(join_value) = join_value {
+        let query = Query::new().filter(Filter::eq(join_value));
         let joins = join_layer
             .read(ctx, &query)
             .await
@@ -190,7 +195,7 @@ where
             .filter_map(rel.join_dest_key)
             .collect::<HashSet<K2>>()
             .into_iter()
-            .map(rel.dest_value)
+            .filter_map(rel.dest_value)
             .collect();
         let current = if keys.is_empty() {
             Vec::new()

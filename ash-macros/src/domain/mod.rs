@@ -270,6 +270,14 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             #path! { { #ident } { #path } { #slot } { #defines } }
         }
     });
+    let relationship_lists = paths
+        .iter()
+        .map(|path| quote_spanned!(path.span()=> #path!(@relationships #path)));
+    let prepares = paths.iter().zip(&slots).map(|(path, slot)| {
+        quote_spanned! {path.span()=>
+            #path!(@prepare #path, &mut tables.#slot, all);
+        }
+    });
     let begins = paths.iter().zip(&slots).map(|(path, slot)| {
         quote_spanned! {path.span()=>
             let tx = #path!(@begin #path, &self.tables.#slot, &self.ctx).await?;
@@ -320,10 +328,20 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             where
                 #( for<'ash> #layers: ::std::default::Default, )*
             {
+                let mut tables: #tables = ::std::default::Default::default();
+                Self::__ash_prepare_loads(&mut tables);
                 #ident {
-                    tables: ::std::sync::Arc::new(::std::default::Default::default()),
+                    tables: ::std::sync::Arc::new(tables),
                     ctx: #krate::context::Context::new(),
                 }
+            }
+
+            /// Prepares each data layer for the loads of the domain's relationships
+            /// (ETS: an index by each attribute a load matches on).
+            #[doc(hidden)]
+            fn __ash_prepare_loads(tables: &mut #tables) {
+                let all: &[&'static [#krate::relationship::RelationshipInfo]] = &[ #( #relationship_lists ),* ];
+                #( #prepares )*
             }
 
             /// A domain value whose data layers are built from `config` (for example a
@@ -332,8 +350,10 @@ fn generate(item: &syn::ItemStruct, resources: &[ResourceRef]) -> TokenStream {
             where
                 #( #layers: #krate::data_layer::Connect<C>, )*
             {
+                let mut tables: #tables = #connected;
+                Self::__ash_prepare_loads(&mut tables);
                 ::std::result::Result::Ok(#ident {
-                    tables: ::std::sync::Arc::new(#connected),
+                    tables: ::std::sync::Arc::new(tables),
                     ctx: #krate::context::Context::new(),
                 })
             }

@@ -6,13 +6,14 @@ use crate::suggest;
 use proc_macro2::TokenStream;
 use syn::Ident;
 
-const DEFINE_OPTIONS: [&str; 6] = [
+const DEFINE_OPTIONS: [&str; 7] = [
     "action",
     "args",
     "get_by",
     "get_by_identity",
     "get",
     "not_found_error",
+    "load",
 ];
 
 pub struct Define {
@@ -28,6 +29,9 @@ pub struct Define {
     pub get_by_identity: Option<Ident>,
     pub get: Option<(Ident, bool)>,
     pub not_found_error: Option<(Ident, bool)>,
+    /// `load = [comments, author]`: relationships the interface loads on what it returns
+    /// (read actions), with the `load` keyword for spans.
+    pub load: Option<(Ident, Vec<Ident>)>,
 }
 
 impl Define {
@@ -109,6 +113,7 @@ fn parse_define(cx: &Ctxt, kw: &Ident, args: TokenStream) -> Option<Define> {
         get_by_identity: None,
         get: None,
         not_found_error: None,
+        load: None,
     };
     for tokens in entries {
         let entry = match meta::parse_entry(tokens) {
@@ -130,6 +135,9 @@ fn parse_define(cx: &Ctxt, kw: &Ident, args: TokenStream) -> Option<Define> {
             }
             ("get", Entry::KeyValue(i, v)) => {
                 meta::parse_bool(v).map(|b| define.get = Some((i, b)))
+            }
+            ("load", Entry::KeyValue(i, v)) => {
+                meta::parse_ident_list(v).map(|l| define.load = Some((i, l)))
             }
             ("not_found_error", Entry::KeyValue(i, v)) => {
                 meta::parse_bool(v).map(|b| define.not_found_error = Some((i, b)))

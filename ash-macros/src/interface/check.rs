@@ -23,6 +23,53 @@ pub fn check_define(cx: &Ctxt, res: &Resource, define: &Define) {
     check_get_by(cx, res, define, action.kind);
     check_get_by_identity(cx, res, define, action.kind);
     check_get_options(cx, define, action);
+    check_loads(cx, res, define, action.kind);
+}
+
+/// `load = [...]` names relationships of the resource, each once, on a read define.
+fn check_loads(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
+    let Some((kw, names)) = &define.load else {
+        return;
+    };
+    if kind != ActionKind::Read {
+        cx.error_spanned_by(
+            kw,
+            format!(
+                "`load` loads relationships on the records a read returns; it does not apply to {} actions (load them after with `domain.load(..)`)",
+                kind.name()
+            ),
+        );
+        return;
+    }
+    let known: Vec<&str> = res
+        .relationships
+        .iter()
+        .map(|r| r.name_str.as_str())
+        .collect();
+    let mut seen = HashSet::new();
+    for name in names {
+        let n = unraw(name);
+        if res.relationship(name).is_none() {
+            let list = if known.is_empty() {
+                format!("`{}` declares no relationships", res.ident())
+            } else {
+                format!(
+                    "its relationships: {}",
+                    suggest::list(known.iter().copied())
+                )
+            };
+            cx.error_spanned_by(
+                name,
+                format!(
+                    "`{}` has no relationship `{n}`{}; {list}",
+                    res.ident(),
+                    suggest::hint(&n, known.iter().copied())
+                ),
+            );
+        } else if !seen.insert(n.clone()) {
+            cx.error_spanned_by(name, format!("`{n}` is loaded twice"));
+        }
+    }
 }
 
 /// `get_by_identity` names an identity of the resource, instead of `get_by`.

@@ -362,9 +362,11 @@ fn method(res: &Resource, site: &Site, define: &Define, action: &Action, ok: boo
             } else if action.pagination.is_some() {
                 let ret = quote!(#krate::query::Page<#path>);
                 let ret = fut(ret);
-                let body = never.unwrap_or_else(|| quote!({
-                    #krate::action::read_page(#layer, #built_input, #krate::query::Query::new(), page)
-                }));
+                let body = never.unwrap_or_else(|| {
+                    with_loads(res, path, define, quote!({
+                        #krate::action::read_page(#layer, #built_input, #krate::query::Query::new(), page)
+                    }))
+                });
                 return quote! {
                     #attrs
                     pub fn #name<'ash>(
@@ -383,7 +385,7 @@ fn method(res: &Resource, site: &Site, define: &Define, action: &Action, ok: boo
                 )
             };
             let ret = fut(ret);
-            let body = never.unwrap_or_else(|| quote!({ #body }));
+            let body = never.unwrap_or_else(|| with_loads(res, path, define, quote!({ #body })));
             quote! {
                 #attrs
                 pub fn #name<'ash>(&'ash self, #( #key_params, )* #( #arg_params, )* #input_param) -> #ret
@@ -391,6 +393,23 @@ fn method(res: &Resource, site: &Site, define: &Define, action: &Action, ok: boo
             }
         }
     }
+}
+
+/// `body` (a block giving the read's future), followed by the define's `load = [...]`
+/// on what it returns: one load operation per relationship, after the read.
+fn with_loads(res: &Resource, path: &Path, define: &Define, body: TokenStream) -> TokenStream {
+    let krate = quote!(::ash_rs);
+    let Some((_, names)) = &define.load else {
+        return body;
+    };
+    let handles = names.iter().filter_map(|n| {
+        let konst = &res.relationship(n)?.konst;
+        Some(quote!(.load(<#path>::#konst)))
+    });
+    quote!({
+        let loads = #krate::query::Query::<#path>::new() #( #handles )*;
+        #krate::relationship::with_loads(self, #body, loads)
+    })
 }
 
 /// The identity whose attributes are exactly `keys` (in any order), if there is one.

@@ -70,6 +70,14 @@ pub struct RelationshipDef {
     pub allow_nil: bool,
     /// `restrict`, `cascade` or `nilify`.
     pub on_delete: Ident,
+    /// `filter = <Filter<Destination>>`: limits the related records every load, `exists`
+    /// and path sees.
+    pub filter: Option<syn::Expr>,
+    /// `sort = [Destination::FIELD.desc(), ...]`: a load's order when its query gives none.
+    pub sort: Option<syn::ExprArray>,
+    /// `writable = false` (belongs_to): its foreign key attribute is not writable, so no
+    /// action may accept it.
+    pub writable: Option<syn::LitBool>,
 }
 
 /// `identity(name, [fields], nils_distinct = false, message = "...")`.

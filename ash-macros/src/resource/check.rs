@@ -477,10 +477,23 @@ fn check_accept(cx: &Ctxt, res: &Resource) {
                         suggest::hint(&name, names.iter().map(String::as_str))
                     ),
                 ),
-                Some(attr) if !attr.writable => cx.error_spanned_by(
-                    ident,
-                    format!("cannot accept `{name}` because it is not writable"),
-                ),
+                Some(attr) if !attr.writable => {
+                    let by = res.relationships.iter().find(|r| {
+                        r.writable.as_ref().is_some_and(|w| !w.value)
+                            && unraw(&r.source_attribute) == name
+                    });
+                    let why = match by {
+                        Some(rel) => format!(
+                            " (it is the foreign key of `{}`, declared with `writable = false`)",
+                            rel.name_str
+                        ),
+                        None => String::new(),
+                    };
+                    cx.error_spanned_by(
+                        ident,
+                        format!("cannot accept `{name}` because it is not writable{why}"),
+                    )
+                }
                 Some(_) => {}
             }
         }

@@ -23,7 +23,7 @@ const HELPER_ATTRIBUTES: [&str; 7] = [
     "policies",
 ];
 const RELATIONSHIP_KINDS: [&str; 4] = ["belongs_to", "has_one", "has_many", "many_to_many"];
-const RELATIONSHIP_OPTIONS: [&str; 7] = [
+const RELATIONSHIP_OPTIONS: [&str; 10] = [
     "source_attribute",
     "destination_attribute",
     "through",
@@ -31,6 +31,9 @@ const RELATIONSHIP_OPTIONS: [&str; 7] = [
     "destination_attribute_on_join_resource",
     "allow_nil",
     "on_delete",
+    "filter",
+    "sort",
+    "writable",
 ];
 const IDENTITY_OPTIONS: [&str; 2] = ["nils_distinct", "message"];
 const ATTRIBUTE_OPTIONS: [&str; 3] = ["default", "writable", "primary_key"];
@@ -125,7 +128,8 @@ pub fn parse(cx: &Ctxt, args: TokenStream, item: TokenStream) -> Option<Resource
         .collect();
 
     add_belongs_to_attributes(&mut item, &relationships);
-    let attributes = parse_fields(cx, &mut item);
+    let mut attributes = parse_fields(cx, &mut item);
+    mark_unwritable_foreign_keys(&relationships, &mut attributes);
     Some(Resource {
         aggregates,
         relationships,
@@ -310,6 +314,9 @@ fn parse_relationship(
     let mut destination_on_join = None;
     let mut allow_nil = true;
     let mut on_delete = Ident::new("restrict", name.span());
+    let mut filter = None;
+    let mut sort = None;
+    let mut writable = None;
     for tokens in entries {
         match meta::parse_entry(tokens) {
             Ok(Entry::KeyValue(k, v)) => {
@@ -329,6 +336,20 @@ fn parse_relationship(
                     }
                     "allow_nil" if kind == RelKind::BelongsTo => {
                         meta::parse_bool(v.clone()).map(|b| allow_nil = b)
+                    }
+                    "filter" => meta::parse::<Expr>(v.clone()).map(|e| filter = Some(e)),
+                    "sort" => meta::parse::<syn::ExprArray>(v.clone())
+                        .map(|a| sort = Some(a))
+                        .map_err(|e| {
+                            syn::Error::new(
+                                e.span(),
+                                "`sort` is a list of sort keys, like `sort = [Comment::SCORE.desc()]`",
+                            )
+                        }),
+                    "writable" if kind == RelKind::BelongsTo => {
+                        meta::parse_bool(v.clone())
+                            .and_then(|_| meta::parse::<syn::LitBool>(v.clone()))
+                            .map(|b| writable = Some(b))
                     }
                     "on_delete" if kind == RelKind::BelongsTo => ident().and_then(|i| {
                         if ["restrict", "cascade", "nilify"].contains(&i.to_string().as_str()) {
@@ -407,6 +428,9 @@ fn parse_relationship(
             .unwrap_or_else(|| Ident::new(&format!("{}_id", snake(&dest_last)), span)),
         allow_nil,
         on_delete,
+        filter,
+        sort,
+        writable,
     })
 }
 
@@ -443,6 +467,20 @@ fn add_belongs_to_attributes(item: &mut syn::ItemStruct, relationships: &[Relati
         };
         if let Ok(field) = syn::parse::Parser::parse2(syn::Field::parse_named, tokens) {
             named.named.push(field);
+        }
+    }
+}
+
+/// A belongs_to with `writable = false` makes its foreign key attribute not writable
+/// (Ash's `attribute_writable?`, defaulting to the relationship's `writable?`), whether the
+/// belongs_to defined it or the struct declares it: no action may then accept it.
+fn mark_unwritable_foreign_keys(relationships: &[RelationshipDef], attributes: &mut [Attribute]) {
+    for rel in relationships {
+        if rel.writable.as_ref().is_some_and(|w| !w.value) {
+            let name = crate::name::unraw(&rel.source_attribute);
+            if let Some(attr) = attributes.iter_mut().find(|a| a.name == name) {
+                attr.writable = false;
+            }
         }
     }
 }

@@ -138,6 +138,10 @@ pub fn companion(
             (@visit $p:path, $visitor:expr) => {
                 #krate::domain::ResourceVisitor::visit::<$p>($visitor)
             };
+            (@relationships $p:path) => { <$p as #krate::resource::Resource>::RELATIONSHIPS };
+            (@prepare $p:path, $layer:expr, $all:expr) => {
+                <<$p as #krate::resource::Resource>::DataLayer as #krate::data_layer::DataLayer<$p>>::prepare_loads($layer, $all)
+            };
             (@begin $p:path, $layer:expr, $ctx:expr) => {
                 <<$p as #krate::resource::Resource>::DataLayer as #krate::data_layer::DataLayer<$p>>::begin($layer, $ctx)
             };

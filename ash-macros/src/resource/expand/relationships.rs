@@ -71,14 +71,21 @@ pub fn has_field(res: &Resource, names: &Names) -> TokenStream {
     quote!( #( #impls )* )
 }
 
-/// The `RELATIONSHIPS`, `REFERENCES` and `INDEXED_FIELDS` items of the `Resource` impl.
+/// The `FIELDS`, `RELATIONSHIPS`, `REFERENCES` and `INDEXED_FIELDS` items of the `Resource` impl.
 pub fn resource_items(res: &Resource, names: &Names) -> TokenStream {
+    let field = &names.field;
+    let all = res.attributes.iter().map(|a| {
+        let v = &a.variant;
+        quote!(#field::#v)
+    });
+    let fields = quote! {
+        const FIELDS: &'static [#field] = &[ #( #all ),* ];
+    };
     if res.relationships.is_empty() {
-        return TokenStream::new();
+        return fields;
     }
     let krate = krate();
     let infos = res.relationships.iter().map(|rel| info(res, rel));
-    let field = &names.field;
     let indexed = res
         .relationships
         .iter()
@@ -98,6 +105,7 @@ pub fn resource_items(res: &Resource, names: &Names) -> TokenStream {
             quote!(&#ident::#konst)
         });
     quote! {
+        #fields
         const RELATIONSHIPS: &'static [#krate::relationship::RelationshipInfo] = &[ #( #infos ),* ];
         const REFERENCES: &'static [&'static dyn #krate::reference::Reference<Self>] = &[ #( #references ),* ];
         const INDEXED_FIELDS: &'static [#field] = &[ #( #indexed ),* ];
@@ -156,6 +164,51 @@ fn info(res: &Resource, rel: &RelationshipDef) -> TokenStream {
     }
 }
 
+/// `tokens` with every token at `span`: each mention of another resource's attribute
+/// (`<Comment as HasField<K>>`) is then at the resource's name, so a missing attribute is
+/// one error there, not one per mention.
+fn at(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), at(g.stream(), span));
+                group.set_span(span);
+                t = proc_macro2::TokenTree::Group(group);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
+}
+
+/// The handle's `filter` and `sort` fields: functions building the relationship's own
+/// filter and default sort, spanned at the user's expressions so a type error (a filter of
+/// another resource) points there.
+fn filter_and_sort(rel: &RelationshipDef) -> (TokenStream, TokenStream) {
+    let krate = krate();
+    let dest = &rel.destination;
+    let filter = match &rel.filter {
+        Some(expr) => quote_spanned! {expr.span()=>
+            ::std::option::Option::Some(|| -> #krate::filter::Filter<#dest> { #expr })
+        },
+        None => quote!(::std::option::Option::None),
+    };
+    let sort = match &rel.sort {
+        Some(array) => {
+            let keys = array.elems.iter();
+            quote_spanned! {array.span()=>
+                ::std::option::Option::Some(|| -> ::std::vec::Vec<(<#dest as #krate::resource::Resource>::Field, #krate::query::SortOrder)> {
+                    ::std::vec![ #( #keys ),* ]
+                })
+            }
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    (filter, sort)
+}
+
 /// The handles and compile-time checks, beside the struct.
 pub fn items(res: &Resource) -> TokenStream {
     if res.relationships.is_empty() {
@@ -188,7 +241,16 @@ pub fn items(res: &Resource) -> TokenStream {
             let ks = key_of(&rel.source_attribute);
             let kd = key_of(&rel.destination_attribute);
             let kd_span = rel.destination_attribute.span();
-            let dest_hf = quote_spanned!(kd_span=> <#dest as #hf<#kd>>);
+            let dest_hf = at(quote!(<#dest as #hf<#kd>>), dest.span());
+            // Every mention of the destination's attribute at the destination's name.
+            let dest_side = at(
+                quote! {
+                    dest_key: |d| #krate::relationship::key_as(#dest_hf::get(d)),
+                    dest_field: #dest_hf::FIELD,
+                    dest_value: |k| match #krate::relationship::from_key_as(k) { ::std::option::Option::Some(v) => ::std::option::Option::Some(#dest_hf::wrap(v)), ::std::option::Option::None => ::std::option::Option::None },
+                },
+                dest.span(),
+            );
             let src_hf = quote!(<#ident as #hf<#ks>>);
             let loaded = if rel.kind.to_one() {
                 quote!(::std::option::Option<#dest>)
@@ -201,6 +263,7 @@ pub fn items(res: &Resource) -> TokenStream {
                 rel.name_str, ident, konst
             );
             let info = quote!(&<#ident as #krate::resource::Resource>::RELATIONSHIPS[#index]);
+            let (filter, sort) = filter_and_sort(rel);
             if let Some(domain) = &res.domain {
                 checks.push(quote_spanned! {dest.span()=>
                     const _: () = #krate::__private::assert_listed::<#domain, #dest>();
@@ -224,20 +287,31 @@ pub fn items(res: &Resource) -> TokenStream {
                                 source_key: |s| #rk::key(#src_hf::get(s)),
                                 source_field: #src_hf::FIELD,
                                 source_value: |k| #src_hf::wrap(#rk::from_key(k)),
-                                dest_key: |d| #rk::key(#dest_hf::get(d)),
-                                dest_field: #dest_hf::FIELD,
-                                dest_value: |k| #dest_hf::wrap(#rk::from_key(k)),
+                                #dest_side
                                 slot: |s| &mut s.#field,
                                 get: |s| &s.#field,
+                                filter: #filter,
+                                sort: #sort,
                             };
                     }
                 }
                 Some(join) => {
                     let kjs = key_of(&rel.source_on_join);
                     let kjd = key_of(&rel.destination_on_join);
-                    let js = quote_spanned!(rel.source_on_join.span()=> <#join as #hf<#kjs>>);
-                    let jd = quote_spanned!(rel.destination_on_join.span()=> <#join as #hf<#kjd>>);
-                    let key2 = quote!(<#jd::Type as #rk>::Key);
+                    let js = at(quote!(<#join as #hf<#kjs>>), join.span());
+                    let jd = at(quote!(<#join as #hf<#kjd>>), join.span());
+                    let key2 = at(quote!(<#jd::Type as #rk>::Key), join.span());
+                    let join_side = at(
+                        quote! {
+                            join_source_key: |j| #krate::relationship::key_as(#js::get(j)),
+                            join_source_field: #js::FIELD,
+                            join_source_value: |k| match #krate::relationship::from_key_as(k) { ::std::option::Option::Some(v) => ::std::option::Option::Some(#js::wrap(v)), ::std::option::Option::None => ::std::option::Option::None },
+                            join_dest_key: |j| #rk::key(#jd::get(j)),
+                            join_dest_field: #jd::FIELD,
+                            join_dest_value: |k| match #krate::relationship::from_key_as(k) { ::std::option::Option::Some(v) => ::std::option::Option::Some(#jd::wrap(v)), ::std::option::Option::None => ::std::option::Option::None },
+                        },
+                        join.span(),
+                    );
                     checks.push(quote_spanned! {rel.source_on_join.span()=>
                         const _: () = #krate::relationship::assert_same_key::<<#ident as #hf<#ks>>::Type, #js::Type>();
                     });
@@ -259,17 +333,12 @@ pub fn items(res: &Resource) -> TokenStream {
                                 source_key: |s| #rk::key(#src_hf::get(s)),
                                 source_field: #src_hf::FIELD,
                                 source_value: |k| #src_hf::wrap(#rk::from_key(k)),
-                                join_source_key: |j| #rk::key(#js::get(j)),
-                                join_source_field: #js::FIELD,
-                                join_source_value: |k| #js::wrap(#rk::from_key(k)),
-                                join_dest_key: |j| #rk::key(#jd::get(j)),
-                                join_dest_field: #jd::FIELD,
-                                join_dest_value: |k| #jd::wrap(#rk::from_key(k)),
-                                dest_key: |d| #rk::key(#dest_hf::get(d)),
-                                dest_field: #dest_hf::FIELD,
-                                dest_value: |k| #dest_hf::wrap(#rk::from_key(k)),
+                                #join_side
+                                #dest_side
                                 slot: |s| &mut s.#field,
                                 get: |s| &s.#field,
+                                filter: #filter,
+                                sort: #sort,
                             };
                     }
                 }

@@ -1,0 +1,27 @@
+use ash_rs::prelude::*;
+
+#[resource(domain = Domain)]
+#[actions(defaults(read, create = [name]))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[resource(domain = Domain)]
+#[actions(defaults(read, create = [title]))]
+#[relationships(belongs_to(author, User), belongs_to(author, User, source_attribute = editor_id))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    pub title: String,
+    pub editor_id: Option<Uuid>,
+}
+
+#[domain]
+#[resources(User, Post)]
+pub struct Domain;
+
+fn main() {}

@@ -1,0 +1,26 @@
+use ash_rs::prelude::*;
+
+#[resource(domain = Domain)]
+#[actions(defaults(read, create = [name]))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[resource(domain = Domain)]
+#[actions(defaults(read, create = [title, author_id]))]
+#[relationships(belongs_to(author, User, writable = false))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    pub title: String,
+}
+
+#[domain]
+#[resources(User, Post)]
+pub struct Domain;
+
+fn main() {}

@@ -1,0 +1,36 @@
+use ash_rs::prelude::*;
+
+#[resource(domain = Domain)]
+#[actions(defaults(read, create = [name]))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[resource(domain = Domain)]
+#[actions(defaults(read, create = [title, author_id]))]
+#[relationships(belongs_to(author, User))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    pub title: String,
+}
+
+#[resource(domain = Domain)]
+#[actions(defaults(read, create = [name]))]
+#[relationships(has_many(posts, Post, destination_attribute = author_id, writable = false))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Writer {
+    #[uuid_primary_key]
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[domain]
+#[resources(User, Post, Writer)]
+pub struct Domain;
+
+fn main() {}
