@@ -45,6 +45,13 @@ macro_rules! manage_relationship {
             update(relate_receipt,
                 argument(receipt_id: Option<Managed<Receipt, NoAction<Receipt>, ReceiptUpdateInput>>, allow_nil = true),
                 change = manage_relationship(receipt_id, receipt, type = append_and_remove)),
+            create(create_with_receipt, accept = [customer],
+                argument(receipt: Managed<Receipt, ReceiptCreateInput, NoAction<Receipt>>),
+                change = manage_relationship(receipt, type = create)),
+            update(append_receipt, argument(receipt_id: ReceiptKey, allow_nil = true),
+                change = manage_relationship(receipt_id, receipt, type = append)),
+            update(remove_receipt, argument(receipt_id: ReceiptKey, allow_nil = true),
+                change = manage_relationship(receipt_id, receipt, type = remove)),
             update(set_tags, accept = [customer],
                 argument(tags: Vec<TagInput>, allow_nil = true),
                 change = manage_relationship(tags, type = direct_control)),
@@ -95,6 +102,7 @@ macro_rules! manage_relationship {
         }
 
         type ReceiptInput = Managed<Receipt, ReceiptCreateInput, ReceiptUpdateInput>;
+        type ReceiptKey = Option<Managed<Receipt, NoAction<Receipt>, ReceiptUpdateInput>>;
 
         #[resource(domain = Shop, data_layer = $($data_layer)*)]
         #[actions(
@@ -508,6 +516,33 @@ macro_rules! manage_relationship {
             assert_eq!(freed.receipt.get().unwrap(), &None);
             // Unrelated, not destroyed.
             assert_eq!(stored_receipts(&shop).await, [(5, None)]);
+        }
+
+        #[tokio::test]
+        async fn has_one_create_append_and_remove_types() {
+            let Some(shop) = connect().await else { return };
+            let input = OrderCreateWithReceiptInput::new().customer("ann")
+                .receipt(Managed::Create(ReceiptCreateInput::new().total(7)));
+            let order = ash_rs::api::create(&shop, input).await.unwrap();
+            let r = order.receipt.get().unwrap().clone().unwrap();
+            assert_eq!(stored_receipts(&shop).await, [(7, Some(order.id))]);
+            // remove: the named receipt is unrelated (its key set to nil), not destroyed.
+            let order = ash_rs::api::update(&shop, &order,
+                OrderRemoveReceiptInput::new().receipt_id(Some(Managed::Key(r.id)))).await.unwrap();
+            assert_eq!(order.receipt.get().unwrap(), &None);
+            assert_eq!(stored_receipts(&shop).await, [(7, None)]);
+            // append: relates it again.
+            let order = ash_rs::api::update(&shop, &order,
+                OrderAppendReceiptInput::new().receipt_id(Some(Managed::Key(r.id)))).await.unwrap();
+            assert_eq!(order.receipt.get().unwrap().as_ref().map(|x| x.id), Some(r.id));
+            assert_eq!(stored_receipts(&shop).await, [(7, Some(order.id))]);
+            // append with an explicit nil: on_missing is ignore, nothing changes.
+            let none: ReceiptKey = None;
+            let order = ash_rs::api::update(&shop, &order, OrderAppendReceiptInput::new().receipt_id(none))
+                .await
+                .unwrap();
+            assert_eq!(order.receipt.get().unwrap().as_ref().map(|x| x.id), Some(r.id));
+            assert_eq!(stored_receipts(&shop).await, [(7, Some(order.id))]);
         }
 
         #[tokio::test]

@@ -504,11 +504,9 @@ where
     let relate: Force<'_, T> = &relate;
     let unrelate: Force<'_, T> = &unrelate;
 
-    // The records related now: only an update has any, and only options that look at
-    // them need the read.
-    let needs_current = is_update
-        && (options.on_missing != OnMissing::Ignore
-            || items.iter().any(|i| !matches!(i, Managed::Create(_))));
+    // The records related now: only an update has any. It reads them always: besides matching and on_missing, the record returned
+    // lists the related records afterwards, which includes those kept as they were.
+    let needs_current = is_update;
     // (`dest_value` is `None` only for keys of different types: a compile error.)
     let current_value = needs_current
         .then(|| (rel.dest_value)(parent_key.clone()))

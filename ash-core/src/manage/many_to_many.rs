@@ -174,11 +174,10 @@ where
     let dest_layer = HasResource::<T>::data_layer(domain);
     let join_layer = HasResource::<J>::data_layer(domain);
 
-    // The join records of the parent and the destinations they name: two reads, only on
-    // an update whose options look at the related records.
-    let needs_current = is_update
-        && (options.on_missing != OnMissing::Ignore
-            || items.iter().any(|i| !matches!(i, Managed::Create(_))));
+    // The join records of the parent and the destinations they name: two reads, on an
+    // update only (a created record has none). It reads them always: besides matching and on_missing, the record returned
+    // lists the related records afterwards, which includes those kept as they were.
+    let needs_current = is_update;
     // (The `*_value` functions give `None` only for keys of different types: a compile
     // error.)
     let join_value = needs_current
