@@ -39,8 +39,37 @@ macro_rules! manage_relationship {
                 change = manage_relationship(line_ids, lines, type = append)),
             update(remove_lines, argument(line_ids: Vec<Uuid>),
                 change = manage_relationship(line_ids, lines, type = remove)),
+            update(set_receipt, accept = [customer],
+                argument(receipt: Option<ReceiptInput>, allow_nil = true),
+                change = manage_relationship(receipt, type = direct_control)),
+            update(relate_receipt,
+                argument(receipt_id: Option<Managed<Receipt, NoAction<Receipt>, ReceiptUpdateInput>>, allow_nil = true),
+                change = manage_relationship(receipt_id, receipt, type = append_and_remove)),
+            create(create_with_receipt, accept = [customer],
+                argument(receipt: Managed<Receipt, ReceiptCreateInput, NoAction<Receipt>>),
+                change = manage_relationship(receipt, type = create)),
+            update(append_receipt, argument(receipt_id: ReceiptKey, allow_nil = true),
+                change = manage_relationship(receipt_id, receipt, type = append)),
+            update(remove_receipt, argument(receipt_id: ReceiptKey, allow_nil = true),
+                change = manage_relationship(receipt_id, receipt, type = remove)),
+            update(set_tags, accept = [customer],
+                argument(tags: Vec<TagInput>, allow_nil = true),
+                change = manage_relationship(tags, type = direct_control)),
+            create(create_with_tags, accept = [customer],
+                argument(tags: Vec<TagCreateInput>),
+                change = manage_relationship(tags, type = create)),
+            update(tag, argument(tag_ids: Vec<Uuid>),
+                change = manage_relationship(tag_ids, tags, type = append_and_remove)),
+            update(append_tags, argument(tag_ids: Vec<Uuid>),
+                change = manage_relationship(tag_ids, tags, type = append)),
+            update(remove_tags, argument(tag_ids: Vec<Uuid>),
+                change = manage_relationship(tag_ids, tags, type = remove)),
         )]
-        #[relationships(has_many(lines, OrderLine, destination_attribute = order_id))]
+        #[relationships(
+            has_many(lines, OrderLine, destination_attribute = order_id),
+            has_one(receipt, Receipt, destination_attribute = order_id),
+            many_to_many(tags, Tag, through = OrderTag),
+        )]
         #[derive(Debug, Clone, PartialEq)]
         pub struct Order {
             #[uuid_primary_key]
@@ -72,10 +101,55 @@ macro_rules! manage_relationship {
             pub version: i64,
         }
 
+        type ReceiptInput = Managed<Receipt, ReceiptCreateInput, ReceiptUpdateInput>;
+        type ReceiptKey = Option<Managed<Receipt, NoAction<Receipt>, ReceiptUpdateInput>>;
+
+        #[resource(domain = Shop, data_layer = $($data_layer)*)]
+        #[actions(
+            defaults(read, destroy),
+            create(create, accept = [total, order_id], validate = compare(total, greater_than = 0)),
+            update(update, accept = [total], validate = compare(total, greater_than = 0)),
+        )]
+        #[relationships(belongs_to(order, Order))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Receipt {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub total: i64,
+        }
+
+        type TagInput = Managed<Tag, TagCreateInput, TagUpdateInput>;
+
+        #[resource(domain = Shop, data_layer = $($data_layer)*)]
+        #[actions(
+            defaults(read, destroy),
+            create(create, accept = [label, rank], validate = compare(rank, greater_than = 0)),
+            update(update, accept = [label, rank], validate = compare(rank, greater_than = 0)),
+        )]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Tag {
+            #[uuid_primary_key]
+            pub id: Uuid,
+            pub label: String,
+            pub rank: i64,
+        }
+
+        #[resource(domain = Shop, data_layer = $($data_layer)*)]
+        #[actions(defaults(read, destroy, create = [order_id, tag_id]))]
+        #[relationships(belongs_to(order, Order, allow_nil = false), belongs_to(tag, Tag, allow_nil = false))]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct OrderTag {
+            #[uuid_primary_key]
+            pub id: Uuid,
+        }
+
         #[domain]
         #[resources(
             Order(define(orders, action = read), define(update_order, action = update)),
             OrderLine(define(order_lines, action = read), define(update_line, action = update)),
+            Receipt(define(receipts, action = read)),
+            Tag(define(all_tags, action = read)),
+            OrderTag(define(order_tags, action = read)),
         )]
         pub struct Shop;
 
@@ -383,6 +457,278 @@ macro_rules! manage_relationship {
             assert_eq!((stored[0].order_id, stored[0].version), (None, 1));
         }
 
+        fn receipt(total: i64) -> Option<ReceiptInput> {
+            Some(Managed::Create(ReceiptCreateInput::new().total(total)))
+        }
+
+        /// Every stored receipt as (total, order), sorted by total.
+        async fn stored_receipts(shop: &Shop) -> Vec<(i64, Option<Uuid>)> {
+            let mut all: Vec<_> = shop.receipts().await.unwrap().into_iter().map(|r| (r.total, r.order_id)).collect();
+            all.sort();
+            all
+        }
+
+        async fn set_receipt(shop: &Shop, order: &Order, item: Option<ReceiptInput>) -> Result<Order, Error> {
+            ash_rs::api::update(shop, order, OrderSetReceiptInput::new().receipt(item)).await
+        }
+
+        #[tokio::test]
+        async fn has_one_direct_control_creates_replaces_updates_and_destroys() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_receipt(&shop, &order, receipt(10)).await.unwrap();
+            let first = order.receipt.get().unwrap().clone().unwrap();
+            assert_eq!((first.total, first.order_id), (10, Some(order.id)));
+            assert_eq!(stored_receipts(&shop).await, [(10, Some(order.id))]);
+            // A new record: on_missing destroys the one related, then the input is created.
+            let order = set_receipt(&shop, &order, receipt(20)).await.unwrap();
+            let second = order.receipt.get().unwrap().clone().unwrap();
+            assert_ne!(second.id, first.id);
+            assert_eq!(stored_receipts(&shop).await, [(20, Some(order.id))]);
+            // The related record with changes: on_match updates it.
+            let change = Some(Managed::Update(second.clone(), ReceiptUpdateInput::new().total(25)));
+            let order = set_receipt(&shop, &order, change).await.unwrap();
+            assert_eq!(order.receipt.get().unwrap().as_ref().map(|r| (r.id, r.total)), Some((second.id, 25)));
+            assert_eq!(stored_receipts(&shop).await, [(25, Some(order.id))]);
+            // Not supplied: nothing happens.
+            let same = ash_rs::api::update(&shop, &order, OrderSetReceiptInput::new().customer("bob")).await.unwrap();
+            assert!(!same.receipt.is_loaded());
+            assert_eq!(stored_receipts(&shop).await, [(25, Some(order.id))]);
+            // An explicit nil: on_missing destroys it.
+            let cleared = set_receipt(&shop, &same, None).await.unwrap();
+            assert_eq!(cleared.receipt.get().unwrap(), &None);
+            assert!(stored_receipts(&shop).await.is_empty());
+        }
+
+        #[tokio::test]
+        async fn has_one_append_and_remove_relates_and_an_explicit_nil_unrelates() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let loose = ash_rs::api::create(&shop, ReceiptCreateInput::new().total(5)).await.unwrap();
+            let related = ash_rs::api::update(&shop, &order,
+                OrderRelateReceiptInput::new().receipt_id(Some(Managed::Key(loose.id)))).await.unwrap();
+            assert_eq!(related.receipt.get().unwrap().as_ref().map(|r| r.id), Some(loose.id));
+            assert_eq!(stored_receipts(&shop).await, [(5, Some(order.id))]);
+            let none: Option<Managed<Receipt, NoAction<Receipt>, ReceiptUpdateInput>> = None;
+            let freed = ash_rs::api::update(&shop, &related, OrderRelateReceiptInput::new().receipt_id(none))
+                .await
+                .unwrap();
+            assert_eq!(freed.receipt.get().unwrap(), &None);
+            // Unrelated, not destroyed.
+            assert_eq!(stored_receipts(&shop).await, [(5, None)]);
+        }
+
+        #[tokio::test]
+        async fn has_one_create_append_and_remove_types() {
+            let Some(shop) = connect().await else { return };
+            let input = OrderCreateWithReceiptInput::new().customer("ann")
+                .receipt(Managed::Create(ReceiptCreateInput::new().total(7)));
+            let order = ash_rs::api::create(&shop, input).await.unwrap();
+            let r = order.receipt.get().unwrap().clone().unwrap();
+            assert_eq!(stored_receipts(&shop).await, [(7, Some(order.id))]);
+            // remove: the named receipt is unrelated (its key set to nil), not destroyed.
+            let order = ash_rs::api::update(&shop, &order,
+                OrderRemoveReceiptInput::new().receipt_id(Some(Managed::Key(r.id)))).await.unwrap();
+            assert_eq!(order.receipt.get().unwrap(), &None);
+            assert_eq!(stored_receipts(&shop).await, [(7, None)]);
+            // append: relates it again.
+            let order = ash_rs::api::update(&shop, &order,
+                OrderAppendReceiptInput::new().receipt_id(Some(Managed::Key(r.id)))).await.unwrap();
+            assert_eq!(order.receipt.get().unwrap().as_ref().map(|x| x.id), Some(r.id));
+            assert_eq!(stored_receipts(&shop).await, [(7, Some(order.id))]);
+            // append with an explicit nil: on_missing is ignore, nothing changes.
+            let none: ReceiptKey = None;
+            let order = ash_rs::api::update(&shop, &order, OrderAppendReceiptInput::new().receipt_id(none))
+                .await
+                .unwrap();
+            assert_eq!(order.receipt.get().unwrap().as_ref().map(|x| x.id), Some(r.id));
+            assert_eq!(stored_receipts(&shop).await, [(7, Some(order.id))]);
+        }
+
+        #[tokio::test]
+        async fn has_one_errors_are_at_the_argument_without_an_index() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let err = ash_rs::api::update(&shop, &order,
+                OrderRelateReceiptInput::new().receipt_id(Some(Managed::Key(Uuid::new_v4())))).await.unwrap_err();
+            assert!(err.is_not_found(), "{err:?}");
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("receipt_id")]);
+        }
+
+        #[tokio::test]
+        async fn a_failed_has_one_create_leaves_what_the_layer_allows() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_receipt(&shop, &order, receipt(10)).await.unwrap();
+            let err = ash_rs::api::update(&shop, &order,
+                OrderSetReceiptInput::new().customer("bob").receipt(receipt(0))).await.unwrap_err();
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("receipt")]);
+            assert!(matches!(err.errors()[0].innermost(), ErrorKind::InvalidAttribute(e) if e.field == "total"), "{err:?}");
+            let customer = shop.orders().await.unwrap().pop().unwrap().customer;
+            if TRANSACTIONS {
+                assert_eq!(customer, "ann");
+                assert_eq!(stored_receipts(&shop).await, [(10, Some(order.id))]);
+            } else {
+                // ETS: the order's write and the on_missing destroy of the old receipt stay.
+                assert_eq!(customer, "bob");
+                assert!(stored_receipts(&shop).await.is_empty());
+            }
+        }
+
+        fn new_tag(label: &str, rank: i64) -> TagInput {
+            Managed::Create(TagCreateInput::new().label(label).rank(rank))
+        }
+
+        async fn loose_tag(shop: &Shop, label: &str) -> Tag {
+            ash_rs::api::create(shop, TagCreateInput::new().label(label).rank(1i64)).await.unwrap()
+        }
+
+        async fn set_tags(shop: &Shop, order: &Order, tags: Vec<TagInput>) -> Result<Order, Error> {
+            ash_rs::api::update(shop, order, OrderSetTagsInput::new().tags(tags)).await
+        }
+
+        /// Every stored tag as (label, rank), sorted.
+        async fn stored_tags(shop: &Shop) -> Vec<(String, i64)> {
+            let mut all: Vec<_> = shop.all_tags().await.unwrap().into_iter().map(|t| (t.label, t.rank)).collect();
+            all.sort();
+            all
+        }
+
+        /// The labels of the tags the join records relate to `order`, sorted; a join
+        /// record of another order or of a missing tag fails the test.
+        async fn joined_labels(shop: &Shop, order: &Order) -> Vec<String> {
+            let tags = shop.all_tags().await.unwrap();
+            let mut labels: Vec<String> = shop.order_tags().await.unwrap().into_iter().map(|j| {
+                assert_eq!(j.order_id, order.id);
+                tags.iter().find(|t| t.id == j.tag_id).unwrap().label.clone()
+            }).collect();
+            labels.sort();
+            labels
+        }
+
+        fn tag_labels(order: &Order) -> Vec<&str> {
+            order.tags.get().unwrap().iter().map(|t| t.label.as_str()).collect()
+        }
+
+        #[tokio::test]
+        async fn many_to_many_direct_control_creates_updates_and_destroys() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_tags(&shop, &order, vec![new_tag("a", 1), new_tag("b", 2)]).await.unwrap();
+            assert_eq!(tag_labels(&order), ["a", "b"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["a", "b"]);
+            let a = order.tags.get().unwrap()[0].clone();
+            let change = Managed::Update(a.clone(), TagUpdateInput::new().rank(5));
+            let order = set_tags(&shop, &order, vec![new_tag("c", 3), change]).await.unwrap();
+            // Input order: c created, a updated; b's join record and b destroyed.
+            assert_eq!(tag_labels(&order), ["c", "a"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["a", "c"]);
+            assert_eq!(stored_tags(&shop).await, [("a".to_owned(), 5), ("c".to_owned(), 3)]);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_an_absent_argument_does_nothing_and_an_empty_list_destroys_all() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_tags(&shop, &order, vec![new_tag("a", 1), new_tag("b", 1)]).await.unwrap();
+            let same = ash_rs::api::update(&shop, &order, OrderSetTagsInput::new().customer("bob")).await.unwrap();
+            assert!(!same.tags.is_loaded());
+            assert_eq!(joined_labels(&shop, &order).await, ["a", "b"]);
+            let cleared = set_tags(&shop, &same, vec![]).await.unwrap();
+            assert!(cleared.tags.get().unwrap().is_empty());
+            assert!(shop.order_tags().await.unwrap().is_empty());
+            assert!(stored_tags(&shop).await.is_empty());
+        }
+
+        #[tokio::test]
+        async fn many_to_many_create_type_creates_tags_and_join_records() {
+            let Some(shop) = connect().await else { return };
+            let input = OrderCreateWithTagsInput::new().customer("ann").tags(vec![
+                TagCreateInput::new().label("x").rank(1i64),
+                TagCreateInput::new().label("y").rank(2i64),
+            ]);
+            let order = ash_rs::api::create(&shop, input).await.unwrap();
+            assert_eq!(tag_labels(&order), ["x", "y"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["x", "y"]);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_append_and_remove_writes_join_records_only() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let [x, y, z] = [loose_tag(&shop, "x").await, loose_tag(&shop, "y").await, loose_tag(&shop, "z").await];
+            let order = ash_rs::api::update(&shop, &order, OrderTagInput::new().tag_ids(vec![x.id, y.id])).await.unwrap();
+            assert_eq!(tag_labels(&order), ["x", "y"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["x", "y"]);
+            let order = ash_rs::api::update(&shop, &order, OrderTagInput::new().tag_ids(vec![z.id, y.id])).await.unwrap();
+            // z related, y kept (ignore on match), x unrelated: its join record goes, x stays.
+            assert_eq!(tag_labels(&order), ["z", "y"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["y", "z"]);
+            assert_eq!(stored_tags(&shop).await.len(), 3);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_append_and_remove_types() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let [x, y] = [loose_tag(&shop, "x").await, loose_tag(&shop, "y").await];
+            ash_rs::api::update(&shop, &order, OrderAppendTagsInput::new().tag_ids(vec![x.id])).await.unwrap();
+            let order = ash_rs::api::update(&shop, &order, OrderAppendTagsInput::new().tag_ids(vec![y.id])).await.unwrap();
+            // append: on_missing is ignore, x stays related.
+            assert_eq!(tag_labels(&order), ["y", "x"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["x", "y"]);
+            let order = ash_rs::api::update(&shop, &order, OrderRemoveTagsInput::new().tag_ids(vec![x.id])).await.unwrap();
+            assert_eq!(tag_labels(&order), ["y"]);
+            assert_eq!(joined_labels(&shop, &order).await, ["y"]);
+            assert_eq!(stored_tags(&shop).await.len(), 2);
+            // Removing a tag that is not related: NotFound at its path, nothing written.
+            let err = ash_rs::api::update(&shop, &order, OrderRemoveTagsInput::new().tag_ids(vec![x.id])).await.unwrap_err();
+            assert!(err.is_not_found(), "{err:?}");
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("tag_ids"), PathSegment::Index(0)]);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_relating_a_missing_tag_leaves_what_the_layer_allows() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let x = loose_tag(&shop, "x").await;
+            let order = ash_rs::api::update(&shop, &order, OrderTagInput::new().tag_ids(vec![x.id])).await.unwrap();
+            let err = ash_rs::api::update(&shop, &order,
+                OrderTagInput::new().tag_ids(vec![Uuid::new_v4()])).await.unwrap_err();
+            assert!(err.is_not_found(), "{err:?}");
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("tag_ids"), PathSegment::Index(0)]);
+            if TRANSACTIONS {
+                assert_eq!(joined_labels(&shop, &order).await, ["x"]);
+            } else {
+                // ETS: on_missing ran first and destroyed x's join record.
+                assert!(joined_labels(&shop, &order).await.is_empty());
+            }
+            assert_eq!(stored_tags(&shop).await.len(), 1);
+        }
+
+        #[tokio::test]
+        async fn many_to_many_an_invalid_tag_fails_at_its_path() {
+            let Some(shop) = connect().await else { return };
+            let order = create_order(&shop, vec![]).await.unwrap();
+            let order = set_tags(&shop, &order, vec![new_tag("a", 1)]).await.unwrap();
+            let err = ash_rs::api::update(&shop, &order, OrderSetTagsInput::new().customer("bob")
+                .tags(vec![new_tag("b", 1), new_tag("c", 0)])).await.unwrap_err();
+            assert_eq!(err.errors()[0].path(), [PathSegment::Name("tags"), PathSegment::Index(1)]);
+            assert!(matches!(err.errors()[0].innermost(), ErrorKind::InvalidAttribute(e) if e.field == "rank"), "{err:?}");
+            let customer = shop.orders().await.unwrap().pop().unwrap().customer;
+            if TRANSACTIONS {
+                assert_eq!(customer, "ann");
+                assert_eq!(joined_labels(&shop, &order).await, ["a"]);
+                assert_eq!(stored_tags(&shop).await, [("a".to_owned(), 1)]);
+            } else {
+                // ETS: the order's write and on_missing (a's join record, then a) stay;
+                // b and c were validated together and neither was written.
+                assert_eq!(customer, "bob");
+                assert!(shop.order_tags().await.unwrap().is_empty());
+                assert!(stored_tags(&shop).await.is_empty());
+            }
+        }
+
         #[tokio::test]
         async fn a_json_body_creates_lines() {
             let Some(shop) = connect().await else { return };
@@ -432,6 +778,9 @@ mod postgres {
         use ash_rs::domain::HasResource;
         HasResource::<Order>::data_layer(shop).statement_count()
             + HasResource::<OrderLine>::data_layer(shop).statement_count()
+            + HasResource::<Receipt>::data_layer(shop).statement_count()
+            + HasResource::<Tag>::data_layer(shop).statement_count()
+            + HasResource::<OrderTag>::data_layer(shop).statement_count()
     }
 
     #[tokio::test]
@@ -473,6 +822,57 @@ mod postgres {
         ash_rs::api::create(&shop, input).await.unwrap();
         // The order's INSERT, then the line's.
         assert_eq!(statements(&shop) - before, 2);
+    }
+
+    #[tokio::test]
+    async fn a_has_one_replace_is_4_statements() {
+        let Some(shop) = connect().await else { return };
+        let order = create_order(&shop, vec![]).await.unwrap();
+        let order = set_receipt(&shop, &order, receipt(10)).await.unwrap();
+        let before = statements(&shop);
+        set_receipt(&shop, &order, receipt(20)).await.unwrap();
+        // UPDATE the order, SELECT its receipt, DELETE the old one, INSERT the new one.
+        assert_eq!(statements(&shop) - before, 4);
+    }
+
+    #[tokio::test]
+    async fn an_order_with_100_tags_is_3_statements() {
+        let Some(shop) = connect().await else { return };
+        let tags: Vec<TagCreateInput> = (0..100)
+            .map(|i| TagCreateInput::new().label(format!("t{i:03}")).rank(1i64))
+            .collect();
+        let before = statements(&shop);
+        let input = OrderCreateWithTagsInput::new().customer("ann").tags(tags);
+        let order = ash_rs::api::create(&shop, input).await.unwrap();
+        // INSERT the order, one INSERT of the 100 tags, one INSERT of the 100 join records.
+        assert_eq!(statements(&shop) - before, 3);
+        assert_eq!(tag_labels(&order).len(), 100);
+        assert_eq!(joined_labels(&shop, &order).await.len(), 100);
+    }
+
+    #[tokio::test]
+    async fn a_many_to_many_append_and_remove_counts_its_reads_and_writes() {
+        let Some(shop) = connect().await else { return };
+        let order = create_order(&shop, vec![]).await.unwrap();
+        let [x, y, z] = [
+            loose_tag(&shop, "x").await,
+            loose_tag(&shop, "y").await,
+            loose_tag(&shop, "z").await,
+        ];
+        let order = ash_rs::api::update(&shop, &order, OrderTagInput::new().tag_ids(vec![x.id]))
+            .await
+            .unwrap();
+        let before = statements(&shop);
+        ash_rs::api::update(
+            &shop,
+            &order,
+            OrderTagInput::new().tag_ids(vec![y.id, z.id]),
+        )
+        .await
+        .unwrap();
+        // UPDATE the order, SELECT its join records, SELECT their tags, DELETE x's join
+        // record, SELECT y, SELECT z, one INSERT of both join records.
+        assert_eq!(statements(&shop) - before, 7);
     }
 
     #[tokio::test]

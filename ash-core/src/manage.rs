@@ -1,7 +1,8 @@
 //! `manage_relationship`: an action argument that creates, updates, relates, unrelates or
-//! destroys the records of a has_many relationship after the action's own write, or of a
-//! belongs_to before it ([`belongs_to`]), inside the action's transaction (Ash's `change
-//! manage_relationship(:lines, type: :direct_control)`).
+//! destroys the records of a has_many ([`has_many`]), has_one ([`has_one`]: at most one
+//! input) or many_to_many ([`many_to_many`]: through join records) relationship after the
+//! action's own write, or of a belongs_to before it ([`belongs_to`]), inside the action's
+//! transaction (Ash's `change manage_relationship(:lines, type: :direct_control)`).
 //!
 //! ```ignore
 //! #[actions(
@@ -55,6 +56,10 @@
 //! validation leaves none of them (a create the table refuses, such as a duplicate key,
 //! leaves the ones before it).
 
+mod many_to_many;
+
+pub use many_to_many::{many_to_many, ManyToManyPlan};
+
 use crate::action::related::{self, Force};
 use crate::action::{
     self, Action, ActionInfo, ActionType, CreateAction, DestroyAction, DomainRef, UpdateAction,
@@ -94,7 +99,7 @@ pub enum OnLookup {
     /// Nothing: `on_no_match` decides.
     Ignore,
     /// Read the record by primary key and relate it (sets its foreign key through the
-    /// update action).
+    /// update action; for a many_to_many, creates a join record).
     Relate,
 }
 
@@ -116,7 +121,8 @@ pub enum OnMatch {
     Ignore,
     /// Update it through the update action.
     Update,
-    /// Set its foreign key to nil through the update action.
+    /// Set its foreign key to nil through the update action (a many_to_many: destroy
+    /// the join record).
     Unrelate,
     /// Fail.
     Error,
@@ -336,20 +342,69 @@ pub fn has_many<'a, Dm, S, T, K, Lo, C, U, X>(
     U: UpdateAction<Resource = T>,
     X: DestroyAction<Resource = T>,
 {
+    to_many::<Dm, S, T, K, Lo, C, U, X>(changeset, items, plan, false);
+}
+
+/// Manages a has_one from the argument `item` (`None`: not supplied, nothing happens;
+/// `Some(None)`: an explicit nil, which runs `on_missing` on the related record;
+/// `Some(Some(input))`: the input, matched by primary key against the related record,
+/// else `on_lookup`, else `on_no_match`). As a has_many with at most one input, after the
+/// action's write, in its transaction; errors are at the argument's path, without an
+/// index.
+pub fn has_one<'a, Dm, S, T, K, C, U, X>(
+    changeset: &mut Changeset<'a, S>,
+    item: Option<Option<Managed<T, C, U>>>,
+    plan: HasManyPlan<S, T, K, Option<T>, U, X>,
+) where
+    Dm: HasResource<T>,
+    S: Resource,
+    T: Resource,
+    K: Clone + Eq + Hash + Send + Sync + 'static,
+    C: CreateAction<Resource = T>,
+    U: UpdateAction<Resource = T>,
+    X: DestroyAction<Resource = T>,
+{
+    let items = item.map(|item| item.into_iter().collect());
+    to_many::<Dm, S, T, K, Option<T>, C, U, X>(changeset, items, plan, true);
+}
+
+/// [`has_many`] and [`has_one`]: `single` drops the index from error paths.
+fn to_many<'a, Dm, S, T, K, Lo, C, U, X>(
+    changeset: &mut Changeset<'a, S>,
+    items: Option<Vec<Managed<T, C, U>>>,
+    plan: HasManyPlan<S, T, K, Lo, U, X>,
+    single: bool,
+) where
+    Dm: HasResource<T>,
+    S: Resource,
+    T: Resource,
+    K: Clone + Eq + Hash + Send + Sync + 'static,
+    Lo: FromRelated<T> + 'static,
+    C: CreateAction<Resource = T>,
+    U: UpdateAction<Resource = T>,
+    X: DestroyAction<Resource = T>,
+{
     let Some(items) = items else { return };
     let Some(domain) = changeset.domain::<Dm>() else {
-        changeset.add_error(ErrorKind::Framework(FrameworkError {
-            message: format!(
-                "manage_relationship({}) runs related actions through the domain: call the action through its domain (a code interface or ash_rs::api)",
-                plan.argument
-            ),
-        }));
+        changeset.add_error(no_domain(plan.argument));
         return;
     };
     let is_update = changeset.data().is_some();
     changeset.after_action_errors(move |record, ctx| async move {
-        manage_after::<Dm, S, T, K, Lo, C, U, X>(domain, record, ctx, items, plan, is_update).await
+        manage_after::<Dm, S, T, K, Lo, C, U, X>(
+            domain, record, ctx, items, plan, is_update, single,
+        )
+        .await
     });
+}
+
+/// The error of a managed relationship called without its domain.
+fn no_domain(argument: &str) -> ErrorKind {
+    ErrorKind::Framework(FrameworkError {
+        message: format!(
+            "manage_relationship({argument}) runs related actions through the domain: call the action through its domain (a code interface or ash_rs::api)"
+        ),
+    })
 }
 
 async fn manage_after<Dm, S, T, K, Lo, C, U, X>(
@@ -359,6 +414,7 @@ async fn manage_after<Dm, S, T, K, Lo, C, U, X>(
     items: Vec<Managed<T, C, U>>,
     plan: HasManyPlan<S, T, K, Lo, U, X>,
     is_update: bool,
+    single: bool,
 ) -> Result<S, Error>
 where
     Dm: HasResource<T>,
@@ -390,7 +446,7 @@ where
     };
     let path = |index: Option<usize>| {
         let mut path = vec![PathSegment::Name(argument)];
-        if let Some(i) = index {
+        if let Some(i) = index.filter(|_| !single) {
             path.push(PathSegment::Index(i));
         }
         path
@@ -448,11 +504,9 @@ where
     let relate: Force<'_, T> = &relate;
     let unrelate: Force<'_, T> = &unrelate;
 
-    // The records related now: only an update has any, and only options that look at
-    // them need the read.
-    let needs_current = is_update
-        && (options.on_missing != OnMissing::Ignore
-            || items.iter().any(|i| !matches!(i, Managed::Create(_))));
+    // The records related now: only an update has any. It reads them always: besides matching and on_missing, the record returned
+    // lists the related records afterwards, which includes those kept as they were.
+    let needs_current = is_update;
     // (`dest_value` is `None` only for keys of different types: a compile error.)
     let current_value = needs_current
         .then(|| (rel.dest_value)(parent_key.clone()))
@@ -639,7 +693,8 @@ pub trait NamedAction<const K: u128>: Resource {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no primary action of the type this `manage_relationship` runs",
     label = "`{Self}` needs one",
-    note = "declare the action on `{Self}` (`defaults(create, update, destroy)`), or name one: `on_no_match = create(my_create)`"
+    note = "declare the action on `{Self}` (`defaults(create, update, destroy)`), or name one: `on_no_match = create(my_create)`",
+    note = "a many_to_many's join records are written through the join resource's primary create action and removed through its primary destroy action"
 )]
 pub trait PrimaryAction<const K: u8>: Resource {
     /// The action's input type.

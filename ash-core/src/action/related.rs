@@ -36,6 +36,17 @@ fn build_record<A: CreateAction>(
     Ok(record)
 }
 
+/// Builds and checks one record of the create action `A` (its key forced) without
+/// writing it: for a caller that writes several together.
+pub(crate) fn build_one<A: CreateAction>(
+    ctx: &Context,
+    domain: Option<&DomainRef>,
+    mut input: A,
+    force: Force<'_, A::Resource>,
+) -> Result<A::Resource, Error> {
+    build_record(ctx, domain, &mut input, force)
+}
+
 /// Runs the create action `A` for one related record, with its key forced.
 pub(crate) async fn create_one<A, L>(
     layer: &L,

@@ -154,7 +154,9 @@ pub fn parse(cx: &Ctxt, args: &[TokenStream], span: Span) -> Option<ManageDef> {
 }
 
 /// The type's defaults (Ash's `manage_relationship_opts/1`), then the explicit options.
-pub fn resolve(def: &ManageDef) -> Resolved {
+/// `many_to_many`: relate and unrelate write join records (the join resource's primary
+/// actions), so only `on_match = update` runs the destination's update action.
+pub fn resolve(def: &ManageDef, many_to_many: bool) -> Resolved {
     let ty = def.ty.as_ref().map(|t| t.to_string()).unwrap_or_default();
     let (lookup, no_match, on_match, missing) = match ty.as_str() {
         "append_and_remove" | "replace" => ("relate", "error", "ignore", "unrelate"),
@@ -172,15 +174,23 @@ pub fn resolve(def: &ManageDef) -> Resolved {
     let (on_match, match_action) = pick(&def.on_match, on_match);
     let (on_missing, missing_action) = pick(&def.on_missing, missing);
     let needs_create = on_no_match == "create";
-    let needs_update = on_lookup == "relate"
-        || matches!(on_match.as_str(), "update" | "unrelate")
-        || on_missing == "unrelate";
+    let needs_update = if many_to_many {
+        on_match == "update"
+    } else {
+        on_lookup == "relate"
+            || matches!(on_match.as_str(), "update" | "unrelate")
+            || on_missing == "unrelate"
+    };
     let needs_destroy = on_missing == "destroy";
-    let update = match_action
-        .clone()
-        .filter(|_| matches!(on_match.as_str(), "update" | "unrelate"))
-        .or(lookup_action)
-        .or_else(|| missing_action.clone().filter(|_| on_missing == "unrelate"));
+    let update = if many_to_many {
+        match_action.clone().filter(|_| on_match == "update")
+    } else {
+        match_action
+            .clone()
+            .filter(|_| matches!(on_match.as_str(), "update" | "unrelate"))
+            .or(lookup_action)
+            .or_else(|| missing_action.clone().filter(|_| on_missing == "unrelate"))
+    };
     let destroy = missing_action.filter(|_| on_missing == "destroy");
     Resolved {
         on_lookup,
@@ -193,6 +203,14 @@ pub fn resolve(def: &ManageDef) -> Resolved {
         needs_create,
         needs_update,
         needs_destroy,
+    }
+}
+
+/// Whether `ty` is written `Vec<..>`: a list, which a to-one relationship cannot take.
+fn is_vec(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Vec"),
+        _ => false,
     }
 }
 
@@ -244,7 +262,11 @@ pub fn check(cx: &Ctxt, res: &Resource, action: Option<&Action>, def: &ManageDef
         // `manage_relationship(x, ..)` names both: an unknown `x` is one error, above.
         None if !relationship_named && action.argument(&def.argument).is_none() => {}
         None => {
-            let rels: Vec<&str> = res.relationships.iter().map(|r| r.name_str.as_str()).collect();
+            let rels: Vec<&str> = res
+                .relationships
+                .iter()
+                .map(|r| r.name_str.as_str())
+                .collect();
             let name = crate::name::unraw(&def.relationship);
             cx.error_spanned_by(
                 &def.relationship,
@@ -256,19 +278,43 @@ pub fn check(cx: &Ctxt, res: &Resource, action: Option<&Action>, def: &ManageDef
                 ),
             );
         }
-        Some(rel) if matches!(rel.kind, RelKind::HasOne | RelKind::ManyToMany) => cx.error_spanned_by(
-            &def.relationship,
-            format!(
-                "`manage_relationship` manages has_many and belongs_to relationships in this version; `{}` is a {}",
-                rel.name_str,
-                match rel.kind {
-                    RelKind::BelongsTo => "belongs_to",
-                    RelKind::HasOne => "has_one",
-                    RelKind::HasMany => "has_many",
-                    RelKind::ManyToMany => "many_to_many",
+        Some(rel) if rel.kind == RelKind::ManyToMany => {
+            // Relate and unrelate write join records through the join resource's
+            // primary create and destroy actions: they take no action name.
+            for given in [&def.on_lookup, &def.on_match, &def.on_missing]
+                .into_iter()
+                .flatten()
+            {
+                let v = given.value.to_string();
+                if let (Some(action), "relate" | "unrelate") = (&given.action, v.as_str()) {
+                    cx.error_spanned_by(
+                        action,
+                        format!(
+                            "`{}` is a many_to_many: `{v}` writes its join records through the join resource's primary create and destroy actions; write `{v}` without an action",
+                            rel.name_str
+                        ),
+                    );
                 }
-            ),
-        ),
+            }
+        }
+        Some(rel) if matches!(rel.kind, RelKind::HasOne | RelKind::BelongsTo) => {
+            if let Some(arg) = action.argument(&def.argument) {
+                if is_vec(&arg.ty) {
+                    let kind = if rel.kind == RelKind::HasOne {
+                        "has_one"
+                    } else {
+                        "belongs_to"
+                    };
+                    cx.error_spanned_by(
+                        &arg.ty,
+                        format!(
+                            "`{}` is a {kind}: its argument takes one input, `Option<Managed<..>>` (`None` runs on_missing), not a list",
+                            rel.name_str
+                        ),
+                    );
+                }
+            }
+        }
         Some(_) => {}
     }
     if res.domain.is_none() {

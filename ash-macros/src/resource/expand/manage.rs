@@ -119,6 +119,9 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
     if rel.kind == RelKind::BelongsTo {
         return belongs_to(res, action, def, rel, argument, domain);
     }
+    if rel.kind == RelKind::ManyToMany {
+        return many_to_many(res, action, def, rel, argument, domain);
+    }
     let dest = &rel.destination;
     let konst = &rel.konst;
     let dest_attr = &rel.destination_attribute;
@@ -132,7 +135,7 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
         new_update,
         new_destroy,
         options,
-    } = parts(def, dest);
+    } = parts(def, dest, false);
     // An argument whose elements do not convert is one error, at the argument's name.
     let items = quote_spanned! {def.argument.span()=>
         changeset
@@ -146,12 +149,35 @@ pub fn change(res: &Resource, action: &Action, def: &ManageDef) -> TokenStream {
                     .collect::<::std::vec::Vec<_>>()
             })
     };
+    // A has_one reads one input as a belongs_to does: `Managed<..>` or
+    // `Option<Managed<..>>` (an explicit nil runs on_missing).
+    let (items, call) = if rel.kind == RelKind::HasOne {
+        let item = quote_spanned! {def.argument.span()=>
+            changeset
+                .arguments::<#input>()
+                .and_then(|input| input.#arg.as_ref())
+                .map(|item| {
+                    ::std::convert::Into::<::std::option::Option<#krate::manage::Managed<#dest, #create, #update>>>::into(
+                        ::std::clone::Clone::clone(item),
+                    )
+                })
+        };
+        (
+            item,
+            quote!(#krate::manage::has_one::<#domain, #ident, #dest, _, #create, #update, #destroy>),
+        )
+    } else {
+        (
+            items,
+            quote!(#krate::manage::has_many::<#domain, #ident, #dest, _, _, #create, #update, #destroy>),
+        )
+    };
     quote! {
         {
             // A `Managed` argument converts into itself.
             #[allow(clippy::useless_conversion)]
             let items = #items;
-            #krate::manage::has_many::<#domain, #ident, #dest, _, _, #create, #update, #destroy>(
+            #call(
                 changeset,
                 items,
                 #krate::manage::HasManyPlan {
@@ -183,9 +209,9 @@ struct Parts {
     options: TokenStream,
 }
 
-fn parts(def: &ManageDef, dest: &syn::Path) -> Parts {
+fn parts(def: &ManageDef, dest: &syn::Path, many_to_many: bool) -> Parts {
     let krate = krate();
-    let resolved = resolve(def);
+    let resolved = resolve(def, many_to_many);
     let span = def.span;
     let no_action = quote!(#krate::manage::NoAction<#dest>);
     let pick = |needed: bool, named: Option<&Ident>, kind: u8, check: &str| {
@@ -269,7 +295,7 @@ fn belongs_to(
         new_update,
         new_destroy,
         options,
-    } = parts(def, dest);
+    } = parts(def, dest, false);
     // `Managed<..>` or `Option<Managed<..>>` (an explicit nil), reported at the argument.
     let item = quote_spanned! {def.argument.span()=>
         changeset
@@ -301,6 +327,102 @@ fn belongs_to(
                     },
                     new_update: #new_update,
                     new_destroy: #new_destroy,
+                },
+            );
+        }
+    }
+}
+
+/// A many_to_many: managed after the write; join records through the join resource's
+/// primary create and destroy actions.
+fn many_to_many(
+    res: &Resource,
+    action: &Action,
+    def: &ManageDef,
+    rel: &RelationshipDef,
+    argument: &Argument,
+    domain: &syn::Path,
+) -> TokenStream {
+    let krate = krate();
+    let ident = res.ident();
+    let dest = &rel.destination;
+    let Some(join) = rel.through.as_ref() else {
+        return TokenStream::new();
+    };
+    let konst = &rel.konst;
+    let source_on_join = &rel.source_on_join;
+    let destination_on_join = &rel.destination_on_join;
+    let input = &action.input;
+    let arg = &argument.ident;
+    let arg_str = &argument.name;
+    let Parts {
+        create,
+        update,
+        destroy,
+        new_update,
+        new_destroy,
+        options,
+    } = parts(def, dest, true);
+    let resolved = resolve(def, true);
+    let joins = resolved.on_lookup == "relate" || resolved.needs_create;
+    let unjoins = matches!(resolved.on_missing.as_str(), "unrelate" | "destroy")
+        || resolved.on_match == "unrelate";
+    let span = def.span;
+    let (join_create, new_join) = if joins {
+        let ty = action_type(join, None, 0, span, "ManagedCreate");
+        let new = quote!(::std::option::Option::Some(<#ty as ::std::default::Default>::default));
+        (ty, new)
+    } else {
+        (
+            quote!(#krate::manage::NoAction<#join>),
+            quote!(::std::option::Option::None),
+        )
+    };
+    let (join_destroy, new_unjoin) = if unjoins {
+        let ty = action_type(join, None, 2, span, "ManagedDestroy");
+        let new = quote!(::std::option::Option::Some(<#ty as ::std::default::Default>::default));
+        (ty, new)
+    } else {
+        (
+            quote!(#krate::manage::NoAction<#join>),
+            quote!(::std::option::Option::None),
+        )
+    };
+    let items = quote_spanned! {def.argument.span()=>
+        changeset
+            .arguments::<#input>()
+            .and_then(|input| input.#arg.as_ref())
+            .map(|items| {
+                items
+                    .iter()
+                    .cloned()
+                    .map(::std::convert::Into::<#krate::manage::Managed<#dest, #create, #update>>::into)
+                    .collect::<::std::vec::Vec<_>>()
+            })
+    };
+    quote! {
+        {
+            #[allow(clippy::useless_conversion)]
+            let items = #items;
+            #krate::manage::many_to_many::<#domain, #ident, #join, #dest, _, _, #create, #update, #destroy, #join_create, #join_destroy>(
+                changeset,
+                items,
+                #krate::manage::ManyToManyPlan {
+                    relationship: #ident::#konst,
+                    argument: #arg_str,
+                    options: #options,
+                    set_join_keys: |changes, source, destination| {
+                        if let ::std::option::Option::Some(value) = #krate::manage::NilableKey::from_optional(::std::option::Option::Some(source)) {
+                            changes.#source_on_join = ::std::option::Option::Some(value);
+                        }
+                        if let ::std::option::Option::Some(value) = #krate::manage::NilableKey::from_optional(::std::option::Option::Some(destination)) {
+                            changes.#destination_on_join = ::std::option::Option::Some(value);
+                        }
+                    },
+                    new_update: #new_update,
+                    new_destroy: #new_destroy,
+                    new_join: #new_join,
+                    new_unjoin: #new_unjoin,
                 },
             );
         }

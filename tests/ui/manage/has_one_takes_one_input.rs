@@ -6,7 +6,7 @@ type LineInput = Managed<OrderLine, OrderLineCreateInput, OrderLineUpdateInput>;
 #[resource(domain = Shop)]
 #[actions(
     defaults(read),
-    create(create, accept = [customer], argument(line: LineInput),
+    create(create, accept = [customer], argument(line: Vec<LineInput>),
         change = manage_relationship(line, type = direct_control)),
 )]
 #[relationships(has_one(line, OrderLine, destination_attribute = order_id))]
