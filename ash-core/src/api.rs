@@ -50,12 +50,27 @@ where
     A: CreateAction,
     D: HasResource<A::Resource> + HasResources + Tables,
 {
-    match linked::<D, A::Resource>(domain, false) {
-        None => action::create_in(domain.data_layer(), domain.context(), Some(domain), input),
-        Some(ctx) => ActionFuture::running(async move {
-            action::create_in(domain.data_layer(), &ctx, Some(domain), input).await
-        }),
+    // As in `update`: the linked path out of line.
+    if !A::Resource::REFERENCES.is_empty() {
+        return create_linked(domain, input);
     }
+    action::create_in(domain.data_layer(), domain.context(), Some(domain), input)
+}
+
+/// [`create`] of a resource with a belongs_to: the context carries the domain.
+#[inline(never)]
+fn create_linked<D, A>(domain: &D, input: A) -> ActionFuture<'_, Result<A::Resource, Error>>
+where
+    A: CreateAction,
+    D: HasResource<A::Resource> + HasResources + Tables,
+{
+    let ctx = domain
+        .context()
+        .clone()
+        .with_references(Arc::new(Linked(domain.clone())));
+    ActionFuture::running(async move {
+        action::create_in(domain.data_layer(), &ctx, Some(domain), input).await
+    })
 }
 
 /// Runs a create action as an upsert, chosen for this call: on a conflict with the
@@ -101,18 +116,38 @@ where
     A: UpdateAction,
     D: HasResource<A::Resource> + HasResources + Tables,
 {
-    match linked::<D, A::Resource>(domain, false) {
-        None => action::update_in(
-            domain.data_layer(),
-            domain.context(),
-            Some(domain),
-            record,
-            input,
-        ),
-        Some(ctx) => ActionFuture::running(async move {
-            action::update_in(domain.data_layer(), &ctx, Some(domain), record, input).await
-        }),
+    // A constant test: a resource without a belongs_to keeps the one inlined path, and
+    // the linked one stays out of line so it does not grow every caller.
+    if !A::Resource::REFERENCES.is_empty() {
+        return update_linked(domain, record, input);
     }
+    action::update_in(
+        domain.data_layer(),
+        domain.context(),
+        Some(domain),
+        record,
+        input,
+    )
+}
+
+/// [`update`] of a resource with a belongs_to: the context carries the domain.
+#[inline(never)]
+fn update_linked<'a, D, A>(
+    domain: &'a D,
+    record: &'a A::Resource,
+    input: A,
+) -> ActionFuture<'a, Result<A::Resource, Error>>
+where
+    A: UpdateAction,
+    D: HasResource<A::Resource> + HasResources + Tables,
+{
+    let ctx = domain
+        .context()
+        .clone()
+        .with_references(Arc::new(Linked(domain.clone())));
+    ActionFuture::running(async move {
+        action::update_in(domain.data_layer(), &ctx, Some(domain), record, input).await
+    })
 }
 
 /// Runs a destroy action on `record`; returns the destroyed record.
