@@ -68,7 +68,10 @@ macro_rules! aggregates {
         #[domain]
         #[resources(
             User(define(create_user, action = create, args = [name])),
-            Post(define(create_post, action = create, args = [title, author_id])),
+            Post(
+                define(create_post, action = create, args = [title, author_id]),
+                define(get_post_with_counts, action = read, get_by = [id], load = [comment_count, score_total, comments]),
+            ),
             Comment(define(create_comment, action = create, args = [body, score, rating, post_id])),
         )]
         pub struct Blog;
@@ -89,6 +92,18 @@ macro_rules! aggregates {
             }
             blog.create_comment("z", 4i64, None, Some(second.id)).await.unwrap();
             Seed { first }
+        }
+
+        #[tokio::test]
+        async fn a_define_loads_the_aggregates_it_names() {
+            let Some(blog) = connect().await else { return };
+            let s = seed(&blog).await;
+            let post = blog.get_post_with_counts(s.first.id).await.unwrap();
+            assert_eq!(post.comment_count.get().copied().unwrap(), 4);
+            assert_eq!(post.score_total.get().copied().unwrap(), 14);
+            assert_eq!(post.comments.get().unwrap().len(), 4);
+            // Only what the define names.
+            assert!(post.high_count.get().is_err());
         }
 
         fn by_title(posts: &[Post], title: &str) -> Post {

@@ -26,7 +26,8 @@ pub fn check_define(cx: &Ctxt, res: &Resource, define: &Define) {
     check_loads(cx, res, define, action.kind);
 }
 
-/// `load = [...]` names relationships of the resource, each once, on a read define.
+/// `load = [...]` names relationships or aggregates of the resource, each once, on a read
+/// define.
 fn check_loads(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
     let Some((kw, names)) = &define.load else {
         return;
@@ -45,23 +46,27 @@ fn check_loads(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
         .relationships
         .iter()
         .map(|r| r.name_str.as_str())
+        .chain(res.aggregates.iter().map(|a| a.name_str.as_str()))
         .collect();
+    // The wording names aggregates only to a resource that has some.
+    let (noun, listed) = if res.aggregates.is_empty() {
+        ("relationship", "relationships")
+    } else {
+        ("relationship or aggregate", "relationships and aggregates")
+    };
     let mut seen = HashSet::new();
     for name in names {
         let n = unraw(name);
-        if res.relationship(name).is_none() {
+        if load_handle(res, name).is_none() {
             let list = if known.is_empty() {
                 format!("`{}` declares no relationships", res.ident())
             } else {
-                format!(
-                    "its relationships: {}",
-                    suggest::list(known.iter().copied())
-                )
+                format!("its {listed}: {}", suggest::list(known.iter().copied()))
             };
             cx.error_spanned_by(
                 name,
                 format!(
-                    "`{}` has no relationship `{n}`{}; {list}",
+                    "`{}` has no {noun} `{n}`{}; {list}",
                     res.ident(),
                     suggest::hint(&n, known.iter().copied())
                 ),
@@ -70,6 +75,19 @@ fn check_loads(cx: &Ctxt, res: &Resource, define: &Define, kind: ActionKind) {
             cx.error_spanned_by(name, format!("`{n}` is loaded twice"));
         }
     }
+}
+
+/// The typed handle (`Post::COMMENTS`, `Post::COMMENT_COUNT`) a define's `load` entry
+/// names: a relationship or an aggregate of the resource.
+pub(crate) fn load_handle<'r>(res: &'r Resource, name: &syn::Ident) -> Option<&'r syn::Ident> {
+    if let Some(rel) = res.relationship(name) {
+        return Some(&rel.konst);
+    }
+    let n = unraw(name);
+    res.aggregates
+        .iter()
+        .find(|a| a.name_str == n)
+        .map(|a| &a.konst)
 }
 
 /// `get_by_identity` names an identity of the resource, instead of `get_by`.

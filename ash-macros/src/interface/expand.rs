@@ -403,7 +403,7 @@ fn with_loads(res: &Resource, path: &Path, define: &Define, body: TokenStream) -
         return body;
     };
     let handles = names.iter().filter_map(|n| {
-        let konst = &res.relationship(n)?.konst;
+        let konst = super::check::load_handle(res, n)?;
         Some(quote!(.load(<#path>::#konst)))
     });
     quote!({
