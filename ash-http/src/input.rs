@@ -111,6 +111,31 @@ fn too_large(limit: usize) -> HttpError {
     )
 }
 
+/// The most a refused body is read on for, after its limit.
+const DRAIN_LIMIT: u64 = 1 << 20;
+
+/// Reads and discards what is left of a body refused as too large, up to [`DRAIN_LIMIT`]
+/// bytes and `timeout`: answering before the client has sent its body makes the server
+/// close the connection under a client still writing, which then sees a reset instead of
+/// the 413. A larger body is not waited for (the client may then see the reset).
+async fn drain(body: &mut axum::body::Body, declared: Option<u64>, timeout: std::time::Duration) {
+    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
+        return;
+    }
+    let discard = async {
+        let mut seen: u64 = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                seen += data.len() as u64;
+                if seen > DRAIN_LIMIT {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(timeout, discard).await;
+}
+
 /// The whole body, at most `config.limit` bytes, within `config.read_timeout`.
 async fn read_body(req: Request, config: JsonConfig) -> Result<Vec<u8>, HttpError> {
     let declared = req
@@ -118,10 +143,11 @@ async fn read_body(req: Request, config: JsonConfig) -> Result<Vec<u8>, HttpErro
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let mut body = req.into_body();
     if declared.is_some_and(|n| n > config.limit as u64) {
+        drain(&mut body, declared, config.read_timeout).await;
         return Err(too_large(config.limit));
     }
-    let mut body = req.into_body();
     let capacity = declared.map_or(0, |n| n as usize);
     let read = async move {
         let mut bytes = Vec::with_capacity(capacity);
@@ -131,6 +157,7 @@ async fn read_body(req: Request, config: JsonConfig) -> Result<Vec<u8>, HttpErro
             })?;
             if let Ok(data) = frame.into_data() {
                 if bytes.len() + data.len() > config.limit {
+                    drain(&mut body, None, config.read_timeout).await;
                     return Err(too_large(config.limit));
                 }
                 bytes.extend_from_slice(&data);
