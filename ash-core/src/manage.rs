@@ -544,16 +544,14 @@ where
                 }
                 Err(e) => Err(e),
             },
-            OnMissing::Error => Err(ErrorKind::InvalidArgument(crate::error::InvalidArgument {
-                field: argument.to_owned(),
-                message: format!(
+            OnMissing::Error => Err(refused(
+                argument,
+                format!(
                     "changes would destroy a record: {} {:?} is related and not in the input",
                     T::NAME,
                     stored.primary_key()
                 ),
-                value: None,
-            })
-            .into()),
+            )),
         };
         result.map_err(|e| fail(related::at(None, e)))?;
     }
@@ -572,17 +570,13 @@ where
                     Ok(None)
                 }
                 OnNoMatch::Ignore => Ok(None),
-                OnNoMatch::Error => {
-                    Err(ErrorKind::InvalidArgument(crate::error::InvalidArgument {
-                        field: argument.to_owned(),
-                        message: format!(
-                            "no new {} may be created here (on_no_match is error)",
-                            T::NAME
-                        ),
-                        value: None,
-                    })
-                    .into())
-                }
+                OnNoMatch::Error => Err(refused(
+                    argument,
+                    format!(
+                        "no new {} may be created here (on_no_match is error)",
+                        T::NAME
+                    ),
+                )),
             },
             (item, Some(stored)) => match options.on_match {
                 OnMatch::Ignore => Ok(Some(stored.clone())),
@@ -608,12 +602,10 @@ where
                     }
                     Err(e) => Err(e),
                 },
-                OnMatch::Error => Err(ErrorKind::InvalidArgument(crate::error::InvalidArgument {
-                    field: argument.to_owned(),
-                    message: format!("{} {:?} is already related", T::NAME, stored.primary_key()),
-                    value: None,
-                })
-                .into()),
+                OnMatch::Error => Err(refused(
+                    argument,
+                    format!("{} {:?} is already related", T::NAME, stored.primary_key()),
+                )),
             },
             (item, None) => {
                 let key = item.key().cloned();
@@ -673,6 +665,17 @@ where
     final_records.extend(kept);
     *(rel.slot)(&mut record) = Loaded::new(Lo::from_related(final_records));
     Ok(record)
+}
+
+/// A managed input refused by its options (`on_missing = error`, `on_no_match = error`,
+/// `on_match = error`): an `InvalidArgument` on the argument.
+pub(crate) fn refused(argument: &str, message: String) -> Error {
+    ErrorKind::InvalidArgument(crate::error::InvalidArgument {
+        field: argument.to_owned(),
+        message,
+        value: None,
+    })
+    .into()
 }
 
 /// Resource `Self` has an action whose name hashes to `K` (generated for every action):
@@ -879,17 +882,13 @@ where
             }
             OnMissing::Destroy => destroy_after = Some(stored.clone()),
             OnMissing::Error => {
-                return Err(fail(
-                    ErrorKind::InvalidArgument(crate::error::InvalidArgument {
-                        field: argument.to_owned(),
-                        message: format!(
-                            "changes would destroy a record: the related {} is not in the input",
-                            T::NAME
-                        ),
-                        value: None,
-                    })
-                    .into(),
-                ))
+                return Err(fail(refused(
+                    argument,
+                    format!(
+                        "changes would destroy a record: the related {} is not in the input",
+                        T::NAME
+                    ),
+                )))
             }
         }
     }
@@ -920,14 +919,10 @@ where
                     None
                 }
                 OnMatch::Error => {
-                    return Err(fail(
-                        ErrorKind::InvalidArgument(crate::error::InvalidArgument {
-                            field: argument.to_owned(),
-                            message: format!("the {} is already related", T::NAME),
-                            value: None,
-                        })
-                        .into(),
-                    ))
+                    return Err(fail(refused(
+                        argument,
+                        format!("the {} is already related", T::NAME),
+                    )))
                 }
             };
         }
@@ -942,17 +937,13 @@ where
             }
             OnNoMatch::Ignore => {}
             OnNoMatch::Error => {
-                return Err(fail(
-                    ErrorKind::InvalidArgument(crate::error::InvalidArgument {
-                        field: argument.to_owned(),
-                        message: format!(
-                            "no new {} may be created here (on_no_match is error)",
-                            T::NAME
-                        ),
-                        value: None,
-                    })
-                    .into(),
-                ))
+                return Err(fail(refused(
+                    argument,
+                    format!(
+                        "no new {} may be created here (on_no_match is error)",
+                        T::NAME
+                    ),
+                )))
             }
         },
         (Some(item), None) => {

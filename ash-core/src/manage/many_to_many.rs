@@ -25,7 +25,7 @@ use crate::changeset::Changeset;
 use crate::context::Context;
 use crate::data_layer::DataLayer;
 use crate::domain::HasResource;
-use crate::error::{Error, ErrorKind, FrameworkError, InvalidArgument, NotFound, PathSegment};
+use crate::error::{Error, ErrorKind, FrameworkError, NotFound, PathSegment};
 use crate::filter::Filter;
 use crate::query::Query;
 use crate::relationship::{Loaded, ManyToMany};
@@ -250,16 +250,14 @@ where
                 },
                 Err(e) => Err(e),
             },
-            OnMissing::Error => Err(ErrorKind::InvalidArgument(InvalidArgument {
-                field: argument.to_owned(),
-                message: format!(
+            OnMissing::Error => Err(super::refused(
+                argument,
+                format!(
                     "changes would destroy a record: {} {:?} is related and not in the input",
                     T::NAME,
                     stored.primary_key()
                 ),
-                value: None,
-            })
-            .into()),
+            )),
         };
         result.map_err(|e| fail(related::at(None, e)))?;
     }
@@ -280,15 +278,13 @@ where
                     Ok(None)
                 }
                 OnNoMatch::Ignore => Ok(None),
-                OnNoMatch::Error => Err(ErrorKind::InvalidArgument(InvalidArgument {
-                    field: argument.to_owned(),
-                    message: format!(
+                OnNoMatch::Error => Err(super::refused(
+                    argument,
+                    format!(
                         "no new {} may be created here (on_no_match is error)",
                         T::NAME
                     ),
-                    value: None,
-                })
-                .into()),
+                )),
             },
             (item, Some(stored)) => match options.on_match {
                 OnMatch::Ignore => Ok(Some(stored.clone())),
@@ -307,12 +303,10 @@ where
                     }
                 }
                 OnMatch::Unrelate => unjoin(stored.clone()).await.map(|()| None),
-                OnMatch::Error => Err(ErrorKind::InvalidArgument(InvalidArgument {
-                    field: argument.to_owned(),
-                    message: format!("{} {:?} is already related", T::NAME, stored.primary_key()),
-                    value: None,
-                })
-                .into()),
+                OnMatch::Error => Err(super::refused(
+                    argument,
+                    format!("{} {:?} is already related", T::NAME, stored.primary_key()),
+                )),
             },
             (item, None) => {
                 let key = item.key().cloned();
