@@ -33,6 +33,7 @@ pub struct Changeset<'a, R: Resource> {
     /// Errors, hooks and the transaction's context, boxed: an action that succeeds without
     /// hooks (the hot path) has none, and should not build, carry or drop them.
     rare: Option<Box<Rare<'a, R>>>,
+    // A field that owns memory must be tested in `owns_nothing` too.
 }
 
 struct Rare<'a, R: Resource> {
@@ -441,6 +442,19 @@ impl<'a, R: Resource> Changeset<'a, R> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Whether the changeset owns nothing any more (no filter, no hooks or errors, atomics
+    /// inline, every change moved into the record): after its write it can then be
+    /// forgotten, which leaks nothing and costs a few compares instead of a call to the
+    /// drop glue.
+    #[inline(always)]
+    pub(crate) fn owns_nothing(&self) -> bool {
+        self.filter.is_none()
+            && self.policy.is_none()
+            && self.rare.is_none()
+            && !self.atomics.spilled()
+            && R::changes_empty(&self.changes)
     }
 
     /// The update the data layer receives, borrowing this changeset.

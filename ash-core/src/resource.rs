@@ -117,6 +117,12 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     fn eval_atomic(&self, atomic: &Atomic<Self>) -> Result<Self::Value, ErrorKind>;
     /// Moves every set change into the record, leaving `changes` empty.
     fn apply_changes(&mut self, changes: &mut Self::Changes);
+    /// Whether `changes` owns no memory: every value that needs dropping was moved out, or
+    /// never set. The generated impl says so; this default (`false`) is always safe.
+    #[inline(always)]
+    fn changes_empty(_changes: &Self::Changes) -> bool {
+        false
+    }
 
     /// The record's value of identity `identity` (an index into
     /// [`Resource::IDENTITIES`]); `None` when the record takes no value of it (a nil field

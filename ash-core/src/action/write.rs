@@ -284,6 +284,10 @@ where
     let policy = authorize::<A::Resource>(A::INFO, ctx)?;
     let record = <A::Resource as Resource>::from_changes(changeset.changes_mut())
         .map_err(Error::from_errors)?;
+    if changeset.owns_nothing() {
+        // Its changes are in the record now; see `update_now`.
+        std::mem::forget(changeset);
+    }
     if has_policies::<A::Resource>() {
         check_created(A::INFO, ctx, policy.as_ref(), &record)?;
     }
@@ -415,13 +419,18 @@ where
     let mut changeset = start(&mut input, Some(record), ctx, domain);
     prepare_update::<A>(&mut changeset)?;
     let key = record.primary_key();
-    match layer.immediate_update(ctx, changeset.update_op(key)) {
+    let result = match layer.immediate_update(ctx, changeset.update_op(key)) {
         Ok(done) if has_policies::<A::Resource>() => {
             done.map_err(|e| write_refused_now(layer, A::INFO, ctx, key, e))
         }
         Ok(done) => done.map_err(Error::from),
         Err(_) => Err(not_immediate::<A::Resource>()),
+    };
+    if changeset.owns_nothing() {
+        // Tested in place (a call taking it by value would copy it).
+        std::mem::forget(changeset);
     }
+    result
 }
 
 async fn update_running<A, L>(

@@ -365,6 +365,13 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                 #( if let ::std::option::Option::Some(v) = changes.#idents.take() { self.#idents = v; } )*
             }
 
+            // Always, and only the attributes whose values own memory: a write's hot path
+            // tests this once per call.
+            #[inline(always)]
+            fn changes_empty(changes: &#changes) -> bool {
+                #( (!::std::mem::needs_drop::<#tys>() || changes.#idents.is_none()) )&&*
+            }
+
             #[allow(unused_variables)]
             fn apply_create_defaults(changes: &mut #changes) {
                 #( #create_defaults )*
