@@ -29,7 +29,11 @@
 //! the one read statement (`LEFT JOIN LATERAL (SELECT count(*), sum(..) ...) ON TRUE` per
 //! group of aggregates over one relationship and filter; `EXISTS`, `first` and `list` as
 //! their own subqueries); ETS computes it from the relationship's foreign-key index
-//! ([`DataLayer::aggregate`]), a lookup per parent, never a scan of the child table.
+//! ([`DataLayer::aggregate`]), a lookup per parent, never a scan of the child table. A bare
+//! `count` or `exists` (no field, filter or `uniq`) loaded on ETS goes further: the
+//! layer's [`DataLayer::immediate_counter`] is asked once, then each parent's count is
+//! looked up and written onto it as the parents are walked, with no list of keys or
+//! values in between ([`AggregatePath::immediate_counts`]).
 //!
 //! Supported paths: one relationship, `has_many`, `has_one` or `belongs_to`. Paths through
 //! several relationships and many_to_many are compile errors for now.
@@ -404,6 +408,9 @@ pub trait AggregateValueType<const K: u128> {
 #[doc(hidden)]
 pub const fn assert_summable<T: Summable>() {}
 
+/// What [`AggregatePath::immediate_counts`] hands each parent's count to.
+pub type CountSink<'a, S> = dyn FnMut(&mut S, usize) -> Result<(), ErrorKind> + 'a;
+
 /// How an aggregate is computed through its relationship: implemented for the direct
 /// relationships (belongs_to, has_one, has_many).
 pub trait AggregatePath: Relationship {
@@ -425,7 +432,7 @@ pub trait AggregatePath: Relationship {
         &self,
         tables: &dyn Tables,
         parents: &mut [Self::Source],
-        each: &mut dyn FnMut(&mut Self::Source, usize) -> Result<(), ErrorKind>,
+        each: &mut CountSink<'_, Self::Source>,
     ) -> Option<Result<(), ErrorKind>> {
         let _ = (tables, parents, each);
         None
@@ -516,7 +523,7 @@ where
         &self,
         tables: &dyn Tables,
         parents: &mut [S],
-        each: &mut dyn FnMut(&mut S, usize) -> Result<(), ErrorKind>,
+        each: &mut CountSink<'_, S>,
     ) -> Option<Result<(), ErrorKind>> {
         // A missing table is reported by the general path.
         let layer = layer::<D>(tables).ok()?;

@@ -15,8 +15,12 @@
 //! a load by an attribute no relationship of the domain names (a `LoadOp` built by hand)
 //! scans the table, once per load (never once per parent).
 //!
+//! A bare `count` or `exists` aggregate (no field, filter or uniq) reads no record: one
+//! lookup per parent, the size of its entry, written onto the parent as the parents are
+//! walked (`DataLayer::immediate_counter`).
+//!
 //! Each index costs one map update per create and destroy, and per update that changes
-//! the indexed attribute.
+//! the indexed attribute (the first record holding a value allocates its list).
 //!
 //! The indexes are kept in step with every write: a create adds the record's values, an
 //! update that changes one moves it (under the record's entry guard, the same lock order
