@@ -362,6 +362,42 @@ macro_rules! aggregates {
             assert_eq!(first.max_score.get(), Ok(&Some(10)));
         }
 
+        /// The bare count and exists (on ETS, counted from the foreign-key index as the
+        /// parents are walked) follow destroys, also for a key several parents share.
+        #[tokio::test]
+        async fn bare_counts_follow_destroys() {
+            let Some(blog) = connect().await else { return };
+            let seeded = seed(&blog).await;
+            let comments = ash_rs::api::read(&blog, CommentReadInput::new(), Query::new())
+                .await
+                .unwrap();
+            for comment in comments.iter().filter(|c| c.score == 5 || c.score == 4) {
+                ash_rs::api::destroy(&blog, comment, CommentDestroyInput::new()).await.unwrap();
+            }
+            let posts = read_posts(&blog, Query::new()).await;
+            let mut parents = vec![
+                by_title(&posts, "first"),
+                by_title(&posts, "second"),
+                by_title(&posts, "orphan"),
+                by_title(&posts, "first"),
+            ];
+            blog.load_into(&mut parents, Post::COMMENT_COUNT).await.unwrap();
+            blog.load_into(&mut parents, Post::HAS_COMMENTS).await.unwrap();
+            blog.load_into(&mut parents, Post::AUTHOR_COUNT).await.unwrap();
+            let counts: Vec<(i64, bool, i64)> = parents
+                .iter()
+                .map(|p| {
+                    (
+                        *p.comment_count.get().unwrap(),
+                        *p.has_comments.get().unwrap(),
+                        *p.author_count.get().unwrap(),
+                    )
+                })
+                .collect();
+            assert_eq!(counts, [(2, true, 1), (0, false, 1), (0, false, 0), (2, true, 1)]);
+            let _ = seeded.first;
+        }
+
         #[tokio::test]
         async fn descriptors_are_static_facts() {
             let info = Post::SCORE_TOTAL.info();

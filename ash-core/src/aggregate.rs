@@ -29,7 +29,11 @@
 //! the one read statement (`LEFT JOIN LATERAL (SELECT count(*), sum(..) ...) ON TRUE` per
 //! group of aggregates over one relationship and filter; `EXISTS`, `first` and `list` as
 //! their own subqueries); ETS computes it from the relationship's foreign-key index
-//! ([`DataLayer::aggregate`]), a lookup per parent, never a scan of the child table.
+//! ([`DataLayer::aggregate`]), a lookup per parent, never a scan of the child table. A bare
+//! `count` or `exists` (no field, filter or `uniq`) loaded on ETS goes further: the
+//! layer's [`DataLayer::immediate_counter`] is asked once, then each parent's count is
+//! looked up and written onto it as the parents are walked, with no list of keys or
+//! values in between ([`AggregatePath::immediate_counts`]).
 //!
 //! Supported paths: one relationship, `has_many`, `has_one` or `belongs_to`. Paths through
 //! several relationships and many_to_many are compile errors for now.
@@ -404,6 +408,9 @@ pub trait AggregateValueType<const K: u128> {
 #[doc(hidden)]
 pub const fn assert_summable<T: Summable>() {}
 
+/// What [`AggregatePath::immediate_counts`] hands each parent's count to.
+pub type CountSink<'a, S> = dyn FnMut(&mut S, usize) -> Result<(), ErrorKind> + 'a;
+
 /// How an aggregate is computed through its relationship: implemented for the direct
 /// relationships (belongs_to, has_one, has_many).
 pub trait AggregatePath: Relationship {
@@ -415,6 +422,21 @@ pub trait AggregatePath: Relationship {
         parents: &'a [Self::Source],
         spec: &'a AggregateSpec<Self::Destination>,
     ) -> BoxFuture<'a, Result<Vec<Value>, ErrorKind>>;
+
+    /// A bare `count` or `exists` (no field, filter or `uniq`) counted at once, when the
+    /// path and the related layer can ([`DataLayer::immediate_counter`]): each parent's
+    /// number of related records handed to `each`, in order, with no list of keys or values
+    /// in between. `None` when they cannot (nothing is handed; the default):
+    /// [`aggregate_values`](Self::aggregate_values) computes it then.
+    fn immediate_counts(
+        &self,
+        tables: &dyn Tables,
+        parents: &mut [Self::Source],
+        each: &mut CountSink<'_, Self::Source>,
+    ) -> Option<Result<(), ErrorKind>> {
+        let _ = (tables, parents, each);
+        None
+    }
 }
 
 /// The destination side of an aggregate: what the data layer gets (see [`AggregateOp`]).
@@ -493,6 +515,28 @@ where
                 })
                 .collect())
         })
+    }
+
+    /// One counter lookup per parent, written as it goes: parents sharing a key (a
+    /// belongs_to's) are each looked up, which costs less than deduplicating them.
+    fn immediate_counts(
+        &self,
+        tables: &dyn Tables,
+        parents: &mut [S],
+        each: &mut CountSink<'_, S>,
+    ) -> Option<Result<(), ErrorKind>> {
+        // A missing table is reported by the general path.
+        let layer = layer::<D>(tables).ok()?;
+        let count = layer.immediate_counter(tables.tables_context(), self.dest_field)?;
+        for parent in parents.iter_mut() {
+            let n = (self.source_key)(parent)
+                .and_then(self.dest_value)
+                .map_or(0, |key| count(&key));
+            if let Err(err) = each(parent, n) {
+                return Some(Err(err));
+            }
+        }
+        Some(Ok(()))
     }
 }
 
@@ -687,6 +731,13 @@ trait AggregateNode<S: Resource>: Send + Sync + 'static {
         tables: &'a dyn Tables,
         parents: &'a [S],
     ) -> BoxFuture<'a, Result<Vec<Value>, ErrorKind>>;
+    /// Sets a bare count or exists on every parent at once (see
+    /// [`AggregatePath::immediate_counts`]); `None` when it cannot.
+    fn load_immediate(
+        &self,
+        tables: &dyn Tables,
+        parents: &mut [S],
+    ) -> Option<Result<(), ErrorKind>>;
 }
 
 impl<Rel, T, C> AggregateNode<Rel::Source> for Aggregate<Rel, T, C>
@@ -730,6 +781,43 @@ where
                 .await
         })
     }
+
+    fn load_immediate(
+        &self,
+        tables: &dyn Tables,
+        parents: &mut [Rel::Source],
+    ) -> Option<Result<(), ErrorKind>> {
+        let kind = self.info.kind;
+        // Bare: the number of related records is the answer (the caller checked there is
+        // no filter). A count or exists is never nil, so no default applies.
+        if !matches!(kind, AggregateKind::Count | AggregateKind::Exists)
+            || self.field.is_some()
+            || self.info.uniq
+        {
+            return None;
+        }
+        let mut each = |record: &mut Rel::Source, n: usize| {
+            // Count and exists have these value types: written as they are (the type test
+            // is static), with no dynamic value decoded per parent.
+            let slot: &mut dyn std::any::Any = (self.slot)(record);
+            if kind == AggregateKind::Count {
+                if let Some(slot) = slot.downcast_mut::<Loaded<i64>>() {
+                    *slot = Loaded::new(i64::try_from(n).unwrap_or(i64::MAX));
+                    return Ok(());
+                }
+            } else if let Some(slot) = slot.downcast_mut::<Loaded<bool>>() {
+                *slot = Loaded::new(n > 0);
+                return Ok(());
+            }
+            let value = match kind {
+                AggregateKind::Count => Value::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+                _ => Value::Bool(n > 0),
+            };
+            self.set(record, value)
+        };
+        self.relationship
+            .immediate_counts(tables, parents, &mut each)
+    }
 }
 
 /// Loads the aggregate on `parents` (those where it is not loaded yet, unless `force`).
@@ -741,6 +829,11 @@ pub(crate) fn load_onto<'a, S: Resource>(
     Box::pin(async move {
         if parents.iter().all(|p| aggregate.is_loaded(p)) {
             return Ok(());
+        }
+        if aggregate.filter.is_none() {
+            if let Some(done) = aggregate.node.load_immediate(tables, parents) {
+                return done;
+            }
         }
         let values = aggregate.node.values(tables, parents).await?;
         for (parent, value) in parents.iter_mut().zip(values) {

@@ -466,6 +466,23 @@ pub trait DataLayer<R: Resource>: Send + Sync + 'static {
         None
     }
 
+    /// A counter of related records that answers at once, for a bare `count` or `exists`
+    /// aggregate (no field, filter or `uniq`) matching parents on attribute `field`: given
+    /// a key, how many records hold it in `field` (nil and unindexable keys: 0). `None`
+    /// when the layer has none for `field` (the default): the pipeline then uses
+    /// [`aggregate`](DataLayer::aggregate). With one, a load writes each parent's count as
+    /// it goes, with no list of keys or values in between. The answer for one `field` must
+    /// not depend on the keys (it is asked once per load).
+    #[inline(always)]
+    fn immediate_counter(
+        &self,
+        ctx: &Context,
+        field: R::Field,
+    ) -> Option<impl Fn(&R::Value) -> usize + '_> {
+        let _ = (ctx, field);
+        None::<fn(&R::Value) -> usize>
+    }
+
     /// Opens a transaction (a savepoint when `ctx` already holds one of this data
     /// layer's). The pipeline opens one around an action with hooks, so that the hooks and
     /// the write share it. The default, for data layers without transactions (ETS), gives

@@ -3,6 +3,9 @@
 //! filter is the size of that entry (no record is read); the other aggregates read those
 //! records by primary key, filter and sort them, and aggregate their values. Nothing
 //! scans the table, unless the attribute has no index (then one scan for all the keys).
+//!
+//! A load of a bare count or exists does not come here: it asks [`EtsTable::counter`]
+//! (`DataLayer::immediate_counter`) once and looks up each parent's key as it goes.
 
 use crate::fk::FkKey;
 use crate::EtsTable;
@@ -11,6 +14,21 @@ use ash_core::resource::Resource;
 use ash_core::value::Value;
 
 impl<R: Resource> EtsTable<R> {
+    /// How many records hold a key in `field`: the size of its entry in the attribute's
+    /// index, or by primary key whether the record is stored. `None` for an attribute
+    /// without an index.
+    pub(crate) fn counter(&self, field: R::Field) -> Option<impl Fn(&R::Value) -> usize + '_> {
+        let index = if field == R::PRIMARY_KEY {
+            None
+        } else {
+            Some(self.fks.iter().find(|i| i.field == field)?)
+        };
+        Some(move |key: &R::Value| match index {
+            Some(index) => index.count(key),
+            None => R::primary_key_of(key).map_or(0, |pk| usize::from(self.rows.contains_key(pk))),
+        })
+    }
+
     pub(crate) fn aggregate_now(&self, op: &AggregateOp<'_, R>) -> Vec<Value> {
         let Some(index) = self.fks.iter().find(|i| i.field == op.key_field) else {
             return op.compute_grouped(&self.read_now(&op.as_query()));
@@ -18,24 +36,26 @@ impl<R: Resource> EtsTable<R> {
         let kind = op.info.kind;
         let bare = op.filter.is_none() && op.field.is_none() && !op.info.uniq;
         let mut out = Vec::with_capacity(op.keys.len());
+        // One buffer for every key's holders, copied out of the index (no index guard is
+        // held while a record is read: writers lock record, then index).
+        let mut holders: Vec<R::PrimaryKey> = Vec::new();
         for key_value in op.keys {
-            let Some(key) = FkKey::of(R::value_to_dynamic(key_value)) else {
-                out.push(kind.empty());
-                continue;
-            };
-            let Some(holders) = index.map.get(&key) else {
-                out.push(kind.empty());
-                continue;
-            };
             if bare && kind == AggregateKind::Count {
-                out.push(Value::Int(i64::try_from(holders.len()).unwrap_or(i64::MAX)));
+                let n = index.count(key_value);
+                out.push(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)));
                 continue;
             }
             if bare && kind == AggregateKind::Exists {
-                out.push(Value::Bool(!holders.is_empty()));
+                out.push(Value::Bool(index.count(key_value) > 0));
                 continue;
             }
-            let holders = holders.value().clone();
+            holders.clear();
+            let found = FkKey::of(R::value_to_dynamic(key_value))
+                .is_some_and(|key| index.holders_into(&key, &mut holders));
+            if !found {
+                out.push(kind.empty());
+                continue;
+            }
             let mut group = Vec::with_capacity(holders.len());
             for pk in &holders {
                 if let Some(row) = self.rows.get(pk) {

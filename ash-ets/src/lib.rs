@@ -134,7 +134,7 @@ impl<R: Resource> EtsTable<R> {
             index.clear();
         }
         for index in self.fks.iter() {
-            index.map.clear();
+            index.clear();
         }
     }
 
@@ -738,9 +738,8 @@ impl<R: Resource> EtsTable<R> {
                     continue;
                 };
                 holders.clear();
-                match index.map.get(&key) {
-                    Some(h) => holders.extend_from_slice(h.value()),
-                    None => continue,
+                if !index.holders_into(&key, &mut holders) {
+                    continue;
                 }
                 let mut group = Vec::with_capacity(holders.len());
                 for pk in &holders {
@@ -847,6 +846,17 @@ impl<R: Resource> DataLayer<R> for EtsTable<R> {
         op: &ash_core::aggregate::AggregateOp<'_, R>,
     ) -> Ready<Result<Vec<ash_core::value::Value>, ErrorKind>> {
         ready(Ok(self.aggregate_now(op)))
+    }
+
+    /// The size of the key's entry in the attribute's foreign-key index (or whether the
+    /// record exists, by primary key): one lookup, no record read.
+    #[inline]
+    fn immediate_counter(
+        &self,
+        _ctx: &Context,
+        field: R::Field,
+    ) -> Option<impl Fn(&R::Value) -> usize + '_> {
+        self.counter(field)
     }
 
     /// Adds an index by each attribute of `R` that a relationship of the domain loads by
