@@ -489,7 +489,10 @@ macro_rules! paths {
         use ash_rs::prelude::*;
 
         #[resource(domain = Shelf, data_layer = $($data_layer)*)]
-        #[actions(defaults(read, create = [name]))]
+        #[actions(
+            defaults(read, create = [name]),
+            read(paged, pagination(offset, keyset, default_limit = 2, countable)),
+        )]
         #[relationships(
             has_many(posts, Post),
             has_many(visible_posts, Post, filter = Post::HIDDEN.eq(false)),
@@ -804,6 +807,59 @@ macro_rules! paths {
             let mut counts: Vec<i64> = nested[0].posts.get().unwrap().iter().map(|p| *p.tag_count.get().unwrap()).collect();
             counts.sort();
             assert_eq!(counts, [1, 2]);
+        }
+
+        #[tokio::test]
+        async fn an_offset_page_sorted_by_an_aggregate() {
+            let Some(shelf) = connect().await else { return };
+            seed(&shelf).await;
+            let page = |n: usize| {
+                let shelf = shelf.clone();
+                async move {
+                    ash_rs::api::read_page(
+                        &shelf,
+                        AuthorPagedInput::new(),
+                        Query::new()
+                            .sort_by(Author::SCORE_TOTAL.asc())
+                            .sort_by(Author::NAME.desc())
+                            .load(Author::SCORE_TOTAL),
+                        PageRequest::offset(n).count(),
+                    )
+                    .await
+                    .unwrap()
+                }
+            };
+            // score_total: cat 0, bob 0 (name descending between them), ann 17.
+            let first = page(0).await;
+            assert_eq!(names(&first.results), ["cat", "bob"]);
+            assert_eq!(first.count, Some(3));
+            assert!(first.more);
+            assert_eq!(first.results[0].score_total.get(), Ok(&0));
+            let second = page(2).await;
+            assert_eq!(names(&second.results), ["ann"]);
+            assert_eq!(second.results[0].score_total.get(), Ok(&17));
+            assert!(!second.more);
+            // Filtered, then paged.
+            let filtered = ash_rs::api::read_page(
+                &shelf,
+                AuthorPagedInput::new(),
+                Query::new().filter(Author::TAG_COUNT.gt(0)).sort_by(Author::TAG_COUNT.desc()),
+                PageRequest::offset(0).limit(1),
+            )
+            .await
+            .unwrap();
+            assert_eq!(names(&filtered.results), ["ann"]);
+            assert!(filtered.more);
+            // A keyset holds attribute values: a keyset page sorted by an aggregate is refused.
+            let keyset = ash_rs::api::read_page(
+                &shelf,
+                AuthorPagedInput::new(),
+                Query::new().sort_by(Author::SCORE_TOTAL.asc()),
+                PageRequest::first(),
+            )
+            .await;
+            let message = keyset.unwrap_err().to_string();
+            assert!(message.contains("keyset page cannot sort by an aggregate"), "{message}");
         }
 
         #[tokio::test]

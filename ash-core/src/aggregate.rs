@@ -1144,6 +1144,13 @@ impl<R: Resource> InMemorySort<R> {
         })
     }
 
+    /// Pages the sorted records: `offset` more skipped (after the query's own), at most
+    /// `limit` kept.
+    pub(crate) fn page(&mut self, offset: usize, limit: usize) {
+        self.query.offset = self.query.offset.saturating_add(offset);
+        self.query.limit = Some(limit);
+    }
+
     /// Sorts and pages `records`.
     pub(crate) async fn apply(
         self,
