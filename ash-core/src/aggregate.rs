@@ -31,8 +31,17 @@
 //! their own subqueries); ETS computes it from the relationship's foreign-key index
 //! ([`DataLayer::aggregate`]), a lookup per parent, never a scan of the child table.
 //!
-//! Supported paths: one relationship, `has_many`, `has_one` or `belongs_to`. Paths through
-//! several relationships and many_to_many are compile errors for now.
+//! # Paths
+//!
+//! An aggregate is over one relationship or a path through several
+//! (`count(comment_count, [posts, comments])`, [`Then`]), many_to_many included
+//! ([`AggregatePath`]). Each relationship's own filter applies; the aggregate's `filter` is
+//! on the last relationship's records. A record reached along two paths counts twice, as a
+//! join (and Ash) gives it. PostgreSQL renders a path inside the same subquery (a derived
+//! table of the keys each relationship reaches, [`AggregateInfo::path`],
+//! [`AggregateRef::through`]); other layers load each relationship once for all the
+//! parents of that hop ([`AggregatePath::reach`]; on ETS, lookups in that hop's
+//! foreign-key index) and aggregate in memory.
 
 use crate::data_layer::DataLayer;
 use crate::error::{ErrorKind, FrameworkError};

@@ -301,9 +301,13 @@ pub fn items(res: &Resource) -> TokenStream {
             let sort = match &agg.sort {
                 Some(syn::Expr::Array(items)) => {
                     let items = items.elems.iter();
-                    quote!(|| ::std::vec![ #( #items ),* ])
+                    let open = at_path(quote!(|| ::std::vec!));
+                    quote!(#open [ #( #items ),* ])
                 }
-                Some(one) => quote!(|| ::std::vec![ #one ]),
+                Some(one) => {
+                    let open = at_path(quote!(|| ::std::vec!));
+                    quote!(#open [ #one ])
+                }
                 None => at_path(quote!(|| ::std::vec::Vec::new())),
             };
             let default = match &agg.default {
@@ -326,15 +330,6 @@ pub fn items(res: &Resource) -> TokenStream {
             let path_ty = &path.ty;
             let path_value = &path.value;
             let infos = &path.infos;
-            let aggregate = at_path(quote!(#krate::aggregate::Aggregate));
-            let handle_ty = at_path(quote!(#aggregate<#path_ty, #ty, #cmp>));
-            let accessors = at_path(quote! {
-                decode: |v| <#ty as #krate::attribute::AttributeValue>::from_value(v),
-                value: |v| <#ty as #krate::attribute::AttributeValue>::to_value(v),
-                encode: |c| <#cmp as #krate::attribute::AttributeValue>::to_value(&c),
-                slot: |s| &mut s.#slot,
-                get: |s| &s.#slot,
-            });
             // Through several relationships, the whole item at the path (an unknown name
             // is then one error), the user's expressions keeping their own spans.
             let user = [
@@ -352,8 +347,8 @@ pub fn items(res: &Resource) -> TokenStream {
             };
             let item = quote! {
                 #[doc = #doc]
-                pub const #konst: #handle_ty =
-                    #aggregate {
+                pub const #konst: #krate::aggregate::Aggregate<#path_ty, #ty, #cmp> =
+                    #krate::aggregate::Aggregate {
                         info: &#krate::aggregate::AggregateInfo {
                             name: #name,
                             kind: #krate::aggregate::AggregateKind::#variant,
@@ -367,7 +362,11 @@ pub fn items(res: &Resource) -> TokenStream {
                         filter: #filter,
                         sort: #sort,
                         default: #default,
-                        #accessors
+                        decode: |v| <#ty as #krate::attribute::AttributeValue>::from_value(v),
+                        value: |v| <#ty as #krate::attribute::AttributeValue>::to_value(v),
+                        encode: |c| <#cmp as #krate::attribute::AttributeValue>::to_value(&c),
+                        slot: |s| &mut s.#slot,
+                        get: |s| &s.#slot,
                     };
             };
             if agg.path.len() > 1 {
