@@ -285,6 +285,49 @@ where
     })
 }
 
+/// An offset page sorted by aggregates on a data layer that does not compute them in its
+/// read: every matching record read (the action's filter and authorization applied), the
+/// aggregates of the sort computed for all of them, then sorted and paged in memory, as
+/// [`read`] does; the count is the number read.
+async fn offset_page_sorted_in_memory<D, A>(
+    domain: &D,
+    input: A,
+    query: Query<A::Resource>,
+    page: PageRequest<A::Resource>,
+) -> Result<Page<A::Resource>, Error>
+where
+    A: ReadAction,
+    D: HasResource<A::Resource> + Tables,
+{
+    let limit = action::page_limit::<A>(&page)?;
+    let PageRequest::Offset { offset, .. } = page else {
+        return Err(Error::from(crate::error::ErrorKind::unknown(
+            "a keyset page reached the offset path",
+        )));
+    };
+    let (mut own, loads) = prepared(domain, query).await?;
+    let Some(mut sorting) = crate::aggregate::InMemorySort::take(&mut own) else {
+        return Err(Error::from(crate::error::ErrorKind::unknown(
+            "an aggregate sort was lost",
+        )));
+    };
+    sorting.page(offset, limit.saturating_add(1));
+    let records = action::read(domain.data_layer(), domain.context(), input, own).await?;
+    let count = page.wants_count().then_some(records.len());
+    let mut results = sorting.apply(domain, records).await?;
+    let more = results.len() > limit;
+    results.truncate(limit);
+    crate::relationship::run_loads(domain, &mut results, &loads).await?;
+    Ok(Page {
+        results,
+        limit,
+        offset: Some(offset),
+        count,
+        more,
+        next: None,
+    })
+}
+
 /// Runs a paginated read action, returning one page.
 pub fn read_page<D, A>(
     domain: &D,
@@ -304,13 +347,21 @@ where
     }
     ActionFuture::running(async move {
         if !query.aggregate_sort.is_empty() {
-            return Err(Error::from(crate::error::ErrorKind::InvalidArgument(
-                crate::error::InvalidArgument {
-                    field: "sort".into(),
-                    message: "a paginated read cannot sort by an aggregate yet; read with a limit and offset instead".into(),
-                    value: None,
-                },
-            )));
+            if let PageRequest::Keyset { .. } = page {
+                return Err(Error::from(crate::error::ErrorKind::InvalidArgument(
+                    crate::error::InvalidArgument {
+                        field: "sort".into(),
+                        message: "a keyset page cannot sort by an aggregate (a keyset holds attribute values); page by offset".into(),
+                        value: None,
+                    },
+                )));
+            }
+            if !<<A::Resource as Resource>::DataLayer as crate::data_layer::DataLayer<
+                A::Resource,
+            >>::NATIVE_AGGREGATES
+            {
+                return offset_page_sorted_in_memory(domain, input, query, page).await;
+            }
         }
         let (own, loads) = prepared(domain, query).await?;
         let mut found =

@@ -145,7 +145,7 @@ impl<R: Resource> Query<R> {
         records
     }
 
-    fn compare(&self, a: &R, b: &R) -> Ordering {
+    pub(crate) fn compare(&self, a: &R, b: &R) -> Ordering {
         for (field, order) in &self.sort {
             let ordering = match (a.is_nil(*field), b.is_nil(*field)) {
                 (true, true) => Ordering::Equal,

@@ -364,13 +364,18 @@ pub trait Relationship: Copy + Send + Sync + 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no relationship of the name this path gives",
     label = "not a relationship of `{Self}`",
-    note = "each name of a `relates_to_actor_via([...])` path is a relationship of the resource the previous one leads to"
+    note = "each name of a relationship path (`relates_to_actor_via([...])`, an aggregate's `[posts, comments]`) is a relationship of the resource the previous one leads to"
 )]
 pub trait HasRelationship<const K: u128>: Resource {
     /// The relationship's handle type.
     type Handle: Relationship<Source = Self>;
+    /// The related resource (the handle's destination, named without its impl, so that
+    /// the types of a struct's fields can name it without a cycle).
+    type Destination: Resource;
     /// The handle (`Post::AUTHOR`).
     const HANDLE: Self::Handle;
+    /// Its static facts (an aggregate's path names them in a constant).
+    const INFO: &'static RelationshipInfo;
 }
 
 /// What a loaded relationship holds, built from the related records of one parent.

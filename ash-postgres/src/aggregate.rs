@@ -22,6 +22,8 @@ use std::fmt::Write;
 pub(crate) struct Parts<'a> {
     pub info: &'static AggregateInfo,
     pub filter: Option<&'a DynFilter>,
+    /// The own filters of the path's relationships before the last.
+    pub through: &'a [Option<DynFilter>],
     pub sort: &'a [(&'static str, SortOrder)],
 }
 
@@ -30,9 +32,23 @@ impl<'a, S: Resource> From<&'a AggregateRef<S>> for Parts<'a> {
         Parts {
             info: a.info,
             filter: a.filter.as_ref(),
+            through: &a.through,
             sort: &a.sort,
         }
     }
+}
+
+/// Whether two aggregates read the same related rows (one path, one filter at each hop):
+/// they can share one scan.
+fn same_rows(a: &Parts<'_>, b: &Parts<'_>) -> bool {
+    a.info.path.len() == b.info.path.len()
+        && a.info
+            .path
+            .iter()
+            .zip(b.info.path)
+            .all(|(x, y)| std::ptr::eq(*x, *y))
+        && a.filter == b.filter
+        && a.through == b.through
 }
 
 fn column(out: &mut String, alias: &str, name: &str) {
@@ -41,7 +57,101 @@ fn column(out: &mut String, alias: &str, name: &str) {
     push_ident(out, name);
 }
 
-/// `FROM <dest> AS alias WHERE alias.dest_attr = <outer> AND (<filter>)`.
+/// How the rows of one relationship are tied to the previous ones: the parent's column
+/// (`posts.id`), or a derived table of the previous hop's keys (column `__ash_k`, a row
+/// per path, so that a record reached along two paths counts twice, as in Ash).
+enum Tie {
+    Outer(String),
+    Keys(String),
+}
+
+/// `<table> AS alias` tied by `alias.attr` to `tie`: the `FROM` item and the `WHERE`
+/// condition.
+fn tied(table: &str, alias: &str, attr: &str, tie: &Tie, out: &mut String) -> String {
+    let _ = write!(out, "{table} AS {alias}");
+    let mut on = String::new();
+    column(&mut on, alias, attr);
+    match tie {
+        Tie::Outer(outer) => {
+            let _ = write!(on, " = {outer}");
+            on
+        }
+        Tie::Keys(keys) => {
+            let _ = write!(
+                out,
+                " JOIN ({keys}) AS {alias}_k ON {on} = {alias}_k.__ash_k"
+            );
+            "TRUE".to_owned()
+        }
+    }
+}
+
+/// One relationship of the path from `tie`: its `FROM` items (a many_to_many's join table
+/// as a derived table of destination keys) and `WHERE` condition, its table as `alias`.
+fn hop(
+    rel: &'static ash_core::relationship::RelationshipInfo,
+    alias: &str,
+    tie: Tie,
+    params: &mut Params,
+    out: &mut String,
+) -> Result<String, ErrorKind> {
+    let dest = crate::table::table_named(
+        rel.destination,
+        rel.destination_data_layer_options,
+        params.schema(),
+    )?;
+    let tie = match &rel.through {
+        Some(through) => {
+            let join = crate::table::table_named(
+                through.resource,
+                through.data_layer_options,
+                params.schema(),
+            )?;
+            let j = format!("{alias}_j");
+            let mut keys = String::from("SELECT ");
+            column(
+                &mut keys,
+                &j,
+                through.destination_attribute_on_join_resource,
+            );
+            keys.push_str(" AS __ash_k FROM ");
+            let cond = tied(
+                &join,
+                &j,
+                through.source_attribute_on_join_resource,
+                &tie,
+                &mut keys,
+            );
+            let _ = write!(keys, " WHERE {cond}");
+            Tie::Keys(keys)
+        }
+        None => tie,
+    };
+    Ok(tied(&dest, alias, rel.destination_attribute, &tie, out))
+}
+
+/// `filter` on the rows of `alias` (of a table with `attributes`), as ` AND (..)`.
+fn and_filter(
+    filter: Option<&DynFilter>,
+    attributes: &[ash_core::attribute::AttributeInfo],
+    alias: &str,
+    params: &mut Params,
+    out: &mut String,
+) -> Result<(), ErrorKind> {
+    if let Some(filter) = filter {
+        out.push_str(" AND (");
+        params.enter(alias);
+        let rendered = render_filter(filter, attributes, params, out);
+        params.leave();
+        rendered?;
+        out.push(')');
+    }
+    Ok(())
+}
+
+/// ` FROM <dest> AS alias WHERE alias.dest_attr = <outer> AND (<filter>)`; through a path,
+/// the destination joined with a derived table of the keys the relationships before it
+/// reach (each with its own filter), the first correlated with `outer`.
 fn from_where(
     parts: &Parts<'_>,
     alias: &str,
@@ -49,24 +159,35 @@ fn from_where(
     params: &mut Params,
     out: &mut String,
 ) -> Result<(), ErrorKind> {
-    let rel = parts.info.relationship;
-    let dest = crate::table::table_named(
-        rel.destination,
-        rel.destination_data_layer_options,
-        params.schema(),
-    )?;
-    let _ = write!(out, " FROM {dest} AS {alias} WHERE ");
-    column(out, alias, rel.destination_attribute);
-    let _ = write!(out, " = {outer}");
-    if let Some(filter) = parts.filter {
-        out.push_str(" AND (");
-        params.enter(alias);
-        let rendered = render_filter(filter, rel.destination_attributes, params, out);
-        params.leave();
-        rendered?;
-        out.push(')');
+    let path = parts.info.path;
+    let Some((last, before)) = path.split_last() else {
+        return Err(crate::pool::framework(format!(
+            "aggregate `{}` has no relationship",
+            parts.info.name
+        )));
+    };
+    let mut tie = Tie::Outer(outer.to_owned());
+    for (i, (rel, next)) in before.iter().zip(&path[1..]).enumerate() {
+        let a = params.next_alias();
+        let mut keys = String::from("SELECT ");
+        column(&mut keys, &a, next.source_attribute);
+        keys.push_str(" AS __ash_k FROM ");
+        let cond = hop(rel, &a, tie, params, &mut keys)?;
+        let _ = write!(keys, " WHERE {cond}");
+        let own = parts.through.get(i).and_then(Option::as_ref);
+        and_filter(own, rel.destination_attributes, &a, params, &mut keys)?;
+        tie = Tie::Keys(keys);
     }
-    Ok(())
+    out.push_str(" FROM ");
+    let cond = hop(last, alias, tie, params, out)?;
+    let _ = write!(out, " WHERE {cond}");
+    and_filter(
+        parts.filter,
+        last.destination_attributes,
+        alias,
+        params,
+        out,
+    )
 }
 
 fn field(parts: &Parts<'_>) -> Result<&'static str, ErrorKind> {
@@ -77,7 +198,7 @@ fn field(parts: &Parts<'_>) -> Result<&'static str, ErrorKind> {
 
 /// The aggregate function over `alias`'s rows, for the groupable kinds.
 fn function(parts: &Parts<'_>, alias: &str, out: &mut String) -> Result<(), ErrorKind> {
-    let attrs = parts.info.relationship.destination_attributes;
+    let attrs = parts.info.destination().destination_attributes;
     match parts.info.kind {
         AggregateKind::Count => match parts.info.field {
             None => out.push_str("count(*)"),
@@ -120,7 +241,7 @@ fn function(parts: &Parts<'_>, alias: &str, out: &mut String) -> Result<(), Erro
 }
 
 fn order(parts: &Parts<'_>, alias: &str, out: &mut String) -> Result<(), ErrorKind> {
-    let rel = parts.info.relationship;
+    let rel = parts.info.destination();
     out.push_str(" ORDER BY ");
     for (name, o) in parts.sort {
         let info = attribute(rel.destination_attributes, name)?;
@@ -141,6 +262,21 @@ fn order(parts: &Parts<'_>, alias: &str, out: &mut String) -> Result<(), ErrorKi
     column(out, alias, pk.name);
     out.push_str(" ASC");
     Ok(())
+}
+
+/// The function a `list` aggregates `field` with, and its empty value: a PostgreSQL array
+/// (decoded element by element as the column's type, so UUIDs and timestamps come back as
+/// such), or JSON for attributes stored as JSON (lists, custom types), which an array of
+/// would not decode.
+fn list_function(
+    parts: &Parts<'_>,
+    field: &str,
+) -> Result<(&'static str, &'static str), ErrorKind> {
+    let info = attribute(parts.info.destination().destination_attributes, field)?;
+    Ok(match info.kind {
+        ValueKind::List | ValueKind::Custom => ("jsonb_agg", "'[]'::jsonb"),
+        _ => ("array_agg", "'{}'"),
+    })
 }
 
 /// The aggregate as one scalar SQL expression correlated with `outer` (the parent's
@@ -172,7 +308,11 @@ pub(crate) fn render_scalar(
         AggregateKind::List if parts.info.uniq => {
             // The first occurrence of each value, in the sort's order.
             let f = field(parts)?;
-            out.push_str("(SELECT COALESCE(jsonb_agg(__ash_u.v ORDER BY __ash_u.n), '[]'::jsonb) FROM (SELECT DISTINCT ON (");
+            let (agg, empty) = list_function(parts, f)?;
+            let _ = write!(
+                out,
+                "(SELECT COALESCE({agg}(__ash_u.v ORDER BY __ash_u.n), {empty}) FROM (SELECT DISTINCT ON ("
+            );
             column(out, &alias, f);
             out.push_str(") ");
             column(out, &alias, f);
@@ -188,10 +328,11 @@ pub(crate) fn render_scalar(
         }
         AggregateKind::List => {
             let f = field(parts)?;
-            out.push_str("(SELECT COALESCE(jsonb_agg(");
+            let (agg, empty) = list_function(parts, f)?;
+            let _ = write!(out, "(SELECT COALESCE({agg}(");
             column(out, &alias, f);
             order(parts, &alias, out)?;
-            out.push_str("), '[]'::jsonb)");
+            let _ = write!(out, "), {empty})");
             from_where(parts, &alias, outer, params, out)?;
             out.push_str(" AND ");
             column(out, &alias, f);
@@ -217,6 +358,7 @@ pub(crate) fn render_filter_on(
         return Ok(());
     };
     let (info, inner, default, op, value) = (a.info, &a.filter, &a.default, &a.op, &a.value);
+    let through = &a.through;
     if *value == Value::Null {
         out.push_str("FALSE");
         return Ok(());
@@ -225,6 +367,7 @@ pub(crate) fn render_filter_on(
     let parts = Parts {
         info,
         filter: inner.as_ref(),
+        through,
         sort: &[],
     };
     out.push_str("COALESCE(");
@@ -268,10 +411,7 @@ pub(crate) fn render_read<S: Resource>(
         let group: Vec<usize> = (i..aggregates.len())
             .filter(|&j| {
                 let b = aggregates[j];
-                !done[j]
-                    && b.info.kind.groupable()
-                    && std::ptr::eq(b.info.relationship, a.info.relationship)
-                    && b.filter == a.filter
+                !done[j] && b.info.kind.groupable() && same_rows(&Parts::from(a), &Parts::from(b))
             })
             .collect();
         let lateral = format!("__ash_l{i}");

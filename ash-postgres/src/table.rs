@@ -1135,6 +1135,7 @@ impl<R: Resource> PgTable<R> {
         let parts = crate::aggregate::Parts {
             info: op.info,
             filter: filter.as_ref(),
+            through: &[],
             sort: &sort,
         };
         let mut sql = String::from("SELECT ");

@@ -214,6 +214,10 @@ impl<'a> FromSql<'a> for Column {
             )
         } else if *ty == Type::JSONB || *ty == Type::JSON {
             from_json(serde_json::Value::from_sql(ty, raw)?)?
+        } else if let tokio_postgres::types::Kind::Array(_) = ty.kind() {
+            // An array (a `list` aggregate): each element as its own type.
+            let items = Vec::<Column>::from_sql(ty, raw)?;
+            Value::List(items.into_iter().map(|Column(v)| v).collect())
         } else {
             return Err(format!("columns of type {ty} are not supported").into());
         };

@@ -20,6 +20,7 @@ pub(crate) mod related;
 mod write;
 
 pub use future::ActionFuture;
+pub(crate) use read::page_limit;
 pub use read::{get, get_by, get_by_identity, read, read_one, read_one_by_identity, read_page};
 pub use write::{
     create, create_in, destroy, destroy_by, destroy_in, update, update_by, update_in, upsert_in,

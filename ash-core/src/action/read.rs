@@ -445,6 +445,46 @@ where
     )
 }
 
+fn invalid_page(message: String) -> Error {
+    ErrorKind::InvalidArgument(InvalidArgument {
+        field: "page".into(),
+        message,
+        value: None,
+    })
+    .into()
+}
+
+/// The page size `page` gets from action `A`, after the checks of its pagination: the
+/// action paginates, that way, and is countable when the page asks for a count.
+pub(crate) fn page_limit<A: ReadAction>(page: &PageRequest<A::Resource>) -> Result<usize, Error> {
+    let invalid = invalid_page;
+    let Some(pagination) = A::PAGINATION else {
+        return Err(invalid(format!(
+            "action {} does not paginate",
+            A::INFO.name
+        )));
+    };
+    let limit = page
+        .requested_limit()
+        .or(pagination.default_limit)
+        .ok_or_else(|| invalid("a page needs a limit (the action has no default_limit)".into()))?;
+    let limit = pagination.max_page_size.map_or(limit, |max| limit.min(max));
+    if page.wants_count() && !pagination.countable {
+        return Err(invalid(format!("action {} is not countable", A::INFO.name)));
+    }
+    match page {
+        PageRequest::Offset { .. } if !pagination.offset => Err(invalid(format!(
+            "action {} has no offset pagination",
+            A::INFO.name
+        ))),
+        PageRequest::Keyset { .. } if !pagination.keyset => Err(invalid(format!(
+            "action {} has no keyset pagination",
+            A::INFO.name
+        ))),
+        _ => Ok(limit),
+    }
+}
+
 async fn read_page_running<A, L>(
     layer: &L,
     ctx: &Context,
@@ -456,44 +496,24 @@ where
     A: ReadAction,
     L: DataLayer<A::Resource> + ?Sized,
 {
-    let invalid = |message: String| -> Error {
-        ErrorKind::InvalidArgument(InvalidArgument {
-            field: "page".into(),
-            message,
-            value: None,
-        })
-        .into()
-    };
-    let Some(pagination) = A::PAGINATION else {
+    let invalid = invalid_page;
+    if A::PAGINATION.is_none() {
         return Err(invalid(format!(
             "action {} does not paginate",
             A::INFO.name
         )));
-    };
+    }
     let mut input = input;
     prepare_read(&mut input)?;
     let mut query = authorized_query(A::INFO, ctx, merge(input.base_query(), query))?;
-    let limit = page
-        .requested_limit()
-        .or(pagination.default_limit)
-        .ok_or_else(|| invalid("a page needs a limit (the action has no default_limit)".into()))?;
-    let limit = pagination.max_page_size.map_or(limit, |max| limit.min(max));
+    let limit = page_limit::<A>(&page)?;
     let count = if page.wants_count() {
-        if !pagination.countable {
-            return Err(invalid(format!("action {} is not countable", A::INFO.name)));
-        }
         Some(layer.count(ctx, &query).await.map_err(Error::from)?)
     } else {
         None
     };
     match page {
         PageRequest::Offset { offset, .. } => {
-            if !pagination.offset {
-                return Err(invalid(format!(
-                    "action {} has no offset pagination",
-                    A::INFO.name
-                )));
-            }
             query.offset = query
                 .offset
                 .checked_add(offset)
@@ -512,12 +532,6 @@ where
             })
         }
         PageRequest::Keyset { after, .. } => {
-            if !pagination.keyset {
-                return Err(invalid(format!(
-                    "action {} has no keyset pagination",
-                    A::INFO.name
-                )));
-            }
             let pk = <A::Resource as Resource>::PRIMARY_KEY;
             if !query.sort.iter().any(|(f, _)| *f == pk) {
                 query.sort.push((pk, SortOrder::Asc));

@@ -5,7 +5,7 @@
 
 use super::{AggKind, AggregateDef};
 use crate::ctxt::Ctxt;
-use crate::resource::ast::{RelKind, Resource};
+use crate::resource::ast::Resource;
 use crate::suggest;
 
 pub fn check(cx: &Ctxt, res: &Resource) {
@@ -75,13 +75,14 @@ fn check_name(cx: &Ctxt, res: &Resource, index: usize, agg: &AggregateDef) {
     }
 }
 
-/// The path is one relationship of this resource, not a many_to_many (paths through
-/// several relationships and many_to_many are not supported yet).
+/// The path starts with a relationship of this resource (the names after it are
+/// relationships of the previous destination: rustc checks those, at each name, through
+/// `HasRelationship`).
 fn check_path(cx: &Ctxt, res: &Resource, agg: &AggregateDef) {
     let Some(first) = agg.path.first() else {
         return;
     };
-    let Some(rel) = res.relationship(first) else {
+    if res.relationship(first).is_none() {
         let n = crate::name::unraw(first);
         cx.error_at(
             first.span(),
@@ -90,24 +91,6 @@ fn check_path(cx: &Ctxt, res: &Resource, agg: &AggregateDef) {
                 agg.name_str,
                 res.ident(),
                 suggest::hint(&n, res.relationships.iter().map(|r| r.name_str.as_str()))
-            ),
-        );
-        return;
-    };
-    if agg.path.len() > 1 {
-        cx.error_at(
-            agg.path_span,
-            format!(
-                "aggregate `{}`: paths through several relationships are not supported yet; aggregate over one relationship",
-                agg.name_str
-            ),
-        );
-    } else if rel.kind == RelKind::ManyToMany {
-        cx.error_at(
-            first.span(),
-            format!(
-                "aggregate `{}`: aggregates over a many_to_many (`{}`) are not supported yet; aggregate over the join resource's has_many",
-                agg.name_str, rel.name_str
             ),
         );
     }

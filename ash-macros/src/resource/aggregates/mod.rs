@@ -81,8 +81,6 @@ pub struct AggregateDef {
     pub konst: Ident,
     /// The relationship path (one name, or `[a, b]`).
     pub path: Vec<Ident>,
-    /// The span of the path as written.
-    pub path_span: Span,
     pub field: Option<Ident>,
     pub filter: Option<Expr>,
     pub sort: Option<Expr>,

@@ -76,7 +76,6 @@ fn parse_aggregate(
         );
         return None;
     };
-    let path_span = meta::first_span(&second);
     let path = match parse_path(second) {
         Ok(p) => p,
         Err(e) => {
@@ -93,7 +92,6 @@ fn parse_aggregate(
         name_str,
         konst,
         path,
-        path_span,
         field: None,
         filter: None,
         sort: None,

@@ -220,13 +220,17 @@ pub fn items(res: &Resource) -> TokenStream {
     let hf = quote!(#krate::relationship::HasField);
     let mut checks = Vec::new();
     let mut has_rel = Vec::new();
-    let mut has_relationship = |rel: &RelationshipDef, ty: &TokenStream| {
+    let mut has_relationship = |rel: &RelationshipDef, ty: &TokenStream, index: usize| {
         let k = key_of(&rel.name);
         let konst = &rel.konst;
+        let dest = &rel.destination;
         has_rel.push(quote! {
             impl #krate::relationship::HasRelationship<#k> for #ident {
                 type Handle = #ty;
+                type Destination = #dest;
                 const HANDLE: Self::Handle = #ident::#konst;
+                const INFO: &'static #krate::relationship::RelationshipInfo =
+                    &<#ident as #krate::resource::Resource>::RELATIONSHIPS[#index];
             }
         });
     };
@@ -278,7 +282,7 @@ pub fn items(res: &Resource) -> TokenStream {
                         >();
                     });
                     let ty = quote!(#krate::relationship::Direct<#ident, #dest, #key, #loaded>);
-                    has_relationship(rel, &ty);
+                    has_relationship(rel, &ty, index);
                     quote! {
                         #[doc = #doc]
                         pub const #konst: #ty =
@@ -324,7 +328,7 @@ pub fn items(res: &Resource) -> TokenStream {
                         });
                     }
                     let ty = quote!(#krate::relationship::ManyToMany<#ident, #join, #dest, #key, #key2>);
-                    has_relationship(rel, &ty);
+                    has_relationship(rel, &ty, index);
                     quote! {
                         #[doc = #doc]
                         pub const #konst: #ty =
