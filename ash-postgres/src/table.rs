@@ -6,7 +6,7 @@ use crate::pool::{framework, Pool};
 use crate::sql::{
     attribute, push_ident, quote_ident, render_filter, render_order, Params, Placeholder,
 };
-use crate::transaction::{begin, lease, Lease, Shape};
+use crate::transaction::{begin, lease, Lease, Rows, Shape};
 use crate::value::{column_type, information_schema_type, int_value, integer_range, Column};
 use ash_core::attribute::AttributeInfo;
 use ash_core::context::Context;
@@ -511,7 +511,7 @@ impl<R: Resource> PgTable<R> {
         sql: &str,
         params: &Params<'_>,
         shape: Shape,
-    ) -> Result<Result<Vec<Row>, tokio_postgres::Error>, ErrorKind> {
+    ) -> Result<Result<Rows, tokio_postgres::Error>, ErrorKind> {
         let mut lease = lease(ctx, &self.pool).await?;
         self.query_on(&mut lease, sql, params, shape).await
     }
@@ -523,7 +523,7 @@ impl<R: Resource> PgTable<R> {
         sql: &str,
         params: &Params<'_>,
         shape: Shape,
-    ) -> Result<Result<Vec<Row>, tokio_postgres::Error>, ErrorKind> {
+    ) -> Result<Result<Rows, tokio_postgres::Error>, ErrorKind> {
         lease
             .query(sql, &params.refs(), shape, &self.statements)
             .await
@@ -561,7 +561,7 @@ impl<R: Resource> PgTable<R> {
     async fn written_or_refused(
         &self,
         lease: &mut Lease<'_>,
-        rows: Vec<Row>,
+        rows: Rows,
         key: &R::PrimaryKey,
         guard: Guard<'_, R>,
         atomics: &[Atomic<R>],
@@ -799,7 +799,7 @@ impl<R: Resource> PgTable<R> {
                 .map_err(|e| ManyError(None, e))?
             {
                 Ok(rows) if rows.len() == chunk.len() => {
-                    for row in &rows {
+                    for row in rows.iter() {
                         stored.push(Self::decode(row, 0).map_err(|e| ManyError(None, e))?);
                     }
                 }
