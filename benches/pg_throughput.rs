@@ -41,7 +41,11 @@
 //! checkout and of a statement-cache hit next to one round trip, and the number of
 //! statements prepared. `ASH_PG_BENCH_PROFILE=<side>[-hot]` (ash, hand, pool,
 //! pool-ash-sql, ash-sql) runs one side only, for a profiler (`ASH_PG_BENCH_WARMUP=0`:
-//! without the warm-up).
+//! without the warm-up). `ASH_PG_BENCH_SINGLE=<side>[-refused]` (ash, hand, hand-reason)
+//! runs `ASH_PG_BENCH_OPS` increments (default 1,000) of one record from one task on a
+//! current-thread runtime, for callgrind: two runs with different `ASH_PG_BENCH_OPS`, the
+//! difference of their totals over that of the counts is one increment's client
+//! instructions (`-refused`: each increment's update is first sent with an older version).
 //!
 //! `cargo bench --bench pg_throughput` runs it in full (about 70 s on 2 cores); without
 //! `--bench` (as under `cargo test --benches`) it runs one short round without diagnostics.

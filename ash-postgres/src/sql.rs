@@ -334,7 +334,7 @@ fn render_exists(
         }));
     };
     // The statement's table, then each subquery entered.
-    let depth = 1 + params.1.entered.len();
+    let depth = usize::from(params.1.table.is_some()) + params.1.entered.len();
     let schema = params.1.schema;
     let dest = crate::table::table_named(
         info.destination,

@@ -690,7 +690,10 @@ impl UpdateKey {
 
 /// The text of each update shape seen (see [`UpdateKey`]), up to a bound.
 #[derive(Default)]
-struct UpdateSqlCache(std::sync::RwLock<Vec<(Box<[u32]>, Arc<str>)>>);
+struct UpdateSqlCache(std::sync::RwLock<Vec<ShapeSql>>);
+
+/// One update shape's key entries and its statement.
+type ShapeSql = (Box<[u32]>, Arc<str>);
 
 /// Update shapes kept per table; more are rendered on every call.
 const UPDATE_SQL_CACHE_LIMIT: usize = 64;
