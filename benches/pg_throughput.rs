@@ -41,7 +41,11 @@
 //! checkout and of a statement-cache hit next to one round trip, and the number of
 //! statements prepared. `ASH_PG_BENCH_PROFILE=<side>[-hot]` (ash, hand, pool,
 //! pool-ash-sql, ash-sql) runs one side only, for a profiler (`ASH_PG_BENCH_WARMUP=0`:
-//! without the warm-up).
+//! without the warm-up). `ASH_PG_BENCH_SINGLE=<side>[-refused]` (ash, hand, hand-reason)
+//! runs `ASH_PG_BENCH_OPS` increments (default 1,000) of one record from one task on a
+//! current-thread runtime, for callgrind: two runs with different `ASH_PG_BENCH_OPS`, the
+//! difference of their totals over that of the counts is one increment's client
+//! instructions (`-refused`: each increment's update is first sent with an older version).
 //!
 //! `cargo bench --bench pg_throughput` runs it in full (about 70 s on 2 cores); without
 //! `--bench` (as under `cargo test --benches`) it runs one short round without diagnostics.
@@ -948,6 +952,17 @@ async fn bench_main(settings: Settings) {
     );
     println!("  random: {RECORDS} records; hot: 1 record; inc = get by id + locked update (retried from the get when refused)");
 
+    // `ASH_PG_BENCH_SINGLE=<side>`: one task, `ASH_PG_BENCH_OPS` increments, for an
+    // instruction count (callgrind) per increment.
+    if let Ok(only) = std::env::var("ASH_PG_BENCH_SINGLE") {
+        let ops = std::env::var("ASH_PG_BENCH_OPS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(1_000);
+        single_task(&mut bench, &only, ops).await;
+        return;
+    }
+
     // `ASH_PG_BENCH_PROFILE=<side>[-hot]` (ash, hand, pool, pool-ash-sql, ash-sql): a
     // warm-up and one run of only that side and scenario, for a profiler attached to this
     // process.
@@ -1175,9 +1190,98 @@ async fn bench_main(settings: Settings) {
     drop(bench);
 }
 
+/// One task, `ops` increments of one record on `side` (`ash`, `hand`, `hand-reason`), with
+/// a warm-up of 100 first; a side ending in `-refused` first sends each increment's update
+/// with the version before the one read (refused: ash reads the row to say why, as does
+/// `hand-reason`), then the right one. Run it twice under callgrind with different `ops`:
+/// the difference of the totals over the difference of `ops` is one increment's client
+/// instructions.
+async fn single_task(bench: &mut Bench, side: &str, ops: u64) {
+    let refused = side.ends_with("-refused");
+    let side = side.trim_end_matches("-refused");
+    let is_ash = side == "ash";
+    let sql: &Sql = if is_ash {
+        &bench.ash_sql
+    } else {
+        &bench.hand_sql
+    };
+    let ids = bench.reset(sql, 1).await;
+    let id = ids[0];
+    let hand = bench.hand.as_ref().expect("the hand connections");
+    let conn = &hand[0];
+    let mut done = 0u64;
+    for n in 0..ops + 100 {
+        let county = COUNTIES[(n % 4) as usize];
+        if is_ash {
+            let record = bench.domain.get_address(id).await.expect("ash: get");
+            if refused {
+                let mut stale = record.clone();
+                stale.version -= 1;
+                let e = bench
+                    .domain
+                    .update_address(&stale, AddressUpdateInput::new().county(county))
+                    .await
+                    .expect_err("ash: a stale update is refused");
+                assert!(e.is_stale());
+            }
+            black_box(
+                bench
+                    .domain
+                    .update_address(&record, AddressUpdateInput::new().county(county))
+                    .await
+                    .expect("ash: update"),
+            );
+        } else {
+            let row = conn
+                .client
+                .query_opt(&conn.get, &[&id])
+                .await
+                .expect("hand: get");
+            let record = hand_row(&row.expect("hand: the record exists"), 0);
+            if refused {
+                let stale = conn
+                    .client
+                    .query_opt(&conn.update, &[&record.id, &(record.version - 1), &county])
+                    .await
+                    .expect("hand: update");
+                assert!(stale.is_none());
+                if side == "hand-reason" {
+                    let stored = conn
+                        .client
+                        .query_opt(&conn.get, &[&record.id])
+                        .await
+                        .expect("hand: reason read");
+                    let stored = hand_row(&stored.expect("hand: the record exists"), 0);
+                    assert_ne!(stored.version, record.version - 1);
+                }
+            }
+            let updated = conn
+                .client
+                .query_opt(&conn.update, &[&record.id, &record.version, &county])
+                .await
+                .expect("hand: update")
+                .map(|row| hand_row(&row, 0));
+            black_box(updated.expect("hand: updated"));
+        }
+        done += 1;
+    }
+    println!(
+        "  single task {side}{}: {done} increments",
+        if refused { " (refused first)" } else { "" }
+    );
+}
+
 fn main() {
     let settings = Settings::from_env();
-    // The default multi-thread runtime: one worker per core.
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    // The default multi-thread runtime: one worker per core (a current-thread one for the
+    // single-task instruction counts, `ASH_PG_BENCH_SINGLE`).
+    let runtime = if std::env::var("ASH_PG_BENCH_SINGLE").is_ok() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    } else {
+        tokio::runtime::Runtime::new().expect("a tokio runtime")
+    };
     runtime.block_on(bench_main(settings));
 }

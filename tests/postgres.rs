@@ -306,6 +306,81 @@ async fn every_action_is_one_statement_and_a_refusal_two() {
     assert_eq!(count() - before, 1, "commit is not an action statement");
 }
 
+/// Updates of different shapes alternating on one table (each shape's statement is
+/// rendered once, then reused): each writes exactly its own fields, and the refusals keep
+/// their reasons (a stale version: the lock's filter; a deleted record: its primary key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_shapes_alternate_on_one_table() {
+    let Some((bank, _db)) = setup().await else {
+        return;
+    };
+    let account = bank
+        .open_account("a", AccountCreateInput::new())
+        .await
+        .unwrap();
+    let mut expected = account.clone();
+    for round in 0..3i64 {
+        for shape in 0..4 {
+            let input = match shape {
+                0 => AccountUpdateInput::new().balance(round),
+                1 => AccountUpdateInput::new().name(format!("n{round}")),
+                2 => AccountUpdateInput::new()
+                    .name(format!("m{round}"))
+                    .balance(round + 10),
+                _ => AccountUpdateInput::new(),
+            };
+            match shape {
+                0 => expected.balance = round,
+                1 => expected.name = format!("n{round}"),
+                2 => (expected.name, expected.balance) = (format!("m{round}"), round + 10),
+                _ => {}
+            }
+            expected.version += 1;
+            let stale = Account {
+                version: expected.version - 2,
+                ..expected.clone()
+            };
+            let updated = bank
+                .update_account(
+                    &Account {
+                        version: expected.version - 1,
+                        ..expected.clone()
+                    },
+                    input,
+                )
+                .await
+                .unwrap();
+            assert_eq!(updated, expected, "round {round}, shape {shape}");
+            assert_eq!(bank.get_account(account.id).await.unwrap(), expected);
+            let err = bank
+                .update_account(&stale, AccountUpdateInput::new().balance(-1))
+                .await
+                .unwrap_err();
+            let s = err.stale_record().unwrap();
+            assert_eq!(
+                s.to_string(),
+                format!(
+                    "Attempted to update stale record of Account with filter: version == {}",
+                    stale.version
+                )
+            );
+            assert_eq!(bank.get_account(account.id).await.unwrap(), expected);
+        }
+    }
+    bank.close_account(&expected).await.unwrap();
+    let err = bank
+        .update_account(&expected, AccountUpdateInput::new().name("gone"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.stale_record().unwrap().to_string(),
+        format!(
+            "Attempted to update stale record of Account with filter: id == \"{}\"",
+            account.id
+        )
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Transactions around hooks.
 

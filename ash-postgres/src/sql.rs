@@ -68,29 +68,37 @@ impl std::fmt::Display for Placeholder {
     }
 }
 
-/// The parameters of one statement, numbered as they are pushed.
+/// The parameters of one statement, numbered as they are pushed. It borrows its scope's
+/// table and schema names: building one allocates nothing until a parameter is pushed.
 #[derive(Debug, Default)]
-pub(crate) struct Params(Vec<Param>, Scope);
+pub(crate) struct Params<'a>(Vec<Param>, Scope<'a>);
 
 /// Where a filter is rendered: the table (or alias) its columns belong to, outermost
 /// first, and the schema of tables named by relationship filters (`EXISTS` subqueries).
 #[derive(Debug, Default)]
-pub(crate) struct Scope {
-    tables: Vec<String>,
-    schema: Option<String>,
+pub(crate) struct Scope<'a> {
+    /// The statement's own table, if its filters may name columns of it.
+    table: Option<&'a str>,
+    /// Aliases of the subqueries entered since, innermost last.
+    entered: Vec<String>,
+    schema: Option<&'a str>,
     /// Aliases handed out for aggregate subqueries.
     aliases: usize,
 }
 
-impl Params {
+/// Parameters most statements fit in without growing their vector.
+const USUAL_PARAMS: usize = 8;
+
+impl<'a> Params<'a> {
     /// Parameters of a statement on `table` (qualified), whose relationship filters name
     /// tables in `schema`.
-    pub fn scoped(table: &str, schema: Option<&str>) -> Params {
+    pub fn scoped(table: &'a str, schema: Option<&'a str>) -> Params<'a> {
         Params(
             Vec::new(),
             Scope {
-                tables: vec![table.to_owned()],
-                schema: schema.map(str::to_owned),
+                table: Some(table),
+                entered: Vec::new(),
+                schema,
                 aliases: 0,
             },
         )
@@ -98,20 +106,20 @@ impl Params {
 }
 
 /// Scopes for aggregate subqueries (see `crate::aggregate`).
-impl Params {
+impl Params<'_> {
     /// The schema of related tables.
     pub(crate) fn schema(&self) -> Option<&str> {
-        self.1.schema.as_deref()
+        self.1.schema
     }
 
     /// Columns of a filter rendered from now on belong to `alias`.
     pub(crate) fn enter(&mut self, alias: &str) {
-        self.1.tables.push(alias.to_owned());
+        self.1.entered.push(alias.to_owned());
     }
 
     /// Back to the enclosing table.
     pub(crate) fn leave(&mut self) {
-        self.1.tables.pop();
+        self.1.entered.pop();
     }
 
     /// A fresh alias for a subquery's table.
@@ -122,14 +130,17 @@ impl Params {
 
     /// `name` qualified with the innermost table.
     pub(crate) fn outer_column(&self, name: &str) -> Result<String, ErrorKind> {
-        let table = self.1.tables.last().ok_or_else(|| {
-            crate::pool::framework("an aggregate filter cannot be used in this statement")
-        })?;
+        let table = match self.1.entered.last() {
+            Some(alias) => alias.as_str(),
+            None => self.1.table.ok_or_else(|| {
+                crate::pool::framework("an aggregate filter cannot be used in this statement")
+            })?,
+        };
         Ok(format!("{table}.{}", quote_ident(name)))
     }
 }
 
-impl Params {
+impl Params<'_> {
     /// Binds `value` (written to or compared with `field`) and returns its placeholder.
     /// PostgreSQL text cannot hold NUL: such a value is an `InvalidAttribute` error.
     pub fn push(&mut self, field: &str, value: Value) -> Result<Placeholder, ErrorKind> {
@@ -140,13 +151,50 @@ impl Params {
                 value: None,
             }));
         }
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(USUAL_PARAMS);
+        }
         self.0.push(Param(value));
         Ok(Placeholder(self.0.len()))
     }
 
-    /// The parameters as the client takes them.
-    pub fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
-        self.0.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+    /// The parameters as the client takes them: on the stack when there are few.
+    pub fn refs(&self) -> Refs<'_> {
+        let mut refs = Refs {
+            inline: [&NO_PARAM; USUAL_PARAMS],
+            len: self.0.len(),
+            spilled: Vec::new(),
+        };
+        if self.0.len() <= USUAL_PARAMS {
+            for (slot, p) in refs.inline.iter_mut().zip(&self.0) {
+                *slot = p;
+            }
+        } else {
+            refs.spilled = self.0.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        }
+        refs
+    }
+}
+
+/// Fills the unused slots of [`Refs`]; never sent.
+static NO_PARAM: Param = Param(Value::Null);
+
+/// A statement's parameters as `&dyn ToSql`, without a vector for the usual few.
+pub(crate) struct Refs<'a> {
+    inline: [&'a (dyn ToSql + Sync); USUAL_PARAMS],
+    len: usize,
+    spilled: Vec<&'a (dyn ToSql + Sync)>,
+}
+
+impl<'a> std::ops::Deref for Refs<'a> {
+    type Target = [&'a (dyn ToSql + Sync)];
+
+    fn deref(&self) -> &Self::Target {
+        if self.len <= USUAL_PARAMS {
+            &self.inline[..self.len]
+        } else {
+            &self.spilled
+        }
     }
 }
 
@@ -270,7 +318,14 @@ fn render_exists(
     params: &mut Params,
     out: &mut String,
 ) -> Result<(), ErrorKind> {
-    let Some(outer) = params.1.tables.last().cloned() else {
+    let scope = &params.1;
+    let Some(outer) = scope
+        .entered
+        .last()
+        .map(String::as_str)
+        .or(scope.table)
+        .map(str::to_owned)
+    else {
         return Err(ErrorKind::Framework(ash_core::error::FrameworkError {
             message: format!(
                 "a filter through relationship `{}` cannot be used in this statement",
@@ -278,22 +333,19 @@ fn render_exists(
             ),
         }));
     };
-    let depth = params.1.tables.len();
-    let schema = params.1.schema.clone();
+    // The statement's table, then each subquery entered.
+    let depth = usize::from(params.1.table.is_some()) + params.1.entered.len();
+    let schema = params.1.schema;
     let dest = crate::table::table_named(
         info.destination,
         info.destination_data_layer_options,
-        schema.as_deref(),
+        schema,
     )?;
     let alias = format!("__ash_r{depth}");
     let mut correlated = outer.clone();
     let mut source_attribute = info.source_attribute;
     if let Some(through) = &info.through {
-        let join = crate::table::table_named(
-            through.resource,
-            through.data_layer_options,
-            schema.as_deref(),
-        )?;
+        let join = crate::table::table_named(through.resource, through.data_layer_options, schema)?;
         let join_alias = format!("__ash_j{depth}");
         let _ = write!(
             out,
@@ -314,9 +366,9 @@ fn render_exists(
     let _ = write!(out, " = {correlated}.");
     push_ident(out, source_attribute);
     out.push_str(" AND (");
-    params.1.tables.push(alias);
+    params.1.entered.push(alias);
     let rendered = render_filter(filter, info.destination_attributes, params, out);
-    params.1.tables.pop();
+    params.1.entered.pop();
     rendered?;
     out.push_str("))");
     if info.through.is_some() {

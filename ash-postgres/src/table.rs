@@ -6,7 +6,7 @@ use crate::pool::{framework, Pool};
 use crate::sql::{
     attribute, push_ident, quote_ident, render_filter, render_order, Params, Placeholder,
 };
-use crate::transaction::{begin, lease, Lease, Shape};
+use crate::transaction::{begin, lease, Lease, Rows, Shape};
 use crate::value::{column_type, information_schema_type, int_value, integer_range, Column};
 use ash_core::attribute::AttributeInfo;
 use ash_core::context::Context;
@@ -25,6 +25,7 @@ use std::fmt::{self, Write};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio_postgres::Row;
 
 /// The options `#[resource(data_layer = Postgres(...))]` takes.
@@ -236,6 +237,8 @@ pub struct PgTable<R: Resource> {
     /// The unique index of each identity, in [`Resource::IDENTITIES`] order.
     identity_indexes: Vec<String>,
     statements: AtomicU64,
+    /// The text of each update shape guarded by at most the lock.
+    update_sql: UpdateSqlCache,
     _resource: PhantomData<fn() -> R>,
 }
 
@@ -315,6 +318,7 @@ impl<R: Resource> PgTable<R> {
             columns,
             primary_key,
             statements: AtomicU64::new(0),
+            update_sql: UpdateSqlCache::default(),
             _resource: PhantomData,
         })
     }
@@ -505,9 +509,9 @@ impl<R: Resource> PgTable<R> {
         &self,
         ctx: &Context,
         sql: &str,
-        params: &Params,
+        params: &Params<'_>,
         shape: Shape,
-    ) -> Result<Result<Vec<Row>, tokio_postgres::Error>, ErrorKind> {
+    ) -> Result<Result<Rows, tokio_postgres::Error>, ErrorKind> {
         let mut lease = lease(ctx, &self.pool).await?;
         self.query_on(&mut lease, sql, params, shape).await
     }
@@ -517,9 +521,9 @@ impl<R: Resource> PgTable<R> {
         &self,
         lease: &mut Lease<'_>,
         sql: &str,
-        params: &Params,
+        params: &Params<'_>,
         shape: Shape,
-    ) -> Result<Result<Vec<Row>, tokio_postgres::Error>, ErrorKind> {
+    ) -> Result<Result<Rows, tokio_postgres::Error>, ErrorKind> {
         lease
             .query(sql, &params.refs(), shape, &self.statements)
             .await
@@ -557,7 +561,7 @@ impl<R: Resource> PgTable<R> {
     async fn written_or_refused(
         &self,
         lease: &mut Lease<'_>,
-        rows: Vec<Row>,
+        rows: Rows,
         key: &R::PrimaryKey,
         guard: Guard<'_, R>,
         atomics: &[Atomic<R>],
@@ -637,6 +641,85 @@ fn push_guard<R: Resource>(
         render_filter(&filter.to_dyn(), R::ATTRIBUTES, params, out)?;
     }
     Ok(())
+}
+
+/// What the text of an update guarded by at most the optimistic lock depends on (the
+/// table aside): each attribute it writes, adds to or locks on, in the order its
+/// parameters are pushed, as `attribute index * 8 + what`. Longer shapes are not cached.
+#[derive(Default)]
+struct UpdateKey {
+    len: usize,
+    entries: [u32; UPDATE_KEY_MAX],
+    /// Too long, or an attribute not found: rendered on every call.
+    uncached: bool,
+}
+
+const UPDATE_KEY_MAX: usize = 24;
+
+impl UpdateKey {
+    const WRITE: u32 = 1;
+    const ADD_UP: u32 = 2;
+    const ADD_DOWN: u32 = 3;
+    const ADD_NEVER: u32 = 4;
+    const LOCK: u32 = 5;
+    const LOCK_NULL: u32 = 6;
+
+    fn add<R: Resource>(&mut self, name: &str, what: u32) {
+        let index = R::ATTRIBUTES
+            .iter()
+            .position(|a| std::ptr::eq(a.name, name) || a.name == name)
+            .and_then(|i| u32::try_from(i).ok())
+            .and_then(|i| i.checked_mul(8));
+        match index {
+            Some(index) if self.len < UPDATE_KEY_MAX => {
+                self.entries[self.len] = index + what;
+                self.len += 1;
+            }
+            _ => self.uncached = true,
+        }
+    }
+
+    fn cacheable(&self) -> bool {
+        !self.uncached
+    }
+
+    fn entries(&self) -> &[u32] {
+        &self.entries[..self.len]
+    }
+}
+
+/// The text of each update shape seen (see [`UpdateKey`]), up to a bound.
+#[derive(Default)]
+struct UpdateSqlCache(std::sync::RwLock<Vec<ShapeSql>>);
+
+/// One update shape's key entries and its statement.
+type ShapeSql = (Box<[u32]>, Arc<str>);
+
+/// Update shapes kept per table; more are rendered on every call.
+const UPDATE_SQL_CACHE_LIMIT: usize = 64;
+
+impl UpdateSqlCache {
+    fn find(&self, key: &UpdateKey) -> Option<Arc<str>> {
+        let cache = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache
+            .iter()
+            .find(|(k, _)| **k == *key.entries())
+            .map(|(_, sql)| sql.clone())
+    }
+
+    fn insert(&self, key: &UpdateKey, sql: &Arc<str>) {
+        let mut cache = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() < UPDATE_SQL_CACHE_LIMIT && !cache.iter().any(|(k, _)| **k == *key.entries())
+        {
+            cache.push((key.entries().into(), sql.clone()));
+        }
+    }
 }
 
 /// A `create_many` error: the position of the record refused, when known, and why.
@@ -719,7 +802,7 @@ impl<R: Resource> PgTable<R> {
                 .map_err(|e| ManyError(None, e))?
             {
                 Ok(rows) if rows.len() == chunk.len() => {
-                    for row in &rows {
+                    for row in rows.iter() {
                         stored.push(Self::decode(row, 0).map_err(|e| ManyError(None, e))?);
                     }
                 }
@@ -897,12 +980,62 @@ impl<R: Resource> PgTable<R> {
         })
     }
 
-    async fn update_in(&self, ctx: &Context, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
-        // Scoped: a policy's relationship filter joins the write as an `EXISTS` on this table.
-        let mut params = Params::scoped(&self.table, self.schema.as_deref());
-        let pk = self.key_param(&mut params, op.primary_key)?;
-        // Rendered on every call, straight into one string: `UPDATE t SET .. WHERE pk = $1
-        // [AND filter] [AND guards] RETURNING ..`.
+    /// Pushes the parameters of an update guarded by at most the lock, in the order
+    /// [`render_update`](Self::render_update) pushes them, and returns the shape its text
+    /// depends on.
+    fn update_params(
+        &self,
+        params: &mut Params<'_>,
+        op: &UpdateOp<'_, R>,
+    ) -> Result<UpdateKey, ErrorKind> {
+        let mut key = UpdateKey::default();
+        self.key_param(params, op.primary_key)?;
+        for (field, value) in R::changes_to_values(&*op.changes) {
+            if op.atomics.iter().any(|a| a.field == field) {
+                continue;
+            }
+            let name = R::field_name(field);
+            params.push(name, value)?;
+            key.add::<R>(name, UpdateKey::WRITE);
+        }
+        for atomic in op.atomics {
+            let name = R::field_name(atomic.field);
+            match checked_add::<R>(atomic)? {
+                Some((by, bound, cmp)) => {
+                    params.push(name, by)?;
+                    params.push(name, bound)?;
+                    let code = if cmp == "<=" {
+                        UpdateKey::ADD_UP
+                    } else {
+                        UpdateKey::ADD_DOWN
+                    };
+                    key.add::<R>(name, code);
+                }
+                None => key.add::<R>(name, UpdateKey::ADD_NEVER),
+            }
+        }
+        if let Some(lock) = op.guard.lock {
+            let name = R::field_name(lock.field);
+            match R::value_to_dynamic(&lock.value()) {
+                Value::Null => key.add::<R>(name, UpdateKey::LOCK_NULL),
+                value => {
+                    params.push(name, value)?;
+                    key.add::<R>(name, UpdateKey::LOCK);
+                }
+            }
+        }
+        Ok(key)
+    }
+
+    /// An update's statement, straight into one string, `UPDATE t SET .. WHERE pk = $1
+    /// [AND filter] [AND guards] RETURNING ..`, its parameters pushed to `params` in the
+    /// order [`update_params`](Self::update_params) pushes them.
+    fn render_update(
+        &self,
+        params: &mut Params<'_>,
+        op: &UpdateOp<'_, R>,
+    ) -> Result<String, ErrorKind> {
+        let pk = self.key_param(params, op.primary_key)?;
         let mut write = String::with_capacity(256);
         write.push_str("UPDATE ");
         write.push_str(&self.table);
@@ -913,7 +1046,7 @@ impl<R: Resource> PgTable<R> {
                 write.push_str(", ");
             }
         };
-        for (field, value) in R::changes_to_values(op.changes) {
+        for (field, value) in R::changes_to_values(&*op.changes) {
             if op.atomics.iter().any(|a| a.field == field) {
                 // The atomic write wins, as in memory.
                 continue;
@@ -959,10 +1092,42 @@ impl<R: Resource> PgTable<R> {
         push_ident(&mut write, self.primary_key.name);
         write.push_str(" = ");
         pk.write_to(&mut write);
-        push_guard(op.guard, &mut params, &mut write)?;
+        push_guard(op.guard, params, &mut write)?;
         write.push_str(&guards);
         write.push_str(" RETURNING ");
         write.push_str(&self.columns);
+        Ok(write)
+    }
+
+    async fn update_in(&self, ctx: &Context, op: UpdateOp<'_, R>) -> Result<R, ErrorKind> {
+        // Scoped: a policy's relationship filter joins the write as an `EXISTS` on this table.
+        let mut params = Params::scoped(&self.table, self.schema.as_deref());
+        // A statement guarded by at most the lock has a text that only its shape decides:
+        // rendered once per shape. Filters and policies are rendered on every call.
+        let cached = if op.guard.filter.is_none() && op.guard.policy.is_none() {
+            let key = self.update_params(&mut params, &op)?;
+            match key
+                .cacheable()
+                .then(|| self.update_sql.find(&key))
+                .flatten()
+            {
+                Some(sql) => Ok(sql),
+                None => Err(Some(key)),
+            }
+        } else {
+            Err(None)
+        };
+        let write: Arc<str> = match cached {
+            Ok(sql) => sql,
+            Err(key) => {
+                params = Params::scoped(&self.table, self.schema.as_deref());
+                let sql: Arc<str> = self.render_update(&mut params, &op)?.into();
+                if let Some(key) = key.filter(UpdateKey::cacheable) {
+                    self.update_sql.insert(&key, &sql);
+                }
+                sql
+            }
+        };
         let mut lease = lease(ctx, &self.pool).await?;
         let rows = match self
             .query_on(&mut lease, &write, &params, Shape::WRITE_ONE)

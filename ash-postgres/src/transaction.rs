@@ -444,21 +444,35 @@ impl Shape {
     };
 }
 
+/// A statement's rows: a single-row shape's row without a vector around it, else all.
+#[derive(Debug)]
+pub(crate) enum Rows {
+    One(Option<Row>),
+    All(Vec<Row>),
+}
+
+impl std::ops::Deref for Rows {
+    type Target = [Row];
+
+    fn deref(&self) -> &[Row] {
+        match self {
+            Rows::One(row) => row.as_slice(),
+            Rows::All(rows) => rows,
+        }
+    }
+}
+
 /// Runs `statement` as `shape` says.
 async fn run(
     client: &tokio_postgres::Client,
     statement: &tokio_postgres::Statement,
     params: &[&(dyn ToSql + Sync)],
     shape: Shape,
-) -> Result<Vec<Row>, tokio_postgres::Error> {
+) -> Result<Rows, tokio_postgres::Error> {
     if shape.one {
-        Ok(client
-            .query_opt(statement, params)
-            .await?
-            .into_iter()
-            .collect())
+        Ok(Rows::One(client.query_opt(statement, params).await?))
     } else {
-        client.query(statement, params).await
+        Ok(Rows::All(client.query(statement, params).await?))
     }
 }
 
@@ -470,7 +484,7 @@ impl Lease<'_> {
         params: &[&(dyn ToSql + Sync)],
         shape: Shape,
         counter: &std::sync::atomic::AtomicU64,
-    ) -> Result<Result<Vec<Row>, tokio_postgres::Error>, ErrorKind> {
+    ) -> Result<Result<Rows, tokio_postgres::Error>, ErrorKind> {
         match self {
             Lease::Pooled(conn) => {
                 let result = match conn.prepare_cached(sql).await {

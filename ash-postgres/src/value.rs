@@ -87,15 +87,13 @@ fn mismatch(value: &Value, ty: &Type) -> BoxError {
     format!("cannot store {value} in a column of type {ty}").into()
 }
 
+// Comparisons, not an array of `Type`s built (and dropped) for every value.
 fn is_text(ty: &Type) -> bool {
-    [
-        Type::TEXT,
-        Type::VARCHAR,
-        Type::BPCHAR,
-        Type::NAME,
-        Type::UNKNOWN,
-    ]
-    .contains(ty)
+    *ty == Type::TEXT
+        || *ty == Type::VARCHAR
+        || *ty == Type::BPCHAR
+        || *ty == Type::NAME
+        || *ty == Type::UNKNOWN
 }
 
 impl ToSql for Param {
