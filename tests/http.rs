@@ -282,7 +282,12 @@ impl Layer for PgLayer {
 /// printed line) without a server.
 #[cfg(feature = "postgres")]
 async fn pg() -> Option<PgLayer> {
-    let db = pg_support::TestDb::with(|b| b.max_size(16)).await?;
+    // 64 clients on 16 connections wait their turn: a generous wait for a connection, so
+    // a loaded machine (CI runs other test binaries at once) slows the test down instead
+    // of failing a PATCH with the pool's timeout.
+    let db =
+        pg_support::TestDb::with(|b| b.max_size(16).connection_timeout(Duration::from_secs(60)))
+            .await?;
     let domain = http_api::pg::Domain::connect(&db.pool)
         .await
         .expect("connect the domain");
@@ -778,6 +783,35 @@ const INCREMENTS: usize = 20;
 /// Attempts one client may make before the test gives up on it.
 const MAX_ATTEMPTS: usize = 20_000;
 
+/// A client's wait after a refused PATCH: up to 100 µs << (refusals in a row, at most 8),
+/// drawn by a small xorshift generator seeded per client (no `rand` needed).
+struct Backoff {
+    state: u64,
+    streak: u32,
+}
+
+impl Backoff {
+    fn new(seed: u64) -> Self {
+        Backoff {
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            streak: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.streak = 0;
+    }
+
+    fn next(&mut self) -> Duration {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        let cap = 100u64 << self.streak.min(8);
+        self.streak += 1;
+        Duration::from_micros(self.state % cap + 1)
+    }
+}
+
 /// 64 clients each make 20 successful read-then-PATCH increments of one record's county
 /// (a number), retrying on 412. Every success saw the latest value, so the county ends
 /// at the number of 200s and the version one above it.
@@ -786,11 +820,14 @@ async fn concurrent_increments(layer: impl Layer) {
     let (path, id) = server.create("FL", "0").await;
 
     let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
+    for client in 0..CLIENTS {
         let server = server.clone();
         let path = path.clone();
         tasks.push(tokio::spawn(async move {
             let (mut ok, mut stale) = (0usize, 0usize);
+            // Refused clients back off as real ones do (jittered, growing with the refusals
+            // in a row): without it all 64 re-read at once and only one of them can win.
+            let mut backoff = Backoff::new(client as u64);
             for _ in 0..MAX_ATTEMPTS {
                 if ok == INCREMENTS {
                     break;
@@ -805,11 +842,14 @@ async fn concurrent_increments(layer: impl Layer) {
                 let body = json!({"county": (county + 1).to_string()}).to_string();
                 let reply = server.patch(&path, Some(&tag), &body).await;
                 match reply.status {
-                    200 => ok += 1,
+                    200 => {
+                        ok += 1;
+                        backoff.reset();
+                    }
                     412 => {
                         assert_eq!(reply.code(412), "stale_record");
                         stale += 1;
-                        tokio::task::yield_now().await;
+                        tokio::time::sleep(backoff.next()).await;
                     }
                     other => panic!(
                         "PATCH gave {other}: {:?}",
