@@ -111,6 +111,16 @@ impl AggregateKind {
         }
     }
 
+    /// A `count` or `exists` of `n` related records (`None` for the other kinds): what a
+    /// bare one (no field, filter or `uniq`) is, whatever the data layer.
+    pub fn of_count(self, n: usize) -> Option<Value> {
+        match self {
+            AggregateKind::Count => Some(Value::Int(i64::try_from(n).unwrap_or(i64::MAX))),
+            AggregateKind::Exists => Some(Value::Bool(n > 0)),
+            _ => None,
+        }
+    }
+
     /// Whether the kind can be computed with others over one scan of the related records
     /// (a SQL `GROUP BY` group): count, sum, min, max and avg.
     pub fn groupable(self) -> bool {
@@ -307,8 +317,9 @@ pub fn compute(kind: AggregateKind, uniq: bool, values: Vec<Value>) -> Value {
         values = kept;
     }
     match kind {
-        AggregateKind::Count => Value::Int(i64::try_from(values.len()).unwrap_or(i64::MAX)),
-        AggregateKind::Exists => Value::Bool(!values.is_empty()),
+        AggregateKind::Count | AggregateKind::Exists => {
+            kind.of_count(values.len()).unwrap_or_else(|| kind.empty())
+        }
         AggregateKind::List => Value::List(values),
         AggregateKind::First => values.into_iter().next().unwrap_or(Value::Null),
         AggregateKind::Min | AggregateKind::Max => {
@@ -919,11 +930,10 @@ where
                 *slot = Loaded::new(n > 0);
                 return Ok(());
             }
-            let value = match kind {
-                AggregateKind::Count => Value::Int(i64::try_from(n).unwrap_or(i64::MAX)),
-                _ => Value::Bool(n > 0),
-            };
-            self.set(record, value)
+            match kind.of_count(n) {
+                Some(value) => self.set(record, value),
+                None => Ok(()),
+            }
         };
         self.path.immediate_counts(tables, parents, &mut each)
     }

@@ -40,13 +40,11 @@ impl<R: Resource> EtsTable<R> {
         // held while a record is read: writers lock record, then index).
         let mut holders: Vec<R::PrimaryKey> = Vec::new();
         for key_value in op.keys {
-            if bare && kind == AggregateKind::Count {
-                let n = index.count(key_value);
-                out.push(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)));
-                continue;
-            }
-            if bare && kind == AggregateKind::Exists {
-                out.push(Value::Bool(index.count(key_value) > 0));
+            if bare && matches!(kind, AggregateKind::Count | AggregateKind::Exists) {
+                out.push(
+                    kind.of_count(index.count(key_value))
+                        .unwrap_or_else(|| kind.empty()),
+                );
                 continue;
             }
             holders.clear();
