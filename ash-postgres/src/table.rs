@@ -1104,26 +1104,20 @@ impl<R: Resource> PgTable<R> {
         let mut params = Params::scoped(&self.table, self.schema.as_deref());
         // A statement guarded by at most the lock has a text that only its shape decides:
         // rendered once per shape. Filters and policies are rendered on every call.
-        let cached = if op.guard.filter.is_none() && op.guard.policy.is_none() {
-            let key = self.update_params(&mut params, &op)?;
-            match key
-                .cacheable()
-                .then(|| self.update_sql.find(&key))
-                .flatten()
-            {
-                Some(sql) => Ok(sql),
-                None => Err(Some(key)),
-            }
+        let key = if op.guard.filter.is_none() && op.guard.policy.is_none() {
+            Some(self.update_params(&mut params, &op)?).filter(UpdateKey::cacheable)
         } else {
-            Err(None)
+            None
         };
+        let cached = key.as_ref().and_then(|key| self.update_sql.find(key));
         let write: Arc<str> = match cached {
-            Ok(sql) => sql,
-            Err(key) => {
+            Some(sql) => sql,
+            None => {
+                // Rendering pushes the parameters again, in the same order.
                 params = Params::scoped(&self.table, self.schema.as_deref());
                 let sql: Arc<str> = self.render_update(&mut params, &op)?.into();
-                if let Some(key) = key.filter(UpdateKey::cacheable) {
-                    self.update_sql.insert(&key, &sql);
+                if let Some(key) = &key {
+                    self.update_sql.insert(key, &sql);
                 }
                 sql
             }
