@@ -41,7 +41,8 @@
 //! checkout and of a statement-cache hit next to one round trip, and the number of
 //! statements prepared. `ASH_PG_BENCH_PROFILE=<side>[-hot]` (ash, hand, pool,
 //! pool-ash-sql, ash-sql) runs one side only, for a profiler (`ASH_PG_BENCH_WARMUP=0`:
-//! without the warm-up). `ASH_PG_BENCH_SINGLE=<side>[-refused]` (ash, hand, hand-reason)
+//! without the warm-up). `ASH_PG_BENCH_SINGLE=<side>[-refused]` (ash, hand, hand-reason;
+//! `pool`, never refused: the hand-written loop sending ash's statements on the ash pool)
 //! runs `ASH_PG_BENCH_OPS` increments (default 1,000) of one record from one task on a
 //! current-thread runtime, for callgrind: two runs with different `ASH_PG_BENCH_OPS`, the
 //! difference of their totals over that of the counts is one increment's client
@@ -854,7 +855,7 @@ async fn captured_ash_update(bench: &Bench) -> Option<String> {
         .admin
         .query(
             "SELECT query FROM pg_stat_activity \
-             WHERE query LIKE 'WITH \"\\_\\_ash\\_stored\"%' AND position($1 in query) > 0 LIMIT 1",
+             WHERE query LIKE 'UPDATE %' AND position($1 in query) > 0 LIMIT 1",
             &[&bench.ash_sql.table],
         )
         .await
@@ -1190,7 +1191,8 @@ async fn bench_main(settings: Settings) {
     drop(bench);
 }
 
-/// One task, `ops` increments of one record on `side` (`ash`, `hand`, `hand-reason`), with
+/// One task, `ops` increments of one record on `side` (`ash`, `hand`, `hand-reason`,
+/// `pool`), with
 /// a warm-up of 100 first; a side ending in `-refused` first sends each increment's update
 /// with the version before the one read (refused: ash reads the row to say why, as does
 /// `hand-reason`), then the right one. Run it twice under callgrind with different `ops`:
@@ -1200,7 +1202,7 @@ async fn single_task(bench: &mut Bench, side: &str, ops: u64) {
     let refused = side.ends_with("-refused");
     let side = side.trim_end_matches("-refused");
     let is_ash = side == "ash";
-    let sql: &Sql = if is_ash {
+    let sql: &Sql = if is_ash || side == "pool" {
         &bench.ash_sql
     } else {
         &bench.hand_sql
@@ -1231,6 +1233,23 @@ async fn single_task(bench: &mut Bench, side: &str, ops: u64) {
                     .await
                     .expect("ash: update"),
             );
+        } else if side == "pool" {
+            // The pool and its statement cache under the hand-written loop: what ash's
+            // update statement costs without the code interface around it.
+            let row = {
+                let mut c = bench.pool.get().await.expect("pool: checkout");
+                c.query_opt(&sql.get, &[&id]).await.expect("pool: get")
+            };
+            let record = hand_row(&row.expect("pool: the record exists"), 0);
+            let mut c = bench.pool.get().await.expect("pool: checkout");
+            let row = c
+                .query_opt(
+                    &sql.ash_update,
+                    &[&record.id, &county, &1i64, &(i64::MAX - 1), &record.version],
+                )
+                .await
+                .expect("pool: update");
+            black_box(hand_row(&row.expect("pool: updated"), 0));
         } else {
             let row = conn
                 .client

@@ -1,5 +1,6 @@
 //! Attribute types: what a field of a resource may hold.
 
+use crate::error::ErrorKind;
 use crate::value::Value;
 use std::cmp::Ordering;
 use std::time::SystemTime;
@@ -24,6 +25,14 @@ pub trait AttributeValue: Clone + std::fmt::Debug + PartialEq + Send + Sync + 's
     /// The value back from a dynamic [`Value`] (as a data layer read it), or a message
     /// saying why it does not fit.
     fn from_value(value: Value) -> Result<Self, String>;
+    /// The value straight from `source`, for types a [`FieldSource`] can hand over
+    /// without a [`Value`] in between. `None` (the default, and whenever the source
+    /// cannot) means: read it with [`from_value`](AttributeValue::from_value).
+    #[inline]
+    fn take_from<S: FieldSource + ?Sized>(source: &mut S) -> Option<Self> {
+        let _ = source;
+        None
+    }
     /// Whether `self` contains `other` (substring for strings, every element for lists);
     /// `false` for other types.
     fn contains_value(&self, other: &Self) -> bool {
@@ -40,6 +49,45 @@ pub trait AttributeValue: Clone + std::fmt::Debug + PartialEq + Send + Sync + 's
     /// Cheaper than [`compare`](AttributeValue::compare) for strings.
     fn equals(&self, other: &Self) -> bool {
         self == other && !self.is_nil()
+    }
+}
+
+/// A stored record being read attribute by attribute, in
+/// [`Resource::ATTRIBUTES`](crate::resource::Resource::ATTRIBUTES) order, by a data layer
+/// that stores values by type (SQL); see
+/// [`Resource::from_source`](crate::resource::Resource::from_source).
+///
+/// [`next_value`](FieldSource::next_value) reads any attribute. The `take_*` methods
+/// hand a common type over without a [`Value`] built and matched in between (a row of a
+/// list read pays that per attribute); each returns `None` without moving on when it
+/// cannot (the stored type differs, the value is nil), and the attribute is then read
+/// with `next_value`.
+pub trait FieldSource {
+    /// The next attribute's value.
+    fn next_value(&mut self) -> Result<Value, ErrorKind>;
+    /// The next attribute, when it is stored as a 64-bit integer and not nil.
+    fn take_i64(&mut self) -> Option<i64> {
+        None
+    }
+    /// The next attribute, when it is stored as a 32-bit integer and not nil.
+    fn take_i32(&mut self) -> Option<i32> {
+        None
+    }
+    /// The next attribute, when it is stored as a boolean and not nil.
+    fn take_bool(&mut self) -> Option<bool> {
+        None
+    }
+    /// The next attribute, when it is stored as a 64-bit float and not nil.
+    fn take_f64(&mut self) -> Option<f64> {
+        None
+    }
+    /// The next attribute, when it is stored as text and not nil.
+    fn take_string(&mut self) -> Option<String> {
+        None
+    }
+    /// The next attribute, when it is stored as a UUID and not nil.
+    fn take_uuid(&mut self) -> Option<Uuid> {
+        None
     }
 }
 
@@ -88,9 +136,15 @@ fn mismatch(expected: &str, value: &Value) -> String {
 }
 
 macro_rules! int_impls {
-    ($($t:ty => $kind:ident),*) => {$(
+    ($($t:ty => $kind:ident $(, $take:ident)?);*) => {$(
         impl AttributeValue for $t {
             const KIND: ValueKind = ValueKind::$kind;
+            $(
+                #[inline]
+                fn take_from<S: FieldSource + ?Sized>(source: &mut S) -> Option<Self> {
+                    source.$take()
+                }
+            )?
             fn to_value(&self) -> Value {
                 match i64::try_from(*self) {
                     Ok(v) => Value::Int(v),
@@ -117,10 +171,16 @@ macro_rules! int_impls {
         }
     )*};
 }
-int_impls!(i8 => Int32, i16 => Int32, i32 => Int32, i64 => Int64, u8 => Int32, u16 => Int32, u32 => Int64, u64 => UInt64, usize => UInt64, isize => Int64);
+// Only the types a column holds exactly are taken straight: `i32` (`integer`) and `i64`
+// (`bigint`); the others are range checked through `from_value`.
+int_impls!(i8 => Int32; i16 => Int32; i32 => Int32, take_i32; i64 => Int64, take_i64; u8 => Int32; u16 => Int32; u32 => Int64; u64 => UInt64; usize => UInt64; isize => Int64);
 
 impl AttributeValue for f64 {
     const KIND: ValueKind = ValueKind::Float64;
+    #[inline]
+    fn take_from<S: FieldSource + ?Sized>(source: &mut S) -> Option<Self> {
+        source.take_f64()
+    }
     fn to_value(&self) -> Value {
         Value::Float(*self)
     }
@@ -155,6 +215,10 @@ impl AttributeValue for f32 {
 
 impl AttributeValue for bool {
     const KIND: ValueKind = ValueKind::Bool;
+    #[inline]
+    fn take_from<S: FieldSource + ?Sized>(source: &mut S) -> Option<Self> {
+        source.take_bool()
+    }
     fn to_value(&self) -> Value {
         Value::Bool(*self)
     }
@@ -171,6 +235,10 @@ impl AttributeValue for bool {
 
 impl AttributeValue for String {
     const KIND: ValueKind = ValueKind::String;
+    #[inline]
+    fn take_from<S: FieldSource + ?Sized>(source: &mut S) -> Option<Self> {
+        source.take_string()
+    }
     fn to_value(&self) -> Value {
         Value::String(self.clone())
     }
@@ -190,6 +258,10 @@ impl AttributeValue for String {
 
 impl AttributeValue for Uuid {
     const KIND: ValueKind = ValueKind::Uuid;
+    #[inline]
+    fn take_from<S: FieldSource + ?Sized>(source: &mut S) -> Option<Self> {
+        source.take_uuid()
+    }
     fn to_value(&self) -> Value {
         Value::Uuid(*self)
     }
@@ -231,6 +303,11 @@ impl AttributeValue for SystemTime {
 
 impl<T: AttributeValue> AttributeValue for Option<T> {
     const KIND: ValueKind = T::KIND;
+    /// A value taken straight; a nil one is read through `from_value`.
+    #[inline]
+    fn take_from<S: FieldSource + ?Sized>(source: &mut S) -> Option<Self> {
+        T::take_from(source).map(Some)
+    }
     fn to_value(&self) -> Value {
         match self {
             Some(v) => v.to_value(),

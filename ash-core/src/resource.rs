@@ -5,7 +5,7 @@
 //! and a `Changes` struct (one `Option` per attribute). Filters, atomic writes and
 //! changesets are built from these, so the hot path never looks anything up by string.
 
-use crate::attribute::AttributeInfo;
+use crate::attribute::{AttributeInfo, FieldSource};
 use crate::data_layer::{Atomic, DataLayer};
 use crate::error::ErrorKind;
 use crate::filter::Filter;
@@ -109,6 +109,17 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     fn to_values(&self) -> Vec<Value>;
     /// A record from dynamic values in [`Resource::ATTRIBUTES`] order.
     fn from_values(values: Vec<Value>) -> Result<Self, ErrorKind>;
+    /// A record read from `source`, attribute by attribute in [`Resource::ATTRIBUTES`]
+    /// order. The generated impl takes each attribute straight from the source where it
+    /// can ([`AttributeValue::take_from`](crate::attribute::AttributeValue::take_from));
+    /// this default collects [`Value`]s for [`from_values`](Resource::from_values).
+    fn from_source<S: FieldSource + ?Sized>(source: &mut S) -> Result<Self, ErrorKind> {
+        let mut values = Vec::with_capacity(Self::ATTRIBUTES.len());
+        for _ in 0..Self::ATTRIBUTES.len() {
+            values.push(source.next_value()?);
+        }
+        Self::from_values(values)
+    }
     /// The attribute writes as dynamic values.
     fn changes_to_values(changes: &Self::Changes) -> Vec<(Self::Field, Value)>;
 

@@ -7,7 +7,9 @@ use crate::sql::{
     attribute, push_ident, quote_ident, render_filter, render_order, Params, Placeholder,
 };
 use crate::transaction::{begin, lease, Lease, Rows, Shape};
-use crate::value::{column_type, information_schema_type, int_value, integer_range, Column};
+use crate::value::{
+    column_type, information_schema_type, int_value, integer_range, Column, RowSource,
+};
 use ash_core::attribute::AttributeInfo;
 use ash_core::context::Context;
 use ash_core::data_layer::{
@@ -529,15 +531,8 @@ impl<R: Resource> PgTable<R> {
             .await
     }
 
-    fn decode(row: &Row, offset: usize) -> Result<R, ErrorKind> {
-        let mut values = Vec::with_capacity(R::ATTRIBUTES.len());
-        for i in 0..R::ATTRIBUTES.len() {
-            let Column(value) = row
-                .try_get(offset + i)
-                .map_err(|e| framework_error(&format!("reading a row of {}", R::NAME), &e))?;
-            values.push(value);
-        }
-        R::from_values(values)
+    fn decode(row: &Row) -> Result<R, ErrorKind> {
+        R::from_source(&mut RowSource::new(row, R::NAME))
     }
 
     fn key_param(
@@ -568,7 +563,7 @@ impl<R: Resource> PgTable<R> {
         operation: &'static str,
     ) -> Result<R, ErrorKind> {
         if let Some(row) = rows.first() {
-            return Self::decode(row, 0);
+            return Self::decode(row);
         }
         let guarded = !guard.is_empty() || !atomics.is_empty();
         let stored = if guarded {
@@ -743,7 +738,7 @@ impl<R: Resource> PgTable<R> {
             .await?
         {
             Ok(rows) => match rows.first() {
-                Some(row) => Self::decode(row, 0),
+                Some(row) => Self::decode(row),
                 None => Err(framework("INSERT returned no row")),
             },
             Err(e) if classify(&e) == Failure::UniqueViolation => {
@@ -803,7 +798,7 @@ impl<R: Resource> PgTable<R> {
             {
                 Ok(rows) if rows.len() == chunk.len() => {
                     for row in rows.iter() {
-                        stored.push(Self::decode(row, 0).map_err(|e| ManyError(None, e))?);
+                        stored.push(Self::decode(row).map_err(|e| ManyError(None, e))?);
                     }
                 }
                 Ok(_) => {
@@ -946,7 +941,7 @@ impl<R: Resource> PgTable<R> {
             }
         };
         if let Some(row) = rows.first() {
-            return Self::decode(row, 0);
+            return Self::decode(row);
         }
         // Skipped: the stored record did not match, or an atomic would overflow.
         let key_filter = match op.identity {
@@ -1206,7 +1201,7 @@ impl<R: Resource> PgTable<R> {
             .query_on(lease, &self.get_sql, &params, Shape::READ_ONE)
             .await?
             .map_err(|e| framework_error(&format!("reading a {}", R::NAME), &e))?;
-        rows.first().map(|row| Self::decode(row, 0)).transpose()
+        rows.first().map(|row| Self::decode(row)).transpose()
     }
 
     async fn read_in(&self, ctx: &Context, query: &Query<R>) -> Result<Vec<R>, ErrorKind> {
@@ -1262,7 +1257,7 @@ impl<R: Resource> PgTable<R> {
             .map_err(|e| framework_error(&format!("reading {} records", R::NAME), &e))?;
         rows.iter()
             .map(|row| {
-                let mut record = Self::decode(row, 0)?;
+                let mut record = Self::decode(row)?;
                 for (i, aggregate) in aggregates.iter().enumerate() {
                     let Column(value) = row
                         .try_get(R::ATTRIBUTES.len() + i)
@@ -1399,7 +1394,7 @@ impl<R: Resource> PgTable<R> {
             .query(ctx, &sql, &params, Shape::READ_ALL)
             .await?
             .map_err(|e| framework_error(&format!("loading {} records", R::NAME), &e))?;
-        rows.iter().map(|row| Self::decode(row, 0)).collect()
+        rows.iter().map(|row| Self::decode(row)).collect()
     }
 }
 

@@ -1,11 +1,13 @@
 //! Values on the wire: how [`Value`]s are sent as parameters and read back from rows, and
 //! which PostgreSQL type stores each [`ValueKind`].
 
-use ash_core::attribute::ValueKind;
+use ash_core::attribute::{FieldSource, ValueKind};
+use ash_core::error::ErrorKind;
 use ash_core::value::Value;
 use bytes::{BufMut, BytesMut};
 use std::error::Error as StdError;
-use tokio_postgres::types::{Format, FromSql, IsNull, ToSql, Type};
+use tokio_postgres::types::{Format, FromSql, FromSqlOwned, IsNull, ToSql, Type};
+use tokio_postgres::Row;
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -232,6 +234,70 @@ impl<'a> FromSql<'a> for Column {
 }
 
 /// Decodes a binary `numeric` holding an integer (the `UInt64` columns).
+/// A row read attribute by attribute ([`FieldSource`]): a column of exactly the type an
+/// attribute is stored as is decoded straight into it; any other through [`Column`].
+pub(crate) struct RowSource<'r> {
+    row: &'r Row,
+    at: usize,
+    /// The resource, for the message of a column that cannot be read.
+    resource: &'static str,
+}
+
+impl<'r> RowSource<'r> {
+    pub(crate) fn new(row: &'r Row, resource: &'static str) -> Self {
+        RowSource {
+            row,
+            at: 0,
+            resource,
+        }
+    }
+
+    /// The next column as `T` when it has type `ty` and is not NULL; else nothing read.
+    #[inline]
+    fn take<T: FromSqlOwned>(&mut self, ty: &Type) -> Option<T> {
+        if self.row.columns().get(self.at)?.type_() != ty {
+            return None;
+        }
+        let value = self.row.try_get::<_, Option<T>>(self.at).ok()??;
+        self.at += 1;
+        Some(value)
+    }
+}
+
+impl FieldSource for RowSource<'_> {
+    fn next_value(&mut self) -> Result<Value, ErrorKind> {
+        let Column(value) = self.row.try_get(self.at).map_err(|e| {
+            crate::error::framework_error(&format!("reading a row of {}", self.resource), &e)
+        })?;
+        self.at += 1;
+        Ok(value)
+    }
+
+    fn take_i64(&mut self) -> Option<i64> {
+        self.take(&Type::INT8)
+    }
+
+    fn take_i32(&mut self) -> Option<i32> {
+        self.take(&Type::INT4)
+    }
+
+    fn take_bool(&mut self) -> Option<bool> {
+        self.take(&Type::BOOL)
+    }
+
+    fn take_f64(&mut self) -> Option<f64> {
+        self.take(&Type::FLOAT8)
+    }
+
+    fn take_string(&mut self) -> Option<String> {
+        self.take(&Type::TEXT)
+    }
+
+    fn take_uuid(&mut self) -> Option<uuid::Uuid> {
+        self.take(&Type::UUID)
+    }
+}
+
 fn decode_numeric(raw: &[u8]) -> Result<Value, BoxError> {
     let word = |i: usize| -> Result<u16, BoxError> {
         raw.get(i * 2..i * 2 + 2)

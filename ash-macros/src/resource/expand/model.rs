@@ -332,6 +332,24 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
                 })
             }
 
+            fn from_source<S: #krate::attribute::FieldSource + ?::std::marker::Sized>(
+                source: &mut S,
+            ) -> ::std::result::Result<Self, #krate::error::ErrorKind> {
+                // Fields are initialised in the order written: the source's order.
+                ::std::result::Result::Ok(#ident {
+                    #( #idents: match #as_attr::take_from(source) {
+                        ::std::option::Option::Some(v) => v,
+                        ::std::option::Option::None => match #as_attr::from_value(source.next_value()?) {
+                            ::std::result::Result::Ok(v) => v,
+                            ::std::result::Result::Err(message) => {
+                                return ::std::result::Result::Err(#krate::__private::invalid_attribute(#strs, message));
+                            }
+                        },
+                    }, )*
+                    #( #rel_idents: ::std::default::Default::default(), )*
+                })
+            }
+
             fn changes_to_values(changes: &#changes) -> ::std::vec::Vec<(#field, #krate::value::Value)> {
                 let mut out = ::std::vec::Vec::new();
                 #( if let ::std::option::Option::Some(v) = &changes.#idents {
