@@ -33,11 +33,13 @@
 //! The sides alternate (which goes first alternates too) over `ASH_PG_BENCH_ROUNDS` rounds
 //! (default 3); the report gives each round and the median of the per-round ratios ash /
 //! hand (throughput; the bar is >= 0.9x), with the CPU time per increment of this process
-//! (the client) and of the side's 16 server backends (from /proc). Each round also runs
-//! three diagnostic variants on the random scenario (`ASH_PG_BENCH_DIAG=0` skips them),
-//! which split the gap: the hand-written loop through the ash pool (`pool.get()` per
-//! statement), the same with the SQL ash sends for the update, and plain clients with the
-//! SQL ash sends. Then: ash's update statement as the server saw it, the cost of a
+//! (the client) and of the side's 16 server backends (from /proc). Both scenarios also run
+//! **hand on ash's pool**: the hand-written loop checking a connection out of the ash pool
+//! for each statement (`pool.get()`, statements prepared once per connection), the
+//! baseline "on the same pool", which leaves out only what ash adds above its pool. Each
+//! round also runs two diagnostic variants on the random scenario (`ASH_PG_BENCH_DIAG=0`
+//! skips them), which split the gap further: the hand-written loop through the ash pool
+//! with the SQL ash sends for the update, and plain clients with the SQL ash sends. Then: ash's update statement as the server saw it, the cost of a
 //! checkout and of a statement-cache hit next to one round trip, and the number of
 //! statements prepared. `ASH_PG_BENCH_PROFILE=<side>[-hot]` (ash, hand, pool,
 //! pool-ash-sql, ash-sql) runs one side only, for a profiler (`ASH_PG_BENCH_WARMUP=0`:
@@ -48,7 +50,7 @@
 //! difference of their totals over that of the counts is one increment's client
 //! instructions (`-refused`: each increment's update is first sent with an older version).
 //!
-//! `cargo bench --bench pg_throughput` runs it in full (about 70 s on 2 cores); without
+//! `cargo bench --bench pg_throughput` runs it in full (about 100 s on 2 cores); without
 //! `--bench` (as under `cargo test --benches`) it runs one short round without diagnostics.
 //! It uses `ASH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and a
 //! fresh schema that it drops at the end; without a server it prints one line and exits 0.
@@ -256,7 +258,8 @@ enum Side {
     Ash,
     /// Plain clients, hand-written SQL.
     Hand,
-    /// Diagnostic: `pool.get()` of the ash pool per statement, hand-written SQL.
+    /// The hand-written loop on the ash pool: `pool.get()` per statement, hand-written
+    /// SQL (the issue's baseline "on the same pool").
     AshPoolHandSql,
     /// Diagnostic: `pool.get()` of the ash pool per statement, the SQL ash sends.
     AshPoolAshSql,
@@ -272,7 +275,7 @@ impl Side {
         match self {
             Side::Ash => "ash",
             Side::Hand => "hand",
-            Side::AshPoolHandSql => "ash pool + hand SQL",
+            Side::AshPoolHandSql => "hand on ash's pool",
             Side::AshPoolAshSql => "ash pool + ash's SQL",
             Side::HandAshSql => "plain + ash's SQL",
             Side::HandReason => "hand + reason read",
@@ -998,11 +1001,10 @@ async fn bench_main(settings: Settings) {
     }
 
     let diagnostics = settings.full && std::env::var("ASH_PG_BENCH_DIAG").as_deref() != Ok("0");
-    const DIAGNOSTIC_SIDES: [Side; 3] =
-        [Side::AshPoolHandSql, Side::AshPoolAshSql, Side::HandAshSql];
+    const DIAGNOSTIC_SIDES: [Side; 2] = [Side::AshPoolAshSql, Side::HandAshSql];
 
     // Warm-up: every connection prepares its statements; nothing is reported.
-    for side in [Side::Ash, Side::Hand] {
+    for side in [Side::Ash, Side::Hand, Side::AshPoolHandSql] {
         for scenario in [Scenario::Random, Scenario::Hot] {
             bench.run(side, scenario, settings.warm_up).await;
         }
@@ -1021,7 +1023,7 @@ async fn bench_main(settings: Settings) {
     for round in 0..settings.rounds {
         println!("round {}", round + 1);
         for scenario in [Scenario::Random, Scenario::Hot] {
-            let mut order = vec![Side::Ash, Side::Hand];
+            let mut order = vec![Side::Ash, Side::Hand, Side::AshPoolHandSql];
             if scenario == Scenario::Hot {
                 order.push(Side::HandReason);
             }
@@ -1039,9 +1041,14 @@ async fn bench_main(settings: Settings) {
                     .map(|r| &r.3)
                     .expect("the run")
             };
-            let (ash, hand) = (find(Side::Ash), find(Side::Hand));
+            let (ash, hand, pooled) = (
+                find(Side::Ash),
+                find(Side::Hand),
+                find(Side::AshPoolHandSql),
+            );
             println!("  {:<6} ash  {}", scenario.name(), ash.describe());
             println!("  {:<6} hand {}", "", hand.describe());
+            println!("  {:<6} hand on ash's pool {}", "", pooled.describe());
             println!(
                 "  {:<6} ash/hand {:.3}x   stored increments (sum of version - 1): \
                  ash {} = {} ok, hand {} = {} ok",
@@ -1051,6 +1058,11 @@ async fn bench_main(settings: Settings) {
                 ash.successes,
                 hand.stored_increments,
                 hand.successes
+            );
+            println!(
+                "  {:<6} ash/(hand on ash's pool) {:.3}x",
+                "",
+                ash.rate() / pooled.rate()
             );
             if scenario == Scenario::Hot {
                 let reason = find(Side::HandReason);
@@ -1086,7 +1098,7 @@ async fn bench_main(settings: Settings) {
     );
     let mut below_bar = Vec::new();
     for scenario in [Scenario::Random, Scenario::Hot] {
-        let mut sides = vec![Side::Hand, Side::Ash];
+        let mut sides = vec![Side::Hand, Side::Ash, Side::AshPoolHandSql];
         if diagnostics && scenario == Scenario::Random {
             sides.extend(DIAGNOSTIC_SIDES);
         }
@@ -1149,21 +1161,33 @@ async fn bench_main(settings: Settings) {
             if ratio >= 0.9 { "meets" } else { "BELOW" }
         );
     }
-    let like_for_like = median(
-        results
-            .iter()
-            .filter(|r| r.1 == Side::Ash && r.2 == Scenario::Hot)
-            .filter_map(|r| {
-                let reason = results
-                    .iter()
-                    .find(|h| h.0 == r.0 && h.1 == Side::HandReason && h.2 == Scenario::Hot)?;
-                Some(r.3.rate() / reason.3.rate())
-            })
-            .collect(),
-    );
+    // Ash against another side, per round, for one scenario: the median ratio.
+    let against = |other: Side, scenario: Scenario| {
+        median(
+            results
+                .iter()
+                .filter(|r| r.1 == Side::Ash && r.2 == scenario)
+                .filter_map(|r| {
+                    let o = results
+                        .iter()
+                        .find(|h| h.0 == r.0 && h.1 == other && h.2 == scenario)?;
+                    Some(r.3.rate() / o.3.rate())
+                })
+                .collect(),
+        )
+    };
+    for scenario in [Scenario::Random, Scenario::Hot] {
+        println!(
+            "  {:<6} median ash/(hand on ash's pool) {:.3}x (the hand-written loop checking \
+             a connection out of the same 16-connection pool per statement)",
+            scenario.name(),
+            against(Side::AshPoolHandSql, scenario)
+        );
+    }
     println!(
-        "  hot    median ash/(hand + reason read) {like_for_like:.3}x (like for like: both \
-         read the row after a refused update)"
+        "  hot    median ash/(hand + reason read) {:.3}x (like for like: both read the row \
+         after a refused update)",
+        against(Side::HandReason, Scenario::Hot)
     );
 
     if diagnostics {
