@@ -71,6 +71,7 @@ struct Reply {
     etag: Option<String>,
     content_type: Option<String>,
     location: Option<String>,
+    retry_after: Option<String>,
     body: Vec<u8>,
 }
 
@@ -146,8 +147,12 @@ impl Server {
                 .get(name)
                 .map(|v| v.to_str().expect("ASCII header").to_owned())
         };
-        let (etag, content_type, location) =
-            (header("etag"), header("content-type"), header("location"));
+        let (etag, content_type, location, retry_after) = (
+            header("etag"),
+            header("content-type"),
+            header("location"),
+            header("retry-after"),
+        );
         let status = response.status().as_u16();
         let body = tokio::time::timeout(REQUEST_TIMEOUT, response.into_body().collect())
             .await
@@ -160,6 +165,7 @@ impl Server {
             etag,
             content_type,
             location,
+            retry_after,
             body,
         }
     }
@@ -481,6 +487,35 @@ async fn ets_flow() {
 async fn pg_flow() {
     let Some(layer) = pg().await else { return };
     bounded("the flow", 60, flow(layer)).await;
+}
+
+/// Every connection of the pool busy for the pool's whole wait: 503 with `Retry-After` and
+/// a generic message, then 200 again once one is free.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_a_busy_pool_is_503_with_retry_after() {
+    let Some(db) =
+        pg_support::TestDb::with(|b| b.max_size(1).connection_timeout(Duration::from_millis(300)))
+            .await
+    else {
+        return;
+    };
+    let domain = http_api::pg::Domain::connect(&db.pool)
+        .await
+        .expect("connect the domain");
+    let server = serve(http_api::pg::router(domain)).await;
+    let (path, _) = server.create("FL", "Pinellas").await;
+    let held = db.pool.get().await.expect("the pool's one connection");
+    let reply = server.get(&path).await;
+    assert_eq!(reply.code(503), "unavailable");
+    assert_eq!(reply.retry_after.as_deref(), Some("1"));
+    let text = String::from_utf8_lossy(&reply.body);
+    assert!(
+        !text.contains("127.0.0.1") && !text.contains("postgres"),
+        "{text}"
+    );
+    drop(held);
+    assert_eq!(server.get(&path).await.status, 200);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1029,6 +1029,42 @@ fn building_a_pool_without_a_tokio_runtime_is_a_typed_error() {
     assert_framework(&err, "needs a tokio runtime");
 }
 
+#[tokio::test]
+async fn a_call_finding_every_connection_busy_is_unavailable_and_writes_nothing() {
+    let Some(db) =
+        TestDb::with(|b| b.max_size(1).connection_timeout(Duration::from_millis(300))).await
+    else {
+        return;
+    };
+    let bank = Bank::connect(&db.pool).await.unwrap();
+    let account = bank
+        .open_account("a", AccountCreateInput::new())
+        .await
+        .unwrap();
+    let held = db.pool.get().await.unwrap();
+    let err = bank
+        .update_account(&account, AccountUpdateInput::new().balance(5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Framework { .. }), "{err:?}");
+    match err.errors() {
+        [ErrorKind::Unavailable(u)] => {
+            assert!(u.message.contains("within 300ms"), "{}", u.message);
+        }
+        other => panic!("expected one Unavailable, got {other:?}"),
+    }
+    drop(held);
+    // Nothing was written, and the pool serves again once a connection is free.
+    let stored = bank.get_account(account.id).await.unwrap();
+    assert_eq!(
+        (stored.version, stored.balance),
+        (account.version, account.balance)
+    );
+    bank.update_account(&stored, AccountUpdateInput::new().balance(5))
+        .await
+        .unwrap();
+}
+
 #[test]
 fn block_on_from_a_plain_thread_uses_the_pools_runtime() {
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -237,6 +237,11 @@ pub enum ErrorKind {
     /// A framework error: the data layer cannot do what was asked.
     #[error(transparent)]
     Framework(FrameworkError),
+    /// The data layer had no capacity for the call in time (every pooled connection stayed
+    /// busy); nothing was done, and the same call may succeed later. Class framework; an
+    /// HTTP service answers 503 with `Retry-After`.
+    #[error(transparent)]
+    Unavailable(Unavailable),
     /// An error that fits no other kind (for example from a user change).
     #[error(transparent)]
     Unknown(UnknownError),
@@ -262,7 +267,7 @@ impl ErrorKind {
     /// The class this error belongs to.
     pub fn class(&self) -> ErrorClass {
         match self {
-            ErrorKind::Framework(_) => ErrorClass::Framework,
+            ErrorKind::Framework(_) | ErrorKind::Unavailable(_) => ErrorClass::Framework,
             ErrorKind::Unknown(_) => ErrorClass::Unknown,
             ErrorKind::Forbidden(_) => ErrorClass::Forbidden,
             ErrorKind::Nested(n) => n.error.class(),
@@ -298,6 +303,7 @@ impl ErrorKind {
             ErrorKind::IdentityTaken(_) => "identity_taken",
             ErrorKind::Overflow(_) => "overflow",
             ErrorKind::Framework(_) => "framework",
+            ErrorKind::Unavailable(_) => "unavailable",
             ErrorKind::Unknown(_) => "unknown",
             ErrorKind::Forbidden(_) => "forbidden",
             ErrorKind::ReferenceNotFound(_) => "reference_not_found",
@@ -641,6 +647,15 @@ pub struct FrameworkError {
     pub message: String,
 }
 
+/// No capacity for the call in time: every connection of the data layer's pool stayed in
+/// use for the pool's whole wait ([`ErrorKind::Unavailable`]). Nothing was done.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct Unavailable {
+    /// What was waited for, and how long.
+    pub message: String,
+}
+
 /// `Ash.Error.Unknown.UnknownError`.
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[error("{message}")]
@@ -715,6 +730,9 @@ mod json_tests {
             ErrorKind::Framework(FrameworkError {
                 message: "connection lost".into(),
             }),
+            ErrorKind::Unavailable(Unavailable {
+                message: "no connection within 5s".into(),
+            }),
             ErrorKind::unknown("boom"),
             ErrorKind::Forbidden(crate::policy::Forbidden {
                 resource: "Post",
@@ -774,7 +792,7 @@ mod json_tests {
         // One of each variant (the match in `code` is exhaustive; this list must be too).
         let mut codes: Vec<&str> = kinds.iter().map(ErrorKind::code).collect();
         codes.dedup();
-        assert_eq!(codes.len(), 16);
+        assert_eq!(codes.len(), 17);
         for kind in kinds {
             let json = serde_json::to_string(&kind).unwrap();
             let keys = keys(&json);

@@ -1,7 +1,7 @@
 //! Errors as JSON responses.
 
 use ash_core::error::{Error, ErrorClass, ErrorKind};
-use axum::http::header::{HeaderValue, CONTENT_TYPE};
+use axum::http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,10 @@ use std::fmt;
 const INTERNAL_MESSAGE: &str = "internal server error";
 /// The message of every 403 response.
 const FORBIDDEN_MESSAGE: &str = "forbidden";
+/// The message of every 503 response (the data layer's own message is logged).
+const UNAVAILABLE_MESSAGE: &str = "the service is busy; try again shortly";
+/// Seconds a 503 response asks the client to wait (`Retry-After`).
+const RETRY_AFTER_SECONDS: &str = "1";
 
 /// The body of every error response: `{"errors":[{...}]}`, one object per error, as Ash's
 /// JSON APIs answer.
@@ -82,6 +86,14 @@ pub type HttpResult<T> = Result<T, HttpError>;
 pub fn status_for(error: &Error, conditional: bool) -> StatusCode {
     match error {
         Error::Forbidden { .. } => StatusCode::FORBIDDEN,
+        // Out of capacity (and nothing worse): worth a retry.
+        Error::Framework { errors }
+            if errors
+                .iter()
+                .all(|e| matches!(e, ErrorKind::Unavailable(_))) =>
+        {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         Error::Framework { .. } | Error::Unknown { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         Error::Invalid { errors } => {
             if errors
@@ -111,6 +123,7 @@ fn kind_status(kind: &ErrorKind, conditional: bool) -> StatusCode {
     match kind {
         ErrorKind::StaleRecord(_) => stale_status(conditional),
         ErrorKind::NotFound(_) => StatusCode::NOT_FOUND,
+        ErrorKind::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         other => match other.class() {
             ErrorClass::Framework | ErrorClass::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorClass::Forbidden => StatusCode::FORBIDDEN,
@@ -137,11 +150,12 @@ fn generic_object(status: StatusCode, class: ErrorClass, message: &str) -> Error
     ErrorObject {
         status: status_string(status),
         class: class_name(class).to_owned(),
-        code: if status == StatusCode::FORBIDDEN {
-            "forbidden".to_owned()
-        } else {
-            "internal_error".to_owned()
-        },
+        code: match status {
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            _ => "internal_error",
+        }
+        .to_owned(),
         message: message.to_owned(),
         field: None,
         meta: serde_json::Map::new(),
@@ -225,6 +239,14 @@ impl HttpError {
                     FORBIDDEN_MESSAGE,
                 )]
             }
+            Error::Framework { .. } if status == StatusCode::SERVICE_UNAVAILABLE => {
+                hidden.push(error.to_string());
+                vec![generic_object(
+                    status,
+                    ErrorClass::Framework,
+                    UNAVAILABLE_MESSAGE,
+                )]
+            }
             Error::Framework { .. } | Error::Unknown { .. } => {
                 hidden.push(error.to_string());
                 vec![generic_object(status, error.class(), INTERNAL_MESSAGE)]
@@ -236,11 +258,18 @@ impl HttpError {
                     // the status) stay invalid, but its details stay on the server.
                     ErrorClass::Framework | ErrorClass::Unknown => {
                         hidden.push(kind.to_string());
-                        generic_object(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            kind.class(),
-                            INTERNAL_MESSAGE,
-                        )
+                        match kind_status(kind, conditional) {
+                            StatusCode::SERVICE_UNAVAILABLE => generic_object(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                kind.class(),
+                                UNAVAILABLE_MESSAGE,
+                            ),
+                            _ => generic_object(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                kind.class(),
+                                INTERNAL_MESSAGE,
+                            ),
+                        }
                     }
                     _ => kind_object(kind, conditional).unwrap_or_else(|| {
                         hidden.push(kind.to_string());
@@ -335,8 +364,14 @@ impl From<Error> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        let busy = self.status == StatusCode::SERVICE_UNAVAILABLE;
         for message in &self.hidden {
-            tracing::error!(status = self.status.as_u16(), error = %message, "request failed");
+            if busy {
+                // Load, not a fault: a warning, or every busy moment floods the error log.
+                tracing::warn!(status = self.status.as_u16(), error = %message, "request refused");
+            } else {
+                tracing::error!(status = self.status.as_u16(), error = %message, "request failed");
+            }
         }
         let body = serde_json::to_vec(&self.body).unwrap_or_else(|_| {
             // Serializing strings and JSON values does not fail; stay JSON regardless.
@@ -346,6 +381,11 @@ impl IntoResponse for HttpError {
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if busy {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
         response
     }
 }
@@ -443,6 +483,50 @@ mod tests {
         let text = serde_json::to_string(e.body()).expect("serializes");
         assert!(!text.contains("10.0.0.1"), "{text}");
         assert_eq!(e.body().errors[0].code, "internal_error");
+    }
+
+    fn busy() -> ErrorKind {
+        ErrorKind::Unavailable(ash_core::error::Unavailable {
+            message: "PostgreSQL: no connection to postgres://app@10.0.0.1/db within 5s".into(),
+        })
+    }
+
+    #[test]
+    fn unavailable_is_503_with_retry_after_and_without_internals() {
+        let e = HttpError::from(Error::from(busy()));
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = body_of(&e);
+        assert_eq!(&body, e.body());
+        assert_eq!(
+            (
+                body.errors[0].status.as_str(),
+                body.errors[0].class.as_str(),
+                body.errors[0].code.as_str()
+            ),
+            ("503", "framework", "unavailable")
+        );
+        let text = serde_json::to_string(e.body()).expect("serializes");
+        assert!(!text.contains("10.0.0.1"), "{text}");
+        let response = e.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(RETRY_AFTER).map(|v| v.as_bytes()),
+            Some(&b"1"[..])
+        );
+    }
+
+    #[test]
+    fn unavailable_next_to_another_framework_error_is_500() {
+        let err = Error::from_errors(vec![
+            busy(),
+            ErrorKind::Framework(FrameworkError {
+                message: "connection lost".into(),
+            }),
+        ]);
+        let e = HttpError::from(err);
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.body().errors[0].code, "internal_error");
+        assert!(e.into_response().headers().get(RETRY_AFTER).is_none());
     }
 
     #[test]

@@ -51,7 +51,8 @@
 //! | `Invalid` holding `NotFound` | 404 |
 //! | any other `Invalid` | 422 |
 //! | `Forbidden` | 403, with a generic message |
-//! | `Framework`, `Unknown` | 500, with a generic message; the real error goes to `tracing::error!` |
+//! | `Framework` holding only `Unavailable` (no pooled connection came free in time) | 503 with `Retry-After: 1` and a generic message; the real error goes to `tracing::warn!` |
+//! | any other `Framework`, `Unknown` | 500, with a generic message; the real error goes to `tracing::error!` |
 #![warn(missing_docs)]
 
 mod error;

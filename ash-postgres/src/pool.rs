@@ -4,7 +4,7 @@
 use crate::error::{classify, framework_error, Failure};
 use crate::secret::{redact_connection_string, scrub};
 use crate::transaction::PgTransaction;
-use ash_core::error::{Error, ErrorKind, FrameworkError};
+use ash_core::error::{Error, ErrorKind, FrameworkError, Unavailable};
 use ash_core::transaction::Transaction;
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
 use pin_project_lite::pin_project;
@@ -459,11 +459,19 @@ impl Pool {
         };
         got.map_err(|e| {
             let detail = match &e {
-                PoolError::Timeout(_) => format!(
-                    "no connection within {:?} (all {} in use, or the server is slow to answer)",
-                    inner.connection_timeout,
-                    inner.pool.status().max_size
-                ),
+                // Out of capacity for now, not broken: a typed error a service can answer
+                // with 503 and a retry.
+                PoolError::Timeout(_) => {
+                    return ErrorKind::Unavailable(Unavailable {
+                        message: format!(
+                            "PostgreSQL: no connection to {} within {:?} (all {} in use, or the \
+                             server is slow to answer)",
+                            inner.target,
+                            inner.connection_timeout,
+                            inner.pool.status().max_size
+                        ),
+                    })
+                }
                 PoolError::Backend(e) => {
                     let mut text = match e.as_db_error() {
                         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
