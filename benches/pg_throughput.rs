@@ -456,6 +456,36 @@ async fn hand_task(
     (conn, tally)
 }
 
+/// The hand-written get on a connection checked out of the ash pool for it.
+async fn pool_get(pool: &Pool, sql: &Sql, id: &Uuid) -> HandAddress {
+    let mut c = pool.get().await.expect("pool: checkout");
+    let row = c.query_opt(&sql.get, &[id]).await.expect("pool: get");
+    hand_row(&row.expect("pool: the record exists"), 0)
+}
+
+/// The hand-written locked update (`ash_sql`: the statement ash sends for it) on a
+/// connection checked out of the ash pool for it; `None` when refused.
+async fn pool_update(
+    pool: &Pool,
+    sql: &Sql,
+    record: &HandAddress,
+    county: &str,
+    ash_sql: bool,
+) -> Option<HandAddress> {
+    let mut c = pool.get().await.expect("pool: checkout");
+    let row = if ash_sql {
+        c.query_opt(
+            &sql.ash_update,
+            &[&record.id, &county, &1i64, &(i64::MAX - 1), &record.version],
+        )
+        .await
+    } else {
+        c.query_opt(&sql.update, &[&record.id, &record.version, &county])
+            .await
+    };
+    row.expect("pool: update").map(|row| hand_row(&row, 0))
+}
+
 /// The hand-written get and update (or ash's update statement), each on a connection
 /// checked out of the ash pool for that statement (as the data layer does).
 async fn pool_task(
@@ -473,30 +503,9 @@ async fn pool_task(
         let i = rng.below(ids.len());
         let county = COUNTIES[rng.below(COUNTIES.len())];
         loop {
-            let row = {
-                let mut c = pool.get().await.expect("pool: checkout");
-                c.query_opt(&sql.get, &[&ids[i]]).await.expect("pool: get")
-            };
-            let record = hand_row(&row.expect("pool: the record exists"), 0);
+            let record = pool_get(&pool, &sql, &ids[i]).await;
             tally.statements += 1;
-            let updated = {
-                let mut c = pool.get().await.expect("pool: checkout");
-                if ash_sql {
-                    let rows = c
-                        .query(
-                            &sql.ash_update,
-                            &[&record.id, &county, &1i64, &(i64::MAX - 1), &record.version],
-                        )
-                        .await
-                        .expect("pool (ash SQL): update");
-                    rows.first().map(|row| hand_row(row, 0))
-                } else {
-                    c.query_opt(&sql.update, &[&record.id, &record.version, &county])
-                        .await
-                        .expect("pool: update")
-                        .map(|row| hand_row(&row, 0))
-                }
-            };
+            let updated = pool_update(&pool, &sql, &record, county, ash_sql).await;
             tally.statements += 1;
             match updated {
                 Some(updated) => {
@@ -1096,6 +1105,21 @@ async fn bench_main(settings: Settings) {
         "  {:<7}{:<22}{:>10}{:>9}{:>16}{:>16}",
         "", "variant", "inc/s", "x hand", "client us/inc", "server us/inc"
     );
+    // The median over rounds of `side`'s throughput over `other`'s, in one scenario.
+    let median_ratio = |side: Side, other: Side, scenario: Scenario| {
+        median(
+            results
+                .iter()
+                .filter(|r| r.1 == side && r.2 == scenario)
+                .filter_map(|r| {
+                    let o = results
+                        .iter()
+                        .find(|h| h.0 == r.0 && h.1 == other && h.2 == scenario)?;
+                    Some(r.3.rate() / o.3.rate())
+                })
+                .collect(),
+        )
+    };
     let mut below_bar = Vec::new();
     for scenario in [Scenario::Random, Scenario::Hot] {
         let mut sides = vec![Side::Hand, Side::Ash, Side::AshPoolHandSql];
@@ -1110,16 +1134,7 @@ async fn bench_main(settings: Settings) {
                 .iter()
                 .filter(|r| r.1 == side && r.2 == scenario)
                 .collect();
-            let ratios = runs
-                .iter()
-                .filter_map(|r| {
-                    let hand = results
-                        .iter()
-                        .find(|h| h.0 == r.0 && h.1 == Side::Hand && h.2 == scenario)?;
-                    Some(r.3.rate() / hand.3.rate())
-                })
-                .collect();
-            let ratio = median(ratios);
+            let ratio = median_ratio(side, Side::Hand, scenario);
             let per_inc = |cpu: fn(&RunResult) -> Option<Duration>| {
                 let values: Option<Vec<f64>> = runs
                     .iter()
@@ -1143,51 +1158,25 @@ async fn bench_main(settings: Settings) {
     }
     println!("  lost updates: 0 in every run, every variant (each record's final version = 1 + its counted increments)");
     for scenario in [Scenario::Random, Scenario::Hot] {
-        let ratio = median(
-            results
-                .iter()
-                .filter(|r| r.1 == Side::Ash && r.2 == scenario)
-                .filter_map(|r| {
-                    let hand = results
-                        .iter()
-                        .find(|h| h.0 == r.0 && h.1 == Side::Hand && h.2 == scenario)?;
-                    Some(r.3.rate() / hand.3.rate())
-                })
-                .collect(),
-        );
+        let ratio = median_ratio(Side::Ash, Side::Hand, scenario);
         println!(
             "  {:<6} median ash/hand {ratio:.3}x: {} the 0.9x bar",
             scenario.name(),
             if ratio >= 0.9 { "meets" } else { "BELOW" }
         );
     }
-    // Ash against another side, per round, for one scenario: the median ratio.
-    let against = |other: Side, scenario: Scenario| {
-        median(
-            results
-                .iter()
-                .filter(|r| r.1 == Side::Ash && r.2 == scenario)
-                .filter_map(|r| {
-                    let o = results
-                        .iter()
-                        .find(|h| h.0 == r.0 && h.1 == other && h.2 == scenario)?;
-                    Some(r.3.rate() / o.3.rate())
-                })
-                .collect(),
-        )
-    };
     for scenario in [Scenario::Random, Scenario::Hot] {
         println!(
             "  {:<6} median ash/(hand on ash's pool) {:.3}x (the hand-written loop checking \
              a connection out of the same 16-connection pool per statement)",
             scenario.name(),
-            against(Side::AshPoolHandSql, scenario)
+            median_ratio(Side::Ash, Side::AshPoolHandSql, scenario)
         );
     }
     println!(
         "  hot    median ash/(hand + reason read) {:.3}x (like for like: both read the row \
          after a refused update)",
-        against(Side::HandReason, Scenario::Hot)
+        median_ratio(Side::Ash, Side::HandReason, Scenario::Hot)
     );
 
     if diagnostics {
@@ -1260,20 +1249,9 @@ async fn single_task(bench: &mut Bench, side: &str, ops: u64) {
         } else if side == "pool" {
             // The pool and its statement cache under the hand-written loop: what ash's
             // update statement costs without the code interface around it.
-            let row = {
-                let mut c = bench.pool.get().await.expect("pool: checkout");
-                c.query_opt(&sql.get, &[&id]).await.expect("pool: get")
-            };
-            let record = hand_row(&row.expect("pool: the record exists"), 0);
-            let mut c = bench.pool.get().await.expect("pool: checkout");
-            let row = c
-                .query_opt(
-                    &sql.ash_update,
-                    &[&record.id, &county, &1i64, &(i64::MAX - 1), &record.version],
-                )
-                .await
-                .expect("pool: update");
-            black_box(hand_row(&row.expect("pool: updated"), 0));
+            let record = pool_get(&bench.pool, sql, &id).await;
+            let updated = pool_update(&bench.pool, sql, &record, county, true).await;
+            black_box(updated.expect("pool: updated"));
         } else {
             let row = conn
                 .client

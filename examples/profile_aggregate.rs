@@ -9,7 +9,8 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/profile_aggregate ash 0
 //! ```
 //!
-//! Arguments: `ash|hand` (or `time`: a quick wall-clock ratio) and the number of rounds. A round is what one benchmark
+//! Arguments: `ash|hand` (or `time`: a quick wall-clock ratio; `lookup`: the same without
+//! the copy of the posts) and the number of rounds. A round is what one benchmark
 //! iteration does: a fresh copy of the 10,000 posts, then their comment count (10 comments
 //! each) loaded onto them: `domain.load_into(&mut posts, Post::COMMENT_COUNT)` on the
 //! `ash` side, one lookup in a `DashMap<post id, Vec<comment id>>` and `len()` per post on
@@ -50,6 +51,44 @@ pub struct Blog;
 
 const PARENTS: usize = 10_000;
 
+/// The ash side: the count loaded onto every post.
+fn ash_counts(blog: &Blog, posts: &mut [Post]) {
+    ash_rs::block_on(blog.load_into(posts, Post::COMMENT_COUNT)).expect("the counts");
+}
+
+/// The hand side: one index lookup and `len()` per post.
+fn hand_counts(index: &DashMap<Uuid, Vec<Uuid>>, posts: &mut [Post]) {
+    for post in posts.iter_mut() {
+        let n = index.get(&post.id).map_or(0, |ids| ids.len());
+        post.comment_count = Loaded::new(n as i64);
+    }
+}
+
+/// Prints the median over `rounds` of ash's time over hand's: each round times 20
+/// back-to-back `run(0)` (ash) and `run(1)` (hand), which side goes first alternating.
+fn print_median_ratio(rounds: usize, mut run: impl FnMut(usize)) {
+    let mut ratios = Vec::new();
+    for round in 0..rounds.max(1) {
+        let mut times = [0f64; 2];
+        for step in 0..2 {
+            let side = (round + step) % 2;
+            let start = std::time::Instant::now();
+            for _ in 0..20 {
+                run(side);
+            }
+            times[side] = start.elapsed().as_secs_f64() / 20.0;
+        }
+        ratios.push((times[0] / times[1], times[0], times[1]));
+    }
+    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (r, a, h) = ratios[ratios.len() / 2];
+    println!(
+        "ash {:.1} us, hand {:.1} us, ratio {r:.2}x",
+        a * 1e6,
+        h * 1e6
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let side = args.get(1).map(String::as_str).unwrap_or("ash");
@@ -71,21 +110,13 @@ fn main() {
     let posts: Vec<Post> = ash_rs::block_on(blog.posts()).expect("the posts");
     assert_eq!(posts.len(), PARENTS);
     match side {
-        "ash" => {
+        "ash" | "hand" => {
             for _ in 0..rounds {
                 let mut fresh = posts.clone();
-                ash_rs::block_on(blog.load_into(&mut fresh, Post::COMMENT_COUNT))
-                    .expect("the counts");
-                assert_eq!(fresh[0].comment_count.get(), Ok(&10));
-                black_box(fresh);
-            }
-        }
-        "hand" => {
-            for _ in 0..rounds {
-                let mut fresh = posts.clone();
-                for post in fresh.iter_mut() {
-                    let n = index.get(&post.id).map_or(0, |ids| ids.len());
-                    post.comment_count = Loaded::new(n as i64);
+                if side == "ash" {
+                    ash_counts(&blog, &mut fresh);
+                } else {
+                    hand_counts(&index, &mut fresh);
                 }
                 assert_eq!(fresh[0].comment_count.get(), Ok(&10));
                 black_box(fresh);
@@ -93,83 +124,33 @@ fn main() {
         }
         "lookup" => {
             // The lookups alone: one copy of the posts, their counts reset between calls
-            // (the same work on both sides), the median ratio over rounds.
+            // (the same work on both sides).
             let mut work = posts.clone();
-            let mut ratios = Vec::new();
-            for round in 0..rounds.max(1) {
-                let mut times = [0f64; 2];
-                for step in 0..2 {
-                    let side = (round + step) % 2;
-                    let start = std::time::Instant::now();
-                    for _ in 0..20 {
-                        for post in work.iter_mut() {
-                            post.comment_count = Loaded::not_loaded();
-                        }
-                        if side == 0 {
-                            ash_rs::block_on(blog.load_into(&mut work, Post::COMMENT_COUNT))
-                                .expect("the counts");
-                        } else {
-                            for post in work.iter_mut() {
-                                let n = index.get(&post.id).map_or(0, |ids| ids.len());
-                                post.comment_count = Loaded::new(n as i64);
-                            }
-                        }
-                        black_box(&work);
-                    }
-                    times[side] = start.elapsed().as_secs_f64() / 20.0;
+            print_median_ratio(rounds, |side| {
+                for post in work.iter_mut() {
+                    post.comment_count = Loaded::not_loaded();
                 }
-                ratios.push((times[0] / times[1], times[0], times[1]));
-            }
-            ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let (r, a, h) = ratios[ratios.len() / 2];
-            println!(
-                "ash {:.1} us, hand {:.1} us, ratio {r:.2}x",
-                a * 1e6,
-                h * 1e6
-            );
+                if side == 0 {
+                    ash_counts(&blog, &mut work);
+                } else {
+                    hand_counts(&index, &mut work);
+                }
+                black_box(&work);
+            });
         }
         "time" => {
-            // A quick wall-clock check (the benchmark is the reference): the median over
-            // rounds of the ratio of 20 back-to-back calls per side.
-            let ash = || {
+            // A quick wall-clock check (the benchmark is the reference), a fresh copy of
+            // the posts per call as in a round.
+            print_median_ratio(rounds, |side| {
                 let mut fresh = posts.clone();
-                ash_rs::block_on(blog.load_into(&mut fresh, Post::COMMENT_COUNT))
-                    .expect("the counts");
-                black_box(fresh);
-            };
-            let hand = || {
-                let mut fresh = posts.clone();
-                for post in fresh.iter_mut() {
-                    let n = index.get(&post.id).map_or(0, |ids| ids.len());
-                    post.comment_count = Loaded::new(n as i64);
+                if side == 0 {
+                    ash_counts(&blog, &mut fresh);
+                } else {
+                    hand_counts(&index, &mut fresh);
                 }
                 black_box(fresh);
-            };
-            let mut ratios = Vec::new();
-            for round in 0..rounds.max(1) {
-                let mut times = [0f64; 2];
-                for step in 0..2 {
-                    let side = (round + step) % 2;
-                    let start = std::time::Instant::now();
-                    for _ in 0..20 {
-                        if side == 0 {
-                            ash()
-                        } else {
-                            hand()
-                        }
-                    }
-                    times[side] = start.elapsed().as_secs_f64() / 20.0;
-                }
-                ratios.push((times[0] / times[1], times[0], times[1]));
-            }
-            ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let (r, a, h) = ratios[ratios.len() / 2];
-            println!(
-                "ash {:.1} us, hand {:.1} us, ratio {r:.2}x",
-                a * 1e6,
-                h * 1e6
-            );
+            });
         }
-        other => panic!("unknown side {other}: ash|hand|time"),
+        other => panic!("unknown side {other}: ash|hand|lookup|time"),
     }
 }

@@ -107,19 +107,24 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     /// Every attribute as a dynamic value, in [`Resource::ATTRIBUTES`] order (for data
     /// layers that store dynamically, such as SQL).
     fn to_values(&self) -> Vec<Value>;
-    /// A record from dynamic values in [`Resource::ATTRIBUTES`] order.
-    fn from_values(values: Vec<Value>) -> Result<Self, ErrorKind>;
+    /// A record from dynamic values in [`Resource::ATTRIBUTES`] order: the values as a
+    /// [`FieldSource`] for [`from_source`](Resource::from_source).
+    fn from_values(values: Vec<Value>) -> Result<Self, ErrorKind> {
+        let expected = Self::ATTRIBUTES.len();
+        if values.len() != expected {
+            return Err(crate::__private::wrong_value_count(
+                Self::NAME,
+                expected,
+                values.len(),
+            ));
+        }
+        Self::from_source(&mut ValueList(values.into_iter()))
+    }
     /// A record read from `source`, attribute by attribute in [`Resource::ATTRIBUTES`]
     /// order. The generated impl takes each attribute straight from the source where it
-    /// can ([`AttributeValue::take_from`](crate::attribute::AttributeValue::take_from));
-    /// this default collects [`Value`]s for [`from_values`](Resource::from_values).
-    fn from_source<S: FieldSource + ?Sized>(source: &mut S) -> Result<Self, ErrorKind> {
-        let mut values = Vec::with_capacity(Self::ATTRIBUTES.len());
-        for _ in 0..Self::ATTRIBUTES.len() {
-            values.push(source.next_value()?);
-        }
-        Self::from_values(values)
-    }
+    /// can ([`AttributeValue::take_from`](crate::attribute::AttributeValue::take_from)),
+    /// else through its [`Value`].
+    fn from_source<S: FieldSource + ?Sized>(source: &mut S) -> Result<Self, ErrorKind>;
     /// The attribute writes as dynamic values.
     fn changes_to_values(changes: &Self::Changes) -> Vec<(Self::Field, Value)>;
 
@@ -170,4 +175,20 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     /// `Required` error, all reported at once.
     /// The values are moved out of `changes`.
     fn from_changes(changes: &mut Self::Changes) -> Result<Self, Vec<ErrorKind>>;
+}
+
+/// Values of a whole record, in attribute order, read one after the other
+/// ([`Resource::from_values`]).
+struct ValueList(std::vec::IntoIter<Value>);
+
+impl FieldSource for ValueList {
+    fn next_value(&mut self) -> Result<Value, ErrorKind> {
+        // `from_values` checked the count: only a `from_source` reading past its
+        // attributes gets here.
+        self.0.next().ok_or_else(|| {
+            ErrorKind::Framework(crate::error::FrameworkError {
+                message: "a record's values ran out before its attributes".into(),
+            })
+        })
+    }
 }

@@ -145,6 +145,14 @@ fn status_string(status: StatusCode) -> String {
     status.as_u16().to_string()
 }
 
+/// What a response of `status` says in place of an error it does not show.
+fn hidden_message(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::SERVICE_UNAVAILABLE => UNAVAILABLE_MESSAGE,
+        _ => INTERNAL_MESSAGE,
+    }
+}
+
 /// A generic object standing for errors whose details must not leave the server.
 fn generic_object(status: StatusCode, class: ErrorClass, message: &str) -> ErrorObject {
     ErrorObject {
@@ -239,17 +247,13 @@ impl HttpError {
                     FORBIDDEN_MESSAGE,
                 )]
             }
-            Error::Framework { .. } if status == StatusCode::SERVICE_UNAVAILABLE => {
+            Error::Framework { .. } | Error::Unknown { .. } => {
                 hidden.push(error.to_string());
                 vec![generic_object(
                     status,
-                    ErrorClass::Framework,
-                    UNAVAILABLE_MESSAGE,
+                    error.class(),
+                    hidden_message(status),
                 )]
-            }
-            Error::Framework { .. } | Error::Unknown { .. } => {
-                hidden.push(error.to_string());
-                vec![generic_object(status, error.class(), INTERNAL_MESSAGE)]
             }
             Error::Invalid { errors } => errors
                 .iter()
@@ -258,18 +262,8 @@ impl HttpError {
                     // the status) stay invalid, but its details stay on the server.
                     ErrorClass::Framework | ErrorClass::Unknown => {
                         hidden.push(kind.to_string());
-                        match kind_status(kind, conditional) {
-                            StatusCode::SERVICE_UNAVAILABLE => generic_object(
-                                StatusCode::SERVICE_UNAVAILABLE,
-                                kind.class(),
-                                UNAVAILABLE_MESSAGE,
-                            ),
-                            _ => generic_object(
-                                StatusCode::INTERNAL_SERVER_ERROR,
-                                kind.class(),
-                                INTERNAL_MESSAGE,
-                            ),
-                        }
+                        let status = kind_status(kind, conditional);
+                        generic_object(status, kind.class(), hidden_message(status))
                     }
                     _ => kind_object(kind, conditional).unwrap_or_else(|| {
                         hidden.push(kind.to_string());

@@ -459,19 +459,11 @@ impl Pool {
         };
         got.map_err(|e| {
             let detail = match &e {
-                // Out of capacity for now, not broken: a typed error a service can answer
-                // with 503 and a retry.
-                PoolError::Timeout(_) => {
-                    return ErrorKind::Unavailable(Unavailable {
-                        message: format!(
-                            "PostgreSQL: no connection to {} within {:?} (all {} in use, or the \
-                             server is slow to answer)",
-                            inner.target,
-                            inner.connection_timeout,
-                            inner.pool.status().max_size
-                        ),
-                    })
-                }
+                PoolError::Timeout(_) => format!(
+                    "no connection within {:?} (all {} in use, or the server is slow to answer)",
+                    inner.connection_timeout,
+                    inner.pool.status().max_size
+                ),
                 PoolError::Backend(e) => {
                     let mut text = match e.as_db_error() {
                         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
@@ -486,10 +478,16 @@ impl Pool {
                 }
                 other => other.to_string(),
             };
-            framework(scrub(
+            let message = scrub(
                 &format!("PostgreSQL: no connection to {}: {detail}", inner.target),
                 &inner.url_for_scrub,
-            ))
+            );
+            match e {
+                // Out of capacity for now, not broken: a typed error a service can answer
+                // with 503 and a retry.
+                PoolError::Timeout(_) => ErrorKind::Unavailable(Unavailable { message }),
+                _ => framework(message),
+            }
         })
     }
 }

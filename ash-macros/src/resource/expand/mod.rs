@@ -184,7 +184,7 @@ pub fn stub_impl(ident: &Ident, generics: &syn::Generics) -> TokenStream {
             fn is_nil(&self, field: ()) -> bool { false }
             fn contains(&self, value: &()) -> bool { false }
             fn to_values(&self) -> ::std::vec::Vec<#value> { ::std::vec::Vec::new() }
-            fn from_values(values: ::std::vec::Vec<#value>) -> ::std::result::Result<Self, #error> { ::std::unreachable!() }
+            fn from_source<S: #krate::attribute::FieldSource + ?::std::marker::Sized>(source: &mut S) -> ::std::result::Result<Self, #error> { ::std::unreachable!() }
             fn changes_to_values(changes: &()) -> ::std::vec::Vec<((), #value)> { ::std::vec::Vec::new() }
             fn eval_atomic(&self, atomic: &#krate::data_layer::Atomic<Self>) -> ::std::result::Result<(), #error> { ::std::result::Result::Ok(()) }
             fn apply_changes(&mut self, changes: &mut ()) {}

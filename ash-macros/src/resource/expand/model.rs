@@ -198,7 +198,6 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
         .chain(res.aggregates.iter().map(|a| &a.name))
         .collect();
     let policy_items = super::policies::resource_items(res);
-    let count = attrs.len();
     let doc_field = format!("The attributes of [`{name}`].");
     let doc_value = format!("A typed value of one attribute of [`{name}`].");
     let doc_changes = format!("Attribute writes to a [`{name}`]: `Some` for each attribute set.");
@@ -308,28 +307,6 @@ pub fn expand(res: &Resource, names: &Names) -> TokenStream {
 
             fn to_values(&self) -> ::std::vec::Vec<#krate::value::Value> {
                 ::std::vec![ #( #as_attr::to_value(&self.#idents) ),* ]
-            }
-
-            fn from_values(
-                values: ::std::vec::Vec<#krate::value::Value>,
-            ) -> ::std::result::Result<Self, #krate::error::ErrorKind> {
-                let values: [#krate::value::Value; #count] = match ::std::convert::TryInto::try_into(values) {
-                    ::std::result::Result::Ok(v) => v,
-                    ::std::result::Result::Err(v) => {
-                        let v: ::std::vec::Vec<#krate::value::Value> = v;
-                        return ::std::result::Result::Err(#krate::__private::wrong_value_count(#name, #count, v.len()));
-                    }
-                };
-                let [ #( #idents ),* ] = values;
-                ::std::result::Result::Ok(#ident {
-                    #( #idents: match #as_attr::from_value(#idents) {
-                        ::std::result::Result::Ok(v) => v,
-                        ::std::result::Result::Err(message) => {
-                            return ::std::result::Result::Err(#krate::__private::invalid_attribute(#strs, message));
-                        }
-                    }, )*
-                    #( #rel_idents: ::std::default::Default::default(), )*
-                })
             }
 
             fn from_source<S: #krate::attribute::FieldSource + ?::std::marker::Sized>(
