@@ -310,6 +310,42 @@ macro_rules! conformance {
         }
 
         #[tokio::test]
+        async fn a_stale_refusal_carries_the_stored_record_to_retry_from() {
+            let Some((d, _env)) = setup().await else { return };
+            let doc = d.create_doc("a").await.unwrap();
+            let fresh = d
+                .update_doc(&doc, DocUpdateInput::new().title("b"))
+                .await
+                .unwrap();
+            let err = d
+                .update_doc(&doc, DocUpdateInput::new().title("c"))
+                .await
+                .unwrap_err();
+            assert_eq!(err.stored_record::<Doc>(), Some(&fresh));
+            // Only as its own type; not in what the error shows.
+            assert_eq!(err.stored_record::<Note>(), None);
+            assert!(!format!("{err:?}").contains("\"b\""), "{err:?}");
+            assert!(!serde_json::to_string(&err).unwrap().contains("\"b\""));
+            // The retry starts from it, with no read in between.
+            let retried = d
+                .update_doc(err.stored_record::<Doc>().unwrap(), DocUpdateInput::new().title("c"))
+                .await
+                .unwrap();
+            assert_eq!((retried.version, retried.title.as_str()), (3, "c"));
+            // A stale destroy carries it too, and leaves the row.
+            let err = d.destroy_doc(&fresh).await.unwrap_err();
+            assert_eq!(err.stored_record::<Doc>(), Some(&retried));
+            assert_eq!(d.get_doc(doc.id).await.unwrap(), retried);
+            // A record that no longer exists has none.
+            d.force_destroy_doc(&retried).await.unwrap();
+            let err = d.update_doc(&retried, DocUpdateInput::new()).await.unwrap_err();
+            assert!(err.is_stale());
+            assert_eq!(err.stored_record::<Doc>(), None);
+            let err = d.destroy_doc(&retried).await.unwrap_err();
+            assert_eq!(err.stored_record::<Doc>(), None);
+        }
+
+        #[tokio::test]
         async fn actions_without_the_lock_do_not_check_or_bump() {
             let Some((d, _env)) = setup().await else { return };
             let doc = d.create_doc("a").await.unwrap();
@@ -725,6 +761,57 @@ macro_rules! conformance {
                 successes += handle.await.unwrap();
             }
             assert_every_increment_stored(&domain, id, successes).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn increments_retrying_from_the_refusals_record_lose_no_update() {
+            const TASKS: usize = $threads;
+            const INCREMENTS: usize = $increments;
+            let Some((domain, _env)) = setup().await else { return };
+            let id = domain.create_counter("c").await.unwrap().id;
+            let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
+            let handles: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    let (domain, barrier) = (domain.clone(), barrier.clone());
+                    tokio::spawn(async move {
+                        barrier.wait().await;
+                        let (mut successes, mut retries) = (0u64, 0u64);
+                        let mut current = domain.get_counter(id).await.unwrap();
+                        for _ in 0..INCREMENTS {
+                            loop {
+                                let next = CounterUpdateInput::new().counter(current.counter + 1);
+                                match domain.update_counter(&current, next).await {
+                                    Ok(updated) => {
+                                        successes += 1;
+                                        current = updated;
+                                        break;
+                                    }
+                                    Err(e) => {
+                                        // Every refusal here is stale, on a record that
+                                        // exists: it always brings the record.
+                                        current = e
+                                            .stored_record::<Counter>()
+                                            .unwrap_or_else(|| panic!("no stored record: {e:?}"))
+                                            .clone();
+                                        retries += 1;
+                                    }
+                                }
+                            }
+                        }
+                        (successes, retries)
+                    })
+                })
+                .collect();
+            let (mut successes, mut retries) = (0u64, 0u64);
+            for handle in handles {
+                let (s, r) = handle.await.unwrap();
+                successes += s;
+                retries += r;
+            }
+            assert_eq!(successes, (TASKS * INCREMENTS) as u64);
+            assert_every_increment_stored(&domain, id, successes).await;
+            // Not asserted (it depends on the scheduler), but shown with --nocapture.
+            println!("{retries} retries for {successes} increments");
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

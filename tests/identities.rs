@@ -488,6 +488,8 @@ macro_rules! identities {
             let err = d.upsert_tag("rust", "third").await.unwrap_err();
             let stale = err.stale_record().unwrap_or_else(|| panic!("{err:?}"));
             assert_eq!(stale.operation, "upsert");
+            // The stored record the upsert was skipped on comes with the refusal.
+            assert_eq!(err.stored_record::<Tag>(), Some(&again));
             assert_eq!(stale.to_string(), "Attempted to upsert stale record of Tag with filter: version == 1");
             assert_eq!(d.tags().await.unwrap(), vec![again.clone()]);
             // A locked update still works on the fresh record.

@@ -369,6 +369,10 @@ macro_rules! policies {
             let stale = err.stale_record().unwrap_or_else(|| panic!("{err:?}"));
             assert_eq!(stale.operation, "update");
             assert_eq!(stale.filter.to_string(), format!("version == 1 and author_id == {ALICE}"));
+            // What the actor may read is the read action's business: a resource with
+            // policies never carries the stored record on a refusal.
+            assert!(!stale.has_stored());
+            assert_eq!(err.stored_record::<Post>(), None);
         }
 
         #[tokio::test]

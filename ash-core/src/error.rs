@@ -158,6 +158,22 @@ impl Error {
         self.stale_record().is_some()
     }
 
+    /// The record as stored when the write was refused as stale, so that a retry can start
+    /// from it without a read of its own (see [`StaleRecord::stored`] for when there is
+    /// none).
+    ///
+    /// ```
+    /// # use ash_core::error::Error;
+    /// # #[derive(Clone)] struct Address;
+    /// /// The record to retry from, when the refusal brought it.
+    /// fn retry_from(err: &Error) -> Option<Address> {
+    ///     err.stored_record::<Address>().cloned()
+    /// }
+    /// ```
+    pub fn stored_record<R: 'static>(&self) -> Option<&R> {
+        self.stale_record()?.stored()
+    }
+
     /// The [`IdentityTaken`] inside, if the action failed on a unique key (an identity).
     pub fn identity_taken(&self) -> Option<&IdentityTaken> {
         self.errors().iter().find_map(|e| match e.innermost() {
@@ -353,15 +369,102 @@ impl ErrorKind {
 
 /// `Ash.Error.Changes.StaleRecord`: the record changed or vanished since it was read, so
 /// the write was refused and nothing was written.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// When the data layer saw the stored record while refusing the write (it exists, and
+/// changed), the error also carries it: [`stored`](Self::stored) (or
+/// [`Error::stored_record`]) gives it, so a retry needs no read of its own. ETS copies it
+/// under the write's entry guard; PostgreSQL reads it anyway to tell a stale lock from a
+/// vanished row. Neither `Display`, JSON nor equality shows it, and a resource with
+/// policies never carries it: what an actor may read is its read action's business.
+///
+/// ```
+/// use ash_core::error::StaleRecord;
+/// use ash_core::filter::{CmpOp, DynFilter};
+/// use ash_core::value::Value;
+///
+/// let version_1 = DynFilter::Cmp { field: "version", op: CmpOp::Eq, value: Value::Int(1) };
+/// let stale = StaleRecord::new("Address", version_1, "update");
+/// assert_eq!(
+///     stale.to_string(),
+///     "Attempted to update stale record of Address with filter: version == 1"
+/// );
+/// assert!(stale.stored::<()>().is_none());
+/// ```
+#[derive(Debug, Clone, Serialize)]
 pub struct StaleRecord {
     /// The resource's name, e.g. `"Address"`.
     pub resource: &'static str,
     /// What the stored record failed to match: the lock's `version == 1`, or the primary
     /// key when the record no longer exists.
     pub filter: DynFilter,
-    /// `"update"` or `"destroy"`.
+    /// `"update"`, `"destroy"` or `"upsert"`.
     pub operation: &'static str,
+    /// The stored record the write was refused on, when the data layer saw it.
+    #[serde(skip)]
+    stored: Option<StoredRecord>,
+}
+
+impl StaleRecord {
+    /// A refusal of `operation` on `resource`, for not matching `filter`, with no stored
+    /// record (a data layer attaches one with [`with_stored`](Self::with_stored)).
+    pub fn new(resource: &'static str, filter: DynFilter, operation: &'static str) -> Self {
+        StaleRecord {
+            resource,
+            filter,
+            operation,
+            stored: None,
+        }
+    }
+
+    /// This refusal, carrying `record`: the record as stored when the write was refused.
+    /// A resource with policies attaches nothing (the actor may not be allowed to read it).
+    #[must_use]
+    pub fn with_stored<R: crate::resource::Resource>(mut self, record: R) -> Self {
+        if R::POLICIES.is_empty() {
+            self.stored = Some(StoredRecord(std::sync::Arc::new(record)));
+        }
+        self
+    }
+
+    /// This refusal without its stored record.
+    #[must_use]
+    pub fn without_stored(mut self) -> Self {
+        self.stored = None;
+        self
+    }
+
+    /// The record as stored when the write was refused: `None` when the record no longer
+    /// exists, when the data layer did not see it, when the resource has policies, or when
+    /// `R` is not the refused record's type.
+    pub fn stored<R: 'static>(&self) -> Option<&R> {
+        self.stored.as_ref()?.0.downcast_ref()
+    }
+
+    /// Whether a stored record is attached.
+    pub fn has_stored(&self) -> bool {
+        self.stored.is_some()
+    }
+}
+
+/// Equal when the resource, filter and operation are: the stored record is a convenience
+/// for a retry, not part of what the error says.
+impl PartialEq for StaleRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.resource == other.resource
+            && self.filter == other.filter
+            && self.operation == other.operation
+    }
+}
+
+/// A refused write's stored record, type-erased so that errors stay one type.
+#[derive(Clone)]
+struct StoredRecord(std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl fmt::Debug for StoredRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The record may hold what a log should not: its type is enough to debug with.
+        f.write_str("StoredRecord(..)")
+    }
 }
 
 impl fmt::Display for StaleRecord {
@@ -677,11 +780,7 @@ mod json_tests {
             value: Value::Int(1),
         };
         vec![
-            ErrorKind::StaleRecord(StaleRecord {
-                resource: "Address",
-                filter: filter.clone(),
-                operation: "update",
-            }),
+            ErrorKind::StaleRecord(StaleRecord::new("Address", filter.clone(), "update")),
             ErrorKind::NotFound(NotFound {
                 resource: "Address",
                 filter: Some(filter.clone()),

@@ -330,7 +330,8 @@ impl<R: Resource> EtsTable<R> {
     fn upsert_existing(&self, stored: &mut R, op: &UpsertOp<'_, R>) -> Result<R, ErrorKind> {
         if let Some(filter) = op.filter {
             if !filter.matches(stored) {
-                return Err(stale(filter, "upsert"));
+                let refused = stale(filter, "upsert").with_stored(stored.clone());
+                return Err(ErrorKind::StaleRecord(refused));
             }
         }
         let computed = Self::eval_atomics(stored, op.atomics)?;
@@ -488,7 +489,7 @@ impl<R: Resource> EtsTable<R> {
             return Err(missing::<R>(op.primary_key, "destroy"));
         };
         if !op.guard.matches(&stored) {
-            return Err(refused(op.guard, op.primary_key, "destroy"));
+            return Err(refused(op.guard, stored, "destroy"));
         }
         let key = format!("{:?}", op.primary_key);
         let plan = ash_core::reference::plan_destroy(links, ctx, R::NAME, key, Box::new(stored))?;
@@ -517,31 +518,23 @@ impl<R: Resource> EtsTable<R> {
     }
 }
 
-fn stale<R: Resource>(filter: &Filter<R>, operation: &'static str) -> ErrorKind {
-    ErrorKind::StaleRecord(StaleRecord {
-        resource: R::NAME,
-        filter: filter.to_dyn(),
-        operation,
-    })
+fn stale<R: Resource>(filter: &Filter<R>, operation: &'static str) -> StaleRecord {
+    StaleRecord::new(R::NAME, filter.to_dyn(), operation)
 }
 
 /// A stored record that did not match the write's guard: `StaleRecord` with the guard as
-/// one filter.
+/// one filter, carrying the record (a retry starts from it without a get).
 #[cold]
 #[inline(never)]
-fn refused<R: Resource>(
-    guard: Guard<'_, R>,
-    key: &R::PrimaryKey,
-    operation: &'static str,
-) -> ErrorKind {
+fn refused<R: Resource>(guard: Guard<'_, R>, stored: R, operation: &'static str) -> ErrorKind {
     match guard.to_filter() {
-        Some(filter) => stale(&filter, operation),
-        None => missing::<R>(key, operation),
+        Some(filter) => ErrorKind::StaleRecord(stale(&filter, operation).with_stored(stored)),
+        None => missing::<R>(stored.primary_key(), operation),
     }
 }
 
 fn missing<R: Resource>(key: &R::PrimaryKey, operation: &'static str) -> ErrorKind {
-    stale(&Filter::<R>::primary_key(key), operation)
+    ErrorKind::StaleRecord(stale(&Filter::<R>::primary_key(key), operation))
 }
 
 /// The writes as the [`DataLayer`] impl runs them: through the reference gate when the
@@ -612,9 +605,11 @@ impl<R: Resource> EtsTable<R> {
         };
         if !op.guard.matches(&stored) {
             // The error is built after the entry is released: under contention, other
-            // writers are waiting for it.
+            // writers are waiting for it. The copy is taken under it, as the one the
+            // guard refused.
+            let seen = stored.clone();
             drop(stored);
-            return Err(refused(op.guard, op.primary_key, "update"));
+            return Err(refused(op.guard, seen, "update"));
         }
         if !R::IDENTITIES.is_empty() && Self::touches_identity(&op) {
             // An identity may move: build the new record, then claim its values.
@@ -672,12 +667,13 @@ impl<R: Resource> EtsTable<R> {
         });
         match removed {
             Some((_, record)) => Ok(record),
-            None if !guard.is_empty() && self.rows.contains_key(op.primary_key) => {
-                // The record is there but did not match: report the guard. (Between the two
-                // calls it may have gone; reporting the guard is still true.)
-                Err(refused(guard, op.primary_key, "destroy"))
-            }
-            None => Err(missing::<R>(op.primary_key, "destroy")),
+            None if guard.is_empty() => Err(missing::<R>(op.primary_key, "destroy")),
+            // The record is there but did not match: report the guard, with the record as
+            // read now. (Between the two calls it may have gone: then it is missing.)
+            None => match self.get_now(op.primary_key) {
+                Some(stored) => Err(refused(guard, stored, "destroy")),
+                None => Err(missing::<R>(op.primary_key, "destroy")),
+            },
         }
     }
 

@@ -540,15 +540,14 @@ mod tests {
     }
 
     fn stale() -> Error {
-        Error::from(ErrorKind::StaleRecord(ash_core::error::StaleRecord {
-            resource: "Address",
-            filter: ash_core::filter::DynFilter::Cmp {
-                field: "version",
-                op: ash_core::filter::CmpOp::Eq,
-                value: ash_core::value::Value::Int(1),
-            },
-            operation: "update",
-        }))
+        let version_1 = ash_core::filter::DynFilter::Cmp {
+            field: "version",
+            op: ash_core::filter::CmpOp::Eq,
+            value: ash_core::value::Value::Int(1),
+        };
+        Error::from(ErrorKind::StaleRecord(ash_core::error::StaleRecord::new(
+            "Address", version_1, "update",
+        )))
     }
 
     #[test]

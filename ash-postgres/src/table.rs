@@ -585,29 +585,25 @@ impl<R: Resource> PgTable<R> {
         atomics: &[Atomic<R>],
         operation: &'static str,
     ) -> ErrorKind {
-        let stale = |filter: &Filter<R>| {
-            ErrorKind::StaleRecord(StaleRecord {
-                resource: R::NAME,
-                filter: filter.to_dyn(),
-                operation,
-            })
-        };
-        let missing = || stale(&Filter::<R>::primary_key(key));
+        let stale = |filter: &Filter<R>| StaleRecord::new(R::NAME, filter.to_dyn(), operation);
+        let missing = || ErrorKind::StaleRecord(stale(&Filter::<R>::primary_key(key)));
         let Some(stored) = stored else {
             return missing();
         };
-        let guarded = || guard.to_filter().map_or_else(missing, |f| stale(&f));
-        if !guard.matches(&stored) {
-            return guarded();
-        }
-        for atomic in atomics {
-            if let Err(e) = stored.eval_atomic(atomic) {
-                return e;
+        if guard.matches(&stored) {
+            for atomic in atomics {
+                if let Err(e) = stored.eval_atomic(atomic) {
+                    return e;
+                }
             }
         }
-        // The row matched when the statement began but a concurrent write changed or
-        // removed it before ours could.
-        guarded()
+        // The guard did not match the stored record, or it matched when the statement
+        // began but a concurrent write changed or removed the row before ours could. The
+        // record read goes with the error: a retry starts from it.
+        match guard.to_filter() {
+            Some(filter) => ErrorKind::StaleRecord(stale(&filter).with_stored(stored)),
+            None => missing(),
+        }
     }
 }
 
@@ -958,7 +954,8 @@ impl<R: Resource> PgTable<R> {
             }
             None => Vec::new(),
         };
-        if let Some(stored) = stored.first() {
+        let stored = stored.into_iter().next();
+        if let Some(stored) = &stored {
             if op.filter.is_none_or(|f| f.matches(stored)) {
                 for atomic in op.atomics {
                     stored.eval_atomic(atomic)?;
@@ -966,11 +963,13 @@ impl<R: Resource> PgTable<R> {
             }
         }
         Err(match op.filter {
-            Some(filter) => ErrorKind::StaleRecord(StaleRecord {
-                resource: R::NAME,
-                filter: filter.to_dyn(),
-                operation: "upsert",
-            }),
+            Some(filter) => {
+                let refused = StaleRecord::new(R::NAME, filter.to_dyn(), "upsert");
+                ErrorKind::StaleRecord(match stored {
+                    Some(stored) => refused.with_stored(stored),
+                    None => refused,
+                })
+            }
             None => framework(format!("an upsert of {} wrote no row", R::NAME)),
         })
     }
