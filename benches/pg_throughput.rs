@@ -45,7 +45,8 @@
 //! baseline "on the same pool", which leaves out only what ash adds above its pool. Each
 //! round also runs two diagnostic variants on the random scenario (`ASH_PG_BENCH_DIAG=0`
 //! skips them), which split the gap further: the hand-written loop through the ash pool
-//! with the SQL ash sends for the update, and plain clients with the SQL ash sends. Then: ash's update statement as the server saw it, the cost of a
+//! sending ash's statements on ash's table (everything but the code interface), and plain
+//! clients with the SQL ash sends. Then: ash's update statement as the server saw it, the cost of a
 //! checkout and of a statement-cache hit next to one round trip, and the number of
 //! statements prepared. `ASH_PG_BENCH_PROFILE=<side>[-hot]` (ash, ash-from-refusal, hand,
 //! pool, pool-ash-sql, ash-sql, hand-reason) runs one side only, for a profiler (`ASH_PG_BENCH_WARMUP=0`:
@@ -271,7 +272,8 @@ enum Side {
     /// The hand-written loop on the ash pool: `pool.get()` per statement, hand-written
     /// SQL (the baseline "on the same pool").
     AshPoolHandSql,
-    /// Diagnostic: `pool.get()` of the ash pool per statement, the SQL ash sends.
+    /// Diagnostic: `pool.get()` of the ash pool per statement, the SQL ash sends, on
+    /// ash's table: every statement as ash sends it, without the code interface.
     AshPoolAshSql,
     /// Diagnostic: plain clients sending the statement ash sends for the update.
     HandAshSql,
@@ -554,7 +556,7 @@ struct Bench {
     domain: Arc<Domain>,
     /// `None` only while a run has the connections.
     hand: Option<Vec<HandConn>>,
-    ash_sql: Sql,
+    ash_sql: Arc<Sql>,
     hand_sql: Arc<Sql>,
     seed: u64,
     /// The server processes of the ash pool's and of the hand side's connections.
@@ -631,7 +633,7 @@ impl Bench {
 
     async fn run(&mut self, side: Side, scenario: Scenario, duration: Duration) -> RunResult {
         let sql_for_side: &Sql = match side {
-            Side::Ash | Side::AshFromRefusal => &self.ash_sql,
+            Side::Ash | Side::AshFromRefusal | Side::AshPoolAshSql => &self.ash_sql,
             _ => &self.hand_sql,
         };
         let ids = Arc::new(self.reset(sql_for_side, scenario.records()).await);
@@ -663,7 +665,11 @@ impl Bench {
                         } else {
                             tokio::spawn(pool_task(
                                 self.pool.clone(),
-                                self.hand_sql.clone(),
+                                if side == Side::AshPoolAshSql {
+                                    self.ash_sql.clone()
+                                } else {
+                                    self.hand_sql.clone()
+                                },
                                 ids,
                                 stop,
                                 start,
@@ -930,7 +936,7 @@ async fn bench_main(settings: Settings) {
     };
     let domain = Arc::new(Domain::connect(&pool).await.expect("the addresses table"));
     let admin = connect(&url).await.expect("an admin connection");
-    let ash_sql = Sql::new(&schema, "addresses");
+    let ash_sql = Arc::new(Sql::new(&schema, "addresses"));
     let hand_sql = Arc::new(Sql::new(&schema, "hand_addresses"));
     admin
         .batch_execute(&format!(
