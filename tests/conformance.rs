@@ -281,9 +281,9 @@ macro_rules! conformance {
             assert_eq!(d.get_doc(doc.id).await.unwrap(), changed);
         }
 
-        #[tokio::test]
-        async fn stale_update_is_refused_and_writes_nothing() {
-            let Some((d, _env)) = setup().await else { return };
+        /// A doc updated once (`a` -> `b`), then its first copy's refused update to `c`:
+        /// the stale copy, the stored doc and the error.
+        async fn refused_update(d: &Locks) -> (Doc, Doc, Error) {
             let doc = d.create_doc("a").await.unwrap();
             let fresh = d
                 .update_doc(&doc, DocUpdateInput::new().title("b"))
@@ -293,6 +293,13 @@ macro_rules! conformance {
                 .update_doc(&doc, DocUpdateInput::new().title("c"))
                 .await
                 .unwrap_err();
+            (doc, fresh, err)
+        }
+
+        #[tokio::test]
+        async fn stale_update_is_refused_and_writes_nothing() {
+            let Some((d, _env)) = setup().await else { return };
+            let (doc, fresh, err) = refused_update(&d).await;
             let s = stale(&err);
             assert_eq!(s.resource, "Doc");
             assert_eq!(s.filter.get("version"), Some(&Value::Int(1)));
@@ -312,15 +319,7 @@ macro_rules! conformance {
         #[tokio::test]
         async fn a_stale_refusal_carries_the_stored_record_to_retry_from() {
             let Some((d, _env)) = setup().await else { return };
-            let doc = d.create_doc("a").await.unwrap();
-            let fresh = d
-                .update_doc(&doc, DocUpdateInput::new().title("b"))
-                .await
-                .unwrap();
-            let err = d
-                .update_doc(&doc, DocUpdateInput::new().title("c"))
-                .await
-                .unwrap_err();
+            let (doc, fresh, err) = refused_update(&d).await;
             assert_eq!(err.stored_record::<Doc>(), Some(&fresh));
             // Only as its own type; not in what the error shows.
             assert_eq!(err.stored_record::<Note>(), None);
