@@ -259,6 +259,9 @@ macro_rules! manage_relationship {
             assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
             let stale = err.stale_record().unwrap();
             assert_eq!(stale.resource, "OrderLine");
+            // The refusal brings line c as stored (the other writer's qty), through the path.
+            let seen = err.stored_record::<OrderLine>().map(|l| (l.id, l.qty, l.version));
+            assert_eq!(seen, Some((c.id, 30, 2)));
             assert_eq!(err.errors()[0].path(), [PathSegment::Name("lines"), PathSegment::Index(2)]);
             assert!(err.to_string().contains("lines[2]: Attempted to update stale record of OrderLine"), "{err}");
             let json = serde_json::to_value(&err).unwrap();
