@@ -210,8 +210,10 @@ pub struct UpsertOp<'a, R: Resource> {
 ///   nothing;
 /// - `update` and `destroy` compare and write in one atomic step; a stored record that
 ///   does not match the guard gives `StaleRecord` with the guard as one filter
-///   ([`Guard::to_filter`]), a missing record gives
-///   `StaleRecord` with the primary key as filter; either way nothing is written;
+///   ([`Guard::to_filter`]) carrying that stored record
+///   ([`StaleRecord::with_stored`](crate::error::StaleRecord::with_stored)), a missing
+///   record gives `StaleRecord` with the primary key as filter; either way nothing is
+///   written;
 /// - atomics are evaluated against the stored record; an error (overflow) writes nothing;
 /// - `get` reads by primary key without a scan;
 /// - every identity of [`Resource::IDENTITIES`] is unique: a create, update or upsert
@@ -221,7 +223,7 @@ pub struct UpsertOp<'a, R: Resource> {
 /// - `upsert` creates the record, or on conflict (the conflict target's value taken)
 ///   checks the filter and writes the fields and atomics onto the stored record, in one
 ///   atomic step; a stored record not matching the filter gives `StaleRecord` with the
-///   filter and operation `"upsert"`.
+///   filter and operation `"upsert"`, carrying the stored record.
 pub trait DataLayer<R: Resource>: Send + Sync + 'static {
     /// Whether every `immediate_*` operation completes at once (ETS): the pipeline then
     /// runs an action to its end when it is called, and its future is ready at once.

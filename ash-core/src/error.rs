@@ -426,13 +426,6 @@ impl StaleRecord {
         self
     }
 
-    /// This refusal without its stored record.
-    #[must_use]
-    pub fn without_stored(mut self) -> Self {
-        self.stored = None;
-        self
-    }
-
     /// The record as stored when the write was refused: `None` when the record no longer
     /// exists, when the data layer did not see it, when the resource has policies, or when
     /// `R` is not the refused record's type.
