@@ -10,7 +10,7 @@
 //! Data layers are told about identities as descriptions ([`IdentityInfo`]) and enforce
 //! them atomically with the write: the ETS layer keeps one unique index per identity,
 //! PostgreSQL a unique index per identity. A write that would take a value another record
-//! holds fails with [`IdentityTaken`](crate::error::IdentityTaken), the same in every data
+//! holds fails with [`IdentityTaken`], the same in every data
 //! layer.
 
 use crate::error::{ErrorKind, IdentityTaken};

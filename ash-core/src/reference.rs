@@ -2,11 +2,11 @@
 //!
 //! - A create, update or upsert that sets a belongs_to's foreign key (`post.author_id`) to
 //!   a value no destination record holds fails with
-//!   [`ReferenceNotFound`](crate::error::ReferenceNotFound) and writes nothing. A nil key
+//!   [`ReferenceNotFound`] and writes nothing. A nil key
 //!   refers to nothing and is accepted (`allow_nil`, the default).
 //! - A destroy of a record that others refer to does what the referring belongs_to's
 //!   `on_delete` says ([`OnDelete`]): `restrict` (the default) refuses with
-//!   [`StillReferenced`](crate::error::StillReferenced) and destroys nothing, `cascade`
+//!   [`StillReferenced`] and destroys nothing, `cascade`
 //!   destroys the referring records too (and theirs, through any number of levels),
 //!   `nilify` sets their foreign key to nil.
 //!

@@ -45,7 +45,7 @@ pub trait Resource: Sized + Clone + Send + Sync + 'static {
     /// The attributes the ETS layer indexes for loads from the resource's own
     /// declaration: its belongs_to foreign keys. (The attributes other resources'
     /// has_one/has_many name are indexed when a domain lists both; see
-    /// [`DataLayer::prepare_loads`](crate::data_layer::DataLayer::prepare_loads).)
+    /// [`DataLayer::prepare_loads`].)
     const INDEXED_FIELDS: &'static [Self::Field] = &[];
     /// Every attribute, in [`Resource::ATTRIBUTES`] order (empty for a resource written by
     /// hand that does not list them).

@@ -230,7 +230,7 @@ pub mod builtins {
         }
     }
 
-    /// `match(field, "regex")`: "must match <regex>". A nil value passes.
+    /// `match(field, "regex")`: "must match `<regex>`". A nil value passes.
     pub struct Match<R: Resource, T: 'static> {
         /// The value checked.
         pub target: Target<R, T>,
@@ -256,7 +256,7 @@ pub mod builtins {
         }
     }
 
-    /// `attribute_equals(field, value)`: "must equal <value>".
+    /// `attribute_equals(field, value)`: "must equal `<value>`".
     pub struct AttributeEquals<R: Resource, T: 'static> {
         /// The value checked.
         pub target: Target<R, T>,

@@ -1,9 +1,9 @@
 //! Policies: authorization with an actor (Ash's `Ash.Policy.Authorizer`).
 //!
 //! A resource declares its policies with `#[policies(actor = User, ...)]`; `#[resource]`
-//! lists them in [`Resource::POLICIES`](crate::resource::Resource::POLICIES) as static
+//! lists them in [`Resource::POLICIES`] as static
 //! descriptions ([`PolicyInfo`]) and generates
-//! [`Resource::policy_check`](crate::resource::Resource::policy_check), which decides the
+//! [`Resource::policy_check`], which decides the
 //! checks that need typed code (an actor's attribute, a filter over the resource, a custom
 //! check). The pipeline authorizes every action after its changes and validations and
 //! before the data layer:
