@@ -724,42 +724,60 @@ macro_rules! conformance {
             block_on(assert_every_increment_stored(&domain, id, successes));
         }
 
+        /// `tasks` spawned tasks, each running `task(domain)` once all have started; their
+        /// outputs.
+        async fn released_together<T, Fut>(
+            domain: &Locks,
+            tasks: usize,
+            task: impl Fn(Locks) -> Fut,
+        ) -> Vec<T>
+        where
+            T: Send + 'static,
+            Fut: std::future::Future<Output = T> + Send + 'static,
+        {
+            let barrier = Arc::new(tokio::sync::Barrier::new(tasks));
+            let handles: Vec<_> = (0..tasks)
+                .map(|_| {
+                    let (barrier, work) = (barrier.clone(), task(domain.clone()));
+                    tokio::spawn(async move {
+                        barrier.wait().await;
+                        work.await
+                    })
+                })
+                .collect();
+            let mut outputs = Vec::with_capacity(tasks);
+            for handle in handles {
+                outputs.push(handle.await.unwrap());
+            }
+            outputs
+        }
+
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn retrying_increment_tasks_lose_no_update() {
             const TASKS: usize = $threads;
             const INCREMENTS: usize = $increments;
             let Some((domain, _env)) = setup().await else { return };
             let id = domain.create_counter("c").await.unwrap().id;
-            let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
-            let handles: Vec<_> = (0..TASKS)
-                .map(|_| {
-                    let (domain, barrier) = (domain.clone(), barrier.clone());
-                    tokio::spawn(async move {
-                        barrier.wait().await;
-                        let mut successes = 0u64;
-                        for _ in 0..INCREMENTS {
-                            loop {
-                                let current = domain.get_counter(id).await.unwrap();
-                                let next = CounterUpdateInput::new().counter(current.counter + 1);
-                                match domain.update_counter(&current, next).await {
-                                    Ok(_) => {
-                                        successes += 1;
-                                        break;
-                                    }
-                                    Err(e) if e.is_stale() => continue,
-                                    Err(e) => panic!("unexpected error: {e}"),
-                                }
+            let outputs = released_together(&domain, TASKS, |domain| async move {
+                let mut successes = 0u64;
+                for _ in 0..INCREMENTS {
+                    loop {
+                        let current = domain.get_counter(id).await.unwrap();
+                        let next = CounterUpdateInput::new().counter(current.counter + 1);
+                        match domain.update_counter(&current, next).await {
+                            Ok(_) => {
+                                successes += 1;
+                                break;
                             }
+                            Err(e) if e.is_stale() => continue,
+                            Err(e) => panic!("unexpected error: {e}"),
                         }
-                        successes
-                    })
-                })
-                .collect();
-            let mut successes = 0u64;
-            for handle in handles {
-                successes += handle.await.unwrap();
-            }
-            assert_every_increment_stored(&domain, id, successes).await;
+                    }
+                }
+                successes
+            })
+            .await;
+            assert_every_increment_stored(&domain, id, outputs.iter().sum()).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -768,45 +786,35 @@ macro_rules! conformance {
             const INCREMENTS: usize = $increments;
             let Some((domain, _env)) = setup().await else { return };
             let id = domain.create_counter("c").await.unwrap().id;
-            let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
-            let handles: Vec<_> = (0..TASKS)
-                .map(|_| {
-                    let (domain, barrier) = (domain.clone(), barrier.clone());
-                    tokio::spawn(async move {
-                        barrier.wait().await;
-                        let (mut successes, mut retries) = (0u64, 0u64);
-                        let mut current = domain.get_counter(id).await.unwrap();
-                        for _ in 0..INCREMENTS {
-                            loop {
-                                let next = CounterUpdateInput::new().counter(current.counter + 1);
-                                match domain.update_counter(&current, next).await {
-                                    Ok(updated) => {
-                                        successes += 1;
-                                        current = updated;
-                                        break;
-                                    }
-                                    Err(e) => {
-                                        // Every refusal here is stale, on a record that
-                                        // exists: it always brings the record.
-                                        current = e
-                                            .stored_record::<Counter>()
-                                            .unwrap_or_else(|| panic!("no stored record: {e:?}"))
-                                            .clone();
-                                        retries += 1;
-                                    }
-                                }
+            let outputs = released_together(&domain, TASKS, |domain| async move {
+                let (mut successes, mut retries) = (0u64, 0u64);
+                let mut current = domain.get_counter(id).await.unwrap();
+                for _ in 0..INCREMENTS {
+                    loop {
+                        let next = CounterUpdateInput::new().counter(current.counter + 1);
+                        match domain.update_counter(&current, next).await {
+                            Ok(updated) => {
+                                successes += 1;
+                                current = updated;
+                                break;
+                            }
+                            Err(e) => {
+                                // Every refusal here is stale, on a record that exists: it
+                                // always brings the record.
+                                current = e
+                                    .stored_record::<Counter>()
+                                    .unwrap_or_else(|| panic!("no stored record: {e:?}"))
+                                    .clone();
+                                retries += 1;
                             }
                         }
-                        (successes, retries)
-                    })
-                })
-                .collect();
-            let (mut successes, mut retries) = (0u64, 0u64);
-            for handle in handles {
-                let (s, r) = handle.await.unwrap();
-                successes += s;
-                retries += r;
-            }
+                    }
+                }
+                (successes, retries)
+            })
+            .await;
+            let successes: u64 = outputs.iter().map(|(s, _)| s).sum();
+            let retries: u64 = outputs.iter().map(|(_, r)| r).sum();
             assert_eq!(successes, (TASKS * INCREMENTS) as u64);
             assert_every_increment_stored(&domain, id, successes).await;
             // Not asserted (it depends on the scheduler), but shown with --nocapture.

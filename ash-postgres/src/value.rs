@@ -233,7 +233,6 @@ impl<'a> FromSql<'a> for Column {
     }
 }
 
-/// Decodes a binary `numeric` holding an integer (the `UInt64` columns).
 /// A row read attribute by attribute ([`FieldSource`]): a column of exactly the type an
 /// attribute is stored as is decoded straight into it; any other through [`Column`].
 pub(crate) struct RowSource<'r> {
@@ -298,6 +297,7 @@ impl FieldSource for RowSource<'_> {
     }
 }
 
+/// Decodes a binary `numeric` holding an integer (the `UInt64` columns).
 fn decode_numeric(raw: &[u8]) -> Result<Value, BoxError> {
     let word = |i: usize| -> Result<u16, BoxError> {
         raw.get(i * 2..i * 2 + 2)
